@@ -1,0 +1,117 @@
+//! Viewer and model ids. An id is 1-64 characters of `[A-Za-z0-9_-]`: safe in URLs, file names,
+//! HTML and Redis keys without escaping. Viewer ids double as capabilities (knowing one lets a page
+//! watch that viewer), so fresh ones are random.
+
+use std::fmt;
+
+use rocket::request::FromParam;
+use serde::Serialize;
+
+/// The rule every id follows, for error messages.
+pub const ID_RULE: &str = "1-64 characters of A-Z, a-z, 0-9, '_' or '-'";
+
+/// Why a string is not an id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{value:?} is not a valid id: expected {ID_RULE}")]
+pub struct InvalidId {
+    /// The offending value, cut to a readable length.
+    pub value: String,
+}
+
+fn check(value: &str) -> Result<(), InvalidId> {
+    let ok = (1..=64).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(InvalidId {
+            value: value.chars().take(80).collect(),
+        })
+    }
+}
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Checks `value` against [`ID_RULE`].
+            pub fn new(value: impl Into<String>) -> Result<Self, InvalidId> {
+                let value = value.into();
+                check(&value)?;
+                Ok($name(value))
+            }
+
+            /// A fresh random id (a UUID v4 in 32 hex digits).
+            pub fn random() -> Self {
+                $name(uuid::Uuid::new_v4().simple().to_string())
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl<'a> FromParam<'a> for $name {
+            type Error = InvalidId;
+
+            fn from_param(param: &'a str) -> Result<Self, Self::Error> {
+                $name::new(param)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// Names one viewer: the pages showing it, its current model, config, status and events.
+    ViewerId
+);
+id_type!(
+    /// Names one stored model. Models are immutable, so a model id also names its bytes.
+    ModelId
+);
+
+impl ViewerId {
+    /// The viewer that pages and uploads use when they name none.
+    pub fn default_viewer() -> Self {
+        ViewerId("default".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_the_documented_alphabet() {
+        assert!(ViewerId::new("default").is_ok());
+        assert!(ViewerId::new("a-B_9").is_ok());
+        assert!(ViewerId::new("x".repeat(64)).is_ok());
+    }
+
+    #[test]
+    fn rejects_everything_else() {
+        for bad in ["", "a/b", "..", "a b", "<script>", "é", &"x".repeat(65)] {
+            let err = ViewerId::new(bad).unwrap_err();
+            assert!(err.to_string().contains("not a valid id"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn random_ids_are_valid_and_distinct() {
+        let (a, b) = (ModelId::random(), ModelId::random());
+        assert_ne!(a, b);
+        assert!(ModelId::new(a.as_str()).is_ok());
+    }
+}

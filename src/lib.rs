@@ -1,0 +1,32 @@
+//! Show CAD models in Jupyter notebooks and browser tabs over plain HTTP and Server-Sent Events.
+//!
+//! `ocp_notebook` stores models in the format of the OCP CAD viewer family (three-cad-viewer's
+//! shapes tree, protocol version 3, as `ocp_vscode.show()` sends it) and tells every browser page
+//! showing a viewer about them over SSE. Pages report camera, visibility, picks and screenshots back
+//! over plain HTTP, so notebooks can read them.
+//!
+//! # Layout
+//!
+//! - [`settings`]: every knob of the server (bind address, token, limits), shared by the CLI, the
+//!   environment (`OCP_NOTEBOOK_*`) and library users.
+//! - [`ids`]: viewer and model ids, validated once at the edge so nothing else has to.
+//! - [`model`]: reading an upload (the three body forms), checking the tree's basic shape with
+//!   JSON paths in every error, and writing the stored form without re-formatting geometry.
+//! - [`hub`]: all state (viewers, models, subscribers, event history, status, screenshots) behind
+//!   one trait, [`hub::Hub`]; [`hub::MemoryHub`] is the embedded, bounded implementation.
+//! - [`server`]: the Rocket application: request guards (Host, Origin, token), routes grouped by
+//!   resource, JSON catchers, and [`server::launch`] / [`server::spawn`] to run it.
+//! - [`error`]: the one JSON error shape every failure is answered with.
+//!
+//! A request goes: `server::routes::*` (guards check Host/Origin/token) → `model` (parse and check,
+//! on a blocking thread for uploads) → `hub` (store and broadcast) → `server::routes::events` streams
+//! the pre-rendered SSE frames to each subscriber.
+
+pub mod error;
+pub mod hub;
+pub mod ids;
+pub mod model;
+pub mod server;
+pub mod settings;
+
+pub use settings::Settings;

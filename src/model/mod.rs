@@ -1,0 +1,17 @@
+//! The model format (three-cad-viewer's shapes tree, protocol version 3) as the server sees it.
+//!
+//! The server is a relay: it never needs the geometry's numbers, only to know the upload is a
+//! well-formed model and where the geometry is. So an upload is read into a borrowed skeleton
+//! (serde_json `RawValue`s for the geometry arrays), checked, and stored with its geometry bytes
+//! exactly as posted. No `serde_json::Value` of a whole model is ever built.
+//!
+//! - [`upload`]: the three body forms a client may POST, and the stored form served back.
+//! - [`tree`]: the tree's basic shape (groups, leaves, instance refs), with JSON paths in errors.
+//! - [`synthetic`]: generated models of any size, for demos, tests and benchmarks.
+
+pub mod synthetic;
+pub mod tree;
+pub mod upload;
+
+pub use tree::TreeSummary;
+pub use upload::{parse_upload, Upload};

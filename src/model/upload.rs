@@ -1,0 +1,238 @@
+//! What clients POST to `/api/model`, and the form the server stores and serves back.
+//!
+//! Three body forms are accepted, all as JSON objects:
+//! - ours: `{"viewer_id"?, "shapes": <tree or {"instances","shapes"}>, "config"?}`;
+//! - ocp_vscode's message: `{"type": "data", "data": <tree or {"instances","shapes"}>, "config", "count"?}`;
+//! - a bare tree (`{"parts": [...], ...}`) or a bare instanced form (`{"instances", "shapes"}`).
+//!
+//! Whatever came in is stored as ocp_vscode's message, `{"type":"data", "model_id", "viewer_id",
+//! "config", "data": <geometry>}`, with the geometry copied byte for byte from the upload.
+
+use std::ops::Range;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use super::tree::{self, TreeSummary};
+use crate::error::{from_serde, ApiError};
+use crate::ids::{ModelId, ViewerId};
+
+/// A checked upload: where its geometry is in the body, and what came with it.
+#[derive(Debug)]
+pub struct Upload {
+    body: Vec<u8>,
+    geometry: Range<usize>,
+    /// The viewer named in the body (`viewer_id`), if any.
+    pub viewer_id: Option<ViewerId>,
+    /// Viewer settings sent with the model (ocp_vscode's camelCase keys).
+    pub config: Map<String, Value>,
+    /// What the tree holds.
+    pub summary: TreeSummary,
+}
+
+/// The top level of any of the three forms, borrowed from the body.
+#[derive(Deserialize)]
+struct TopLevel<'a> {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    viewer_id: Option<String>,
+    #[serde(borrow)]
+    data: Option<&'a RawValue>,
+    #[serde(borrow)]
+    shapes: Option<&'a RawValue>,
+    #[serde(borrow)]
+    instances: Option<&'a RawValue>,
+    #[serde(borrow)]
+    parts: Option<&'a RawValue>,
+    config: Option<Map<String, Value>>,
+}
+
+/// Reads and checks an upload. Syntax errors are 400 (`malformed_json`); a body of the wrong shape
+/// is 422 (`invalid`) with the JSON path of the problem.
+pub fn parse_upload(body: Vec<u8>) -> Result<Upload, ApiError> {
+    let (geometry, path, viewer_id, config) = {
+        expect_object(&body)?;
+        let mut de = serde_json::Deserializer::from_slice(&body);
+        let top: TopLevel =
+            serde_path_to_error::deserialize(&mut de).map_err(|err| from_serde("$", err))?;
+        de.end()
+            .map_err(|err| ApiError::malformed_json(err.to_string()))?;
+
+        let (raw, path) = match (top.data, top.shapes) {
+            (Some(data), _) => {
+                if let Some(kind) = top.kind.as_deref().filter(|k| *k != "data") {
+                    return Err(ApiError::invalid(
+                        format!("message type {kind:?} carries no model; expected \"data\""),
+                        "$.type",
+                    ));
+                }
+                (data, "$.data")
+            }
+            (None, Some(_)) if top.instances.is_some() => (whole(&body)?, "$"),
+            (None, Some(shapes)) => (shapes, "$.shapes"),
+            (None, None) if top.parts.is_some() => (whole(&body)?, "$"),
+            (None, None) => {
+                return Err(ApiError::invalid(
+                    "expected a model: {\"shapes\": <tree>}, an ocp_vscode message \
+                     {\"type\": \"data\", \"data\": ...}, or a shapes tree with \"parts\"",
+                    "$",
+                ))
+            }
+        };
+        let viewer_id = top
+            .viewer_id
+            .map(|id| {
+                ViewerId::new(id).map_err(|err| ApiError::invalid(err.to_string(), "$.viewer_id"))
+            })
+            .transpose()?;
+        (
+            span(&body, raw.get()),
+            path,
+            viewer_id,
+            top.config.unwrap_or_default(),
+        )
+    };
+    let text = std::str::from_utf8(&body[geometry.clone()])
+        .map_err(|err| ApiError::malformed_json(err.to_string()))?;
+    let summary = tree::check(text, path)?;
+    Ok(Upload {
+        body,
+        geometry,
+        viewer_id,
+        config,
+        summary,
+    })
+}
+
+impl Upload {
+    /// The geometry (a tree or the instanced form) exactly as posted.
+    pub fn geometry(&self) -> &[u8] {
+        &self.body[self.geometry.clone()]
+    }
+
+    /// The stored form: ocp_vscode's message with ids, the upload's config and its geometry.
+    pub fn stored_body(&self, model_id: &ModelId, viewer_id: &ViewerId) -> Vec<u8> {
+        let head = serde_json::json!({
+            "type": "data",
+            "model_id": model_id,
+            "viewer_id": viewer_id,
+            "config": self.config,
+        });
+        object_with_raw_field(&head, "data", self.geometry())
+    }
+}
+
+/// `object` (a JSON object) with one more field whose value is the raw JSON `raw`, written
+/// without parsing or re-formatting `raw`.
+pub(crate) fn object_with_raw_field(object: &Value, key: &str, raw: &[u8]) -> Vec<u8> {
+    let head = object.to_string();
+    debug_assert!(head.starts_with('{') && head.ends_with('}'));
+    let mut out = Vec::with_capacity(head.len() + key.len() + raw.len() + 8);
+    out.extend_from_slice(&head.as_bytes()[..head.len() - 1]);
+    if head.len() > 2 {
+        out.push(b',');
+    }
+    out.extend_from_slice(serde_json::to_string(key).unwrap_or_default().as_bytes());
+    out.push(b':');
+    out.extend_from_slice(raw);
+    out.push(b'}');
+    out
+}
+
+/// The whole body as the geometry (bare forms), as a `RawValue` borrowed from it.
+fn whole(body: &[u8]) -> Result<&RawValue, ApiError> {
+    serde_json::from_slice(body).map_err(|err| ApiError::malformed_json(err.to_string()))
+}
+
+/// Where `part` (a slice of `body`) lies in `body`.
+fn span(body: &[u8], part: &str) -> Range<usize> {
+    let start = part.as_ptr() as usize - body.as_ptr() as usize;
+    start..start + part.len()
+}
+
+/// serde reads a struct from an array too; a model must be an object.
+fn expect_object(body: &[u8]) -> Result<(), ApiError> {
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => Ok(()),
+        Some(b'[') => Err(ApiError::invalid(
+            "expected a JSON object, got an array",
+            "$",
+        )),
+        Some(_) => Err(ApiError::malformed_json(
+            "body is not a JSON object: expected '{' at the start",
+        )),
+        None => Err(ApiError::malformed_json("the body is empty; expected JSON")),
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TREE: &str = r#"{"version":3,"id":"/G","name":"G","parts":[{"id":"/G/a","name":"a","state":[1,1],"shape":{"vertices":[1.50,2e0,3]}}]}"#;
+
+    fn stored(body: &str) -> Value {
+        let upload = parse_upload(body.as_bytes().to_vec()).unwrap();
+        let bytes = upload.stored_body(&ModelId::new("m1").unwrap(), &ViewerId::default_viewer());
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[test]
+    fn the_three_forms_store_the_same_geometry() {
+        let expected: Value = serde_json::from_str(TREE).unwrap();
+        for body in [
+            format!(r#"{{"shapes":{TREE},"config":{{"axes":true}}}}"#),
+            format!(r#"{{"type":"data","data":{TREE},"config":{{"axes":true}},"count":1}}"#),
+            TREE.to_string(),
+        ] {
+            let value = stored(&body);
+            assert_eq!(value["data"], expected, "{body}");
+            assert_eq!(value["type"], "data");
+            assert_eq!(value["model_id"], "m1");
+        }
+    }
+
+    #[test]
+    fn geometry_bytes_are_kept_as_posted() {
+        let body = format!(r#"{{"shapes":{TREE}}}"#);
+        let upload = parse_upload(body.into_bytes()).unwrap();
+        assert_eq!(upload.geometry(), TREE.as_bytes());
+        let bytes = upload.stored_body(&ModelId::new("m").unwrap(), &ViewerId::default_viewer());
+        assert!(String::from_utf8(bytes).unwrap().contains("[1.50,2e0,3]"));
+    }
+
+    #[test]
+    fn viewer_id_and_config_are_read() {
+        let body = format!(r#"{{"viewer_id":"v-1","shapes":{TREE},"config":{{"theme":"dark"}}}}"#);
+        let upload = parse_upload(body.into_bytes()).unwrap();
+        assert_eq!(upload.viewer_id.unwrap().as_str(), "v-1");
+        assert_eq!(upload.config["theme"], "dark");
+    }
+
+    #[test]
+    fn errors_say_what_and_where() {
+        let cases: &[(&str, u16, Option<&str>)] = &[
+            ("{\"shapes\": ", 400, None),
+            ("[1,2]", 422, Some("$")),
+            ("{\"config\": 3, \"shapes\": {}}", 422, Some("$.config")),
+            (
+                "{\"viewer_id\": \"../etc\", \"shapes\": {}}",
+                422,
+                Some("$.viewer_id"),
+            ),
+            ("{\"type\": \"clear\", \"data\": {}}", 422, Some("$.type")),
+            ("{\"hello\": 1}", 422, Some("$")),
+            (
+                "{\"shapes\": {\"id\":\"/G\",\"name\":\"G\"}}",
+                422,
+                Some("$.shapes"),
+            ),
+            ("{\"shapes\": {}} trailing", 400, None),
+        ];
+        for (body, status, path) in cases {
+            let err = parse_upload(body.as_bytes().to_vec()).unwrap_err();
+            assert_eq!(err.status.code, *status, "{body}: {err}");
+            assert_eq!(err.path.as_deref(), *path, "{body}: {err}");
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! The routes, one module per resource. Every handler takes a [`Caller`](super::guards::Caller)
+//! or [`Authorized`](super::guards::Authorized) guard, so no request skips the access checks.
+
+pub mod config;
+pub mod events;
+pub mod health;
+pub mod model;
+pub mod pages;
+pub mod screenshot;
+pub mod viewer;
+
+use rocket::Route;
+
+/// Every route of the server.
+pub fn all() -> Vec<Route> {
+    rocket::routes![
+        pages::index,
+        pages::viewer,
+        model::post_model,
+        model::get_model,
+        events::events,
+        viewer::post_status,
+        viewer::get_status,
+        viewer::post_config,
+        viewer::clear,
+        viewer::delete,
+        viewer::request_screenshot,
+        viewer::list,
+        config::get,
+        config::post,
+        screenshot::upload,
+        screenshot::get,
+        health::health,
+        super::cors::preflight,
+    ]
+}

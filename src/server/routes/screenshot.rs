@@ -1,0 +1,130 @@
+//! Screenshots: pages upload PNGs (`POST /api/screenshot`), clients fetch them
+//! (`GET /api/screenshot/<id>`).
+
+use std::io::Cursor;
+use std::sync::Arc;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use bytes::Bytes;
+use rocket::http::{ContentType, Status};
+use rocket::request::Request;
+use rocket::response::{self, Responder, Response};
+use rocket::serde::json::Json;
+use rocket::State;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::{from_serde, ApiError, ApiResult};
+use crate::hub::Hub;
+use crate::ids::ViewerId;
+use crate::server::body::JsonBytes;
+use crate::server::guards::Caller;
+
+const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+
+/// What a page uploads: the PNG as a data URL (`viewer.getImage()` gives one) or plain base64.
+#[derive(Deserialize)]
+struct Upload {
+    viewer_id: String,
+    request_id: Option<String>,
+    data: String,
+}
+
+/// Stores a page's PNG and hands it to the request it answers, if any.
+#[rocket::post("/api/screenshot", data = "<body>")]
+pub async fn upload(
+    _caller: Caller,
+    body: JsonBytes,
+    hub: &State<Arc<dyn Hub>>,
+) -> ApiResult<(Status, Json<Value>)> {
+    let (viewer, request_id, png) = rocket::tokio::task::spawn_blocking(move || decode(&body.0))
+        .await
+        .map_err(|err| ApiError::internal(format!("the screenshot could not be read: {err}")))??;
+    let screenshot = hub
+        .store_screenshot(&viewer, request_id.as_deref(), png)
+        .await?;
+    let answer = json!({
+        "screenshot_id": screenshot.id,
+        "viewer_id": screenshot.viewer_id,
+        "url": format!("/api/screenshot/{}", screenshot.id),
+        "bytes": screenshot.png.len(),
+    });
+    Ok((Status::Created, Json(answer)))
+}
+
+fn decode(body: &[u8]) -> ApiResult<(ViewerId, Option<String>, Bytes)> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let upload: Upload =
+        serde_path_to_error::deserialize(&mut de).map_err(|err| from_serde("$", err))?;
+    let viewer = ViewerId::new(upload.viewer_id)
+        .map_err(|e| ApiError::invalid(e.to_string(), "$.viewer_id"))?;
+    let encoded = match upload.data.split_once(',') {
+        Some((header, data)) if header.starts_with("data:") => {
+            if header != "data:image/png;base64" {
+                return Err(ApiError::invalid(
+                    format!("expected a PNG data URL (data:image/png;base64,...), got {header:?}"),
+                    "$.data",
+                ));
+            }
+            data
+        }
+        _ => upload.data.as_str(),
+    };
+    let png = BASE64.decode(encoded.trim()).map_err(|err| {
+        ApiError::invalid(format!("the PNG is not valid base64: {err}"), "$.data")
+    })?;
+    if !png.starts_with(PNG_SIGNATURE) {
+        return Err(ApiError::invalid("the data is not a PNG image", "$.data"));
+    }
+    Ok((viewer, upload.request_id, Bytes::from(png)))
+}
+
+#[rocket::get("/api/screenshot/<id>")]
+pub async fn get(_caller: Caller, id: &str, hub: &State<Arc<dyn Hub>>) -> ApiResult<Png> {
+    Ok(Png(hub.screenshot(id).await?.png))
+}
+
+/// A PNG image response.
+pub struct Png(pub Bytes);
+
+impl<'r> Responder<'r, 'static> for Png {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        Response::build()
+            .header(ContentType::PNG)
+            .sized_body(self.0.len(), Cursor::new(self.0))
+            .ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(data: &str) -> Vec<u8> {
+        json!({ "viewer_id": "v", "data": data })
+            .to_string()
+            .into_bytes()
+    }
+
+    #[test]
+    fn data_urls_and_plain_base64_decode_to_png() {
+        let png = BASE64.encode(b"\x89PNG\r\n\x1a\nrest");
+        for data in [format!("data:image/png;base64,{png}"), png.clone()] {
+            let (viewer, request, bytes) = decode(&body(&data)).unwrap();
+            assert_eq!(viewer.as_str(), "v");
+            assert!(request.is_none());
+            assert!(bytes.starts_with(PNG_SIGNATURE));
+        }
+    }
+
+    #[test]
+    fn bad_screenshots_are_refused_with_their_path() {
+        for data in ["data:image/jpeg;base64,AAAA", "%%%", "aGVsbG8="] {
+            let err = decode(&body(data)).unwrap_err();
+            assert_eq!(err.path.as_deref(), Some("$.data"), "{data}");
+        }
+        let err = decode(br#"{"viewer_id": 3, "data": ""}"#).unwrap_err();
+        assert_eq!(err.path.as_deref(), Some("$.viewer_id"));
+    }
+}

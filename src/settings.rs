@@ -1,0 +1,126 @@
+//! Server settings: one struct for the CLI (`ocp-notebook serve --...`), the environment
+//! (`OCP_NOTEBOOK_*`) and library users (the notebook bridge starts a server in-process).
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use clap::{Args, FromArgMatches};
+use rocket::data::ByteUnit;
+
+/// Everything a server needs to know. `Settings::default()` is what `ocp-notebook` runs with
+/// when given no flags and no environment: loopback only, port 5000, no token.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Address to bind. Anything but loopback turns on a token (generated unless given).
+    #[arg(long, env = "OCP_NOTEBOOK_HOST", default_value = "127.0.0.1")]
+    pub host: IpAddr,
+
+    /// Port to bind; 0 picks a free one. The URL is the first line printed on stdout.
+    #[arg(long, env = "OCP_NOTEBOOK_PORT", default_value_t = 5000)]
+    pub port: u16,
+
+    /// Token that every write must carry (`Authorization: Bearer <token>` or `?token=`).
+    #[arg(long, env = "OCP_NOTEBOOK_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// Extra Host header names to accept (IP literals, `localhost` and `*.localhost` always are;
+    /// `*` accepts any). Protects against DNS rebinding.
+    #[arg(
+        long = "allowed-host",
+        env = "OCP_NOTEBOOK_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    pub allowed_hosts: Vec<String>,
+
+    /// Extra origins (`scheme://host[:port]`) allowed to call the API from a browser (same-origin
+    /// and loopback origins always are; `*` allows any).
+    #[arg(
+        long = "allowed-origin",
+        env = "OCP_NOTEBOOK_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub allowed_origins: Vec<String>,
+
+    /// Largest request body accepted (models are uploaded whole).
+    #[arg(long, env = "OCP_NOTEBOOK_BODY_LIMIT", value_parser = parse_bytes, default_value = "256MiB")]
+    pub body_limit: ByteUnit,
+
+    /// Memory budget for stored models; the oldest models are evicted first beyond it.
+    #[arg(long, env = "OCP_NOTEBOOK_MODEL_MEMORY", value_parser = parse_bytes, default_value = "2GiB")]
+    pub model_memory: ByteUnit,
+
+    /// Models up to this size travel inside their `model_update` event (no second request).
+    #[arg(long, env = "OCP_NOTEBOOK_INLINE_LIMIT", value_parser = parse_bytes, default_value = "64KiB")]
+    pub inline_limit: ByteUnit,
+
+    /// Events kept per viewer for replay to reconnecting pages (`Last-Event-ID`).
+    #[arg(long, env = "OCP_NOTEBOOK_EVENT_HISTORY", default_value_t = 256)]
+    pub event_history: usize,
+
+    /// Seconds after which a viewer with no page attached and no activity is collected.
+    #[arg(long, env = "OCP_NOTEBOOK_VIEWER_IDLE_SECS", default_value_t = 6 * 3600)]
+    pub viewer_idle_secs: u64,
+
+    /// Seconds between SSE keep-alive comments.
+    #[arg(long, env = "OCP_NOTEBOOK_HEARTBEAT_SECS", default_value_t = 15)]
+    pub heartbeat_secs: u64,
+
+    /// Seconds `POST /api/viewer/<id>/screenshot` waits for a page to answer.
+    #[arg(
+        long,
+        env = "OCP_NOTEBOOK_SCREENSHOT_TIMEOUT_SECS",
+        default_value_t = 10
+    )]
+    pub screenshot_timeout_secs: u64,
+
+    /// Log filter (tracing's env-filter syntax), written to stderr.
+    #[arg(long, env = "OCP_NOTEBOOK_LOG", default_value = "info")]
+    pub log: String,
+}
+
+impl Default for Settings {
+    /// The documented defaults of the flags above, ignoring the environment: a library user
+    /// (the notebook bridge) should not pick up a shell's `OCP_NOTEBOOK_PORT` by accident.
+    fn default() -> Self {
+        let command = Settings::augment_args(clap::Command::new("ocp-notebook"))
+            .mut_args(|arg| arg.env(None::<&str>));
+        let matches = command.get_matches_from(["ocp-notebook"]);
+        Settings::from_arg_matches(&matches).expect("the flag defaults parse")
+    }
+}
+
+impl Settings {
+    /// Whether the server is reachable from other machines.
+    pub fn is_exposed(&self) -> bool {
+        !self.host.is_loopback()
+    }
+
+    /// Makes the settings safe to serve with: a server bound beyond loopback without a token gets
+    /// a random one (printed in its URL, as Jupyter does). Returns whether one was generated.
+    pub fn secure(&mut self) -> bool {
+        if self.token.as_deref().is_some_and(|t| !t.is_empty()) || !self.is_exposed() {
+            return false;
+        }
+        self.token = Some(uuid::Uuid::new_v4().simple().to_string());
+        true
+    }
+
+    pub fn heartbeat(&self) -> Duration {
+        Duration::from_secs(self.heartbeat_secs.max(1))
+    }
+
+    pub fn viewer_idle(&self) -> Duration {
+        Duration::from_secs(self.viewer_idle_secs)
+    }
+
+    pub fn screenshot_timeout(&self) -> Duration {
+        Duration::from_secs(self.screenshot_timeout_secs)
+    }
+}
+
+/// Parses a size such as `256MiB`, `1.5 GB` or `65536`.
+fn parse_bytes(text: &str) -> Result<ByteUnit, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size: expected e.g. 256MiB, 2GiB or 65536"))
+}

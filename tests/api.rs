@@ -1,0 +1,371 @@
+//! Every endpoint over a real socket: what a client sends and what it gets back, including each
+//! class of bad input (and that bad input changes nothing).
+
+mod common;
+
+use common::*;
+use ocp_notebook::Settings;
+use serde_json::{json, Value};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_posted_model_is_stored_and_served_back_byte_for_byte() {
+    let server = TestServer::start();
+    let fixture = fixture("bracket.json");
+    let (status, answer) = post(&server, "/api/model?viewer=bracket", fixture.clone()).await;
+    assert_eq!(status, 201, "{answer}");
+    assert_eq!(answer["viewer_id"], "bracket");
+    let model_id = answer["model_id"].as_str().unwrap().to_string();
+    assert_eq!(answer["url"], server.url(&format!("/api/model/{model_id}")));
+    assert_eq!(answer["viewer_url"], server.url("/viewer/bracket"));
+
+    let response = client()
+        .get(answer["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let etag = response.headers()["etag"].to_str().unwrap().to_string();
+    let body = response.bytes().await.unwrap();
+    assert_eq!(body.len() as u64, answer["bytes"].as_u64().unwrap());
+    let stored: Value = serde_json::from_slice(&body).unwrap();
+    let original: Value = serde_json::from_slice(&fixture).unwrap();
+    assert_eq!(stored["data"], original["data"]);
+    assert_eq!(stored["config"], original["config"]);
+    assert_eq!(stored["model_id"], model_id.as_str());
+
+    // The geometry bytes are the posted bytes (no float re-formatting): the instances array of
+    // the fixture appears verbatim in the served body.
+    let text = String::from_utf8(fixture).unwrap();
+    let start = text.find("\"instances\"").unwrap();
+    let snippet = &text[start..start + 2000];
+    assert!(String::from_utf8_lossy(&body).contains(snippet));
+
+    // Conditional requests: the ETag answers 304.
+    let again = client()
+        .get(server.url(&format!("/api/model/{model_id}")))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn models_are_gzipped_when_asked() {
+    let server = TestServer::start();
+    let (_, answer) = post(&server, "/api/model", fixture("bracket.json")).await;
+    let url = answer["url"].as_str().unwrap();
+    let raw = reqwest::Client::builder().no_gzip().build().unwrap();
+    let response = raw
+        .get(url)
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    assert_eq!(response.headers()["vary"], "Accept-Encoding");
+    let compressed = response.bytes().await.unwrap();
+    assert!(compressed.len() < answer["bytes"].as_u64().unwrap() as usize);
+
+    let plain = raw.get(url).send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain = plain.bytes().await.unwrap();
+    let mut decoded = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&compressed[..]),
+        &mut decoded,
+    )
+    .unwrap();
+    assert_eq!(decoded, plain);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_three_body_forms_are_accepted() {
+    let server = TestServer::start();
+    let message: Value = serde_json::from_slice(&fixture("box.plain.json")).unwrap();
+    let tree = message["data"]["shapes"].clone();
+    let instanced = message["data"].clone();
+
+    let ours = json!({"viewer_id": "forms", "shapes": instanced, "config": {"axes": true}});
+    let (status, answer) = post(&server, "/api/model", ours.to_string()).await;
+    assert_eq!(
+        (status, answer["viewer_id"].as_str()),
+        (201, Some("forms")),
+        "{answer}"
+    );
+    let (_, status) = get_json(&server, "/api/viewer/forms/status").await;
+    assert_eq!(
+        status["config"]["axes"], true,
+        "the model's config reaches the viewer"
+    );
+
+    let (status, answer) = post(&server, "/api/model?viewer=forms", message.to_string()).await;
+    assert_eq!(
+        (status, answer["viewer_id"].as_str()),
+        (201, Some("forms")),
+        "{answer}"
+    );
+
+    // A bare instanced form, and a bare tree whose refs were resolved by the client.
+    let (status, answer) = post(&server, "/api/model", instanced.to_string()).await;
+    assert_eq!(
+        (status, answer["viewer_id"].as_str()),
+        (201, Some("default")),
+        "{answer}"
+    );
+    let mut resolved = tree.clone();
+    resolved["parts"][0]["shape"] = message["data"]["instances"][0].clone();
+    let (status, answer) = post(&server, "/api/model", resolved.to_string()).await;
+    assert_eq!(status, 201, "{answer}");
+    assert_eq!(answer["instances"], 0);
+}
+
+/// Each class of bad input: the status, a JSON error with a code and message, a path where the
+/// problem is in the body, and nothing stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_uploads_get_precise_json_errors_and_change_nothing() {
+    let server = TestServer::with(Settings {
+        body_limit: "1MiB".parse().unwrap(),
+        ..Settings::default()
+    });
+    let huge = vec![b' '; 2 << 20];
+    let cases: Vec<(&str, Vec<u8>, u16, Option<&str>)> = vec![
+        ("/api/model", b"{\"shapes\": {".to_vec(), 400, None),
+        ("/api/model", b"".to_vec(), 400, None),
+        ("/api/model", b"[]".to_vec(), 422, Some("$")),
+        ("/api/model", b"{\"shapes\": {\"id\": \"/G\", \"name\": \"G\", \"parts\": [{\"id\": \"/G/a\", \"name\": \"a\", \"shape\": {}}]}}".to_vec(), 422, Some("$.shapes.parts[0]")),
+        ("/api/model", b"{\"type\": \"data\", \"data\": {\"instances\": [], \"shapes\": {\"id\": \"/G\", \"name\": \"G\", \"parts\": [{\"id\": \"/G/a\", \"name\": \"a\", \"state\": [1,1], \"shape\": {\"ref\": 0}}]}}}".to_vec(), 422, Some("$.data.shapes.parts[0].shape.ref")),
+        ("/api/model", b"{\"viewer_id\": \"<script>\", \"shapes\": {}}".to_vec(), 422, Some("$.viewer_id")),
+        ("/api/model", b"{\"shapes\": {}, \"config\": [1]}".to_vec(), 422, Some("$.config")),
+        ("/api/model?viewer=..%2Fetc", fixture("box.json"), 400, None),
+        ("/api/model", huge, 413, None),
+    ];
+    for (path, body, status, json_path) in cases {
+        let (got, answer) = post(&server, path, body).await;
+        assert_eq!(got, status, "{path}: {answer}");
+        let error = &answer["error"];
+        assert!(
+            error["code"].is_string() && error["message"].is_string(),
+            "{answer}"
+        );
+        assert_eq!(error["path"].as_str(), json_path, "{answer}");
+    }
+    let (_, answer) = post(&server, "/api/model", vec![b' '; 2 << 20]).await;
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("1MiB"),
+        "the limit is named"
+    );
+
+    let wrong_type = client()
+        .post(server.url("/api/model"))
+        .header("Content-Type", "text/plain")
+        .body(fixture("box.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_type.status(), 415);
+
+    let (_, health) = get_json(&server, "/health").await;
+    assert_eq!(health["models"], 0, "nothing was stored: {health}");
+    assert_eq!(health["viewers"], 0, "no viewer was created: {health}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_and_invalid_ids_are_json_errors() {
+    let server = TestServer::start();
+    for (path, status, code) in [
+        ("/api/model/0123456789abcdef", 404, "model_not_found"),
+        ("/api/model/bad.id", 400, "invalid_id"),
+        ("/api/viewer/nobody/status", 404, "viewer_not_found"),
+        ("/api/screenshot/nothing", 404, "screenshot_not_found"),
+        ("/api/nothing-here", 404, "not_found"),
+    ] {
+        let (got, answer) = get_json(&server, path).await;
+        assert_eq!(
+            (got, answer["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{path}: {answer}"
+        );
+    }
+    let response = client()
+        .delete(server.url("/api/viewer/nobody"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evicted_models_answer_410() {
+    let server = TestServer::with(Settings {
+        model_memory: "250KiB".parse().unwrap(),
+        ..Settings::default()
+    });
+    let (_, first) = post(&server, "/api/model?viewer=a", fixture("bracket.json")).await;
+    let (status, _) = post(&server, "/api/model?viewer=b", fixture("assembly.json")).await;
+    assert_eq!(status, 201);
+    let (status, answer) = get_json(
+        &server,
+        &format!("/api/model/{}", first["model_id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(status, 410, "{}", answer["error"]);
+    assert_eq!(answer["error"]["code"], "model_evicted");
+
+    // A model larger than the whole budget is refused up front.
+    let (status, answer) = post(
+        &server,
+        "/api/model",
+        ocp_notebook::model::synthetic::sphere_message(20_000),
+    )
+    .await;
+    assert_eq!(status, 413, "{answer}");
+    let (_, health) = get_json(&server, "/health").await;
+    assert!(health["model_bytes"].as_u64().unwrap() <= 250 * 1024);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_reports_merge_and_read_back() {
+    let server = TestServer::start();
+    post(&server, "/api/model?viewer=s", fixture("box.json")).await;
+    let (status, _) = post(
+        &server,
+        "/api/viewer/s/status",
+        json!({"camera_position": {"old": [0, 0, 1], "new": [1, 2, 3]}, "axes": {"new": true}})
+            .to_string(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, merged) = post(
+        &server,
+        "/api/viewer/s/status",
+        json!({"zoom": 2.5}).to_string(),
+    )
+    .await;
+    assert_eq!(merged["status"]["camera_position"], json!([1, 2, 3]));
+    assert_eq!(merged["status"]["axes"], true);
+
+    let (status, read) = get_json(&server, "/api/viewer/s/status").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        read["status"],
+        json!({"camera_position": [1, 2, 3], "axes": true, "zoom": 2.5})
+    );
+    assert!(read["model_id"].is_string());
+
+    let (status, answer) = post(&server, "/api/viewer/s/status", "[1]").await;
+    assert_eq!((status, answer["error"]["path"].as_str()), (422, Some("$")));
+    let (status, _) = post(&server, "/api/viewer/s/status", "{").await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_defaults_and_viewer_config() {
+    let server = TestServer::start();
+    let (status, defaults) = get_json(&server, "/api/config").await;
+    assert_eq!(status, 200);
+    assert_eq!(defaults["theme"], "browser");
+    let (status, merged) = post(
+        &server,
+        "/api/config",
+        json!({"theme": "dark", "grid": [true, false, false]}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (merged["theme"].as_str(), merged["ortho"].as_bool()),
+        (Some("dark"), Some(true))
+    );
+
+    let (status, answer) = post(
+        &server,
+        "/api/viewer/c/config",
+        json!({"axes": true}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (
+            answer["config"]["axes"].as_bool(),
+            answer["config"]["theme"].as_str()
+        ),
+        (Some(true), Some("dark"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn viewers_are_listed_cleared_and_deleted() {
+    let server = TestServer::start();
+    let (_, first) = post(&server, "/api/model?viewer=one", fixture("box.json")).await;
+    post(&server, "/api/model?viewer=two", fixture("box.json")).await;
+    let (_, list) = get_json(&server, "/api/viewers").await;
+    let viewers = list["viewers"].as_array().unwrap();
+    assert_eq!(viewers.len(), 2);
+    let one = viewers.iter().find(|v| v["id"] == "one").unwrap();
+    assert_eq!(one["model_id"], first["model_id"]);
+    assert_eq!(one["subscribers"], 0);
+    assert!(one["created"].as_str().unwrap().ends_with('Z'));
+
+    let (status, _) = post(&server, "/api/viewer/one/clear", "").await;
+    assert_eq!(status, 200);
+    let (_, status) = get_json(&server, "/api/viewer/one/status").await;
+    assert!(status["model_id"].is_null());
+
+    let response = client()
+        .delete(server.url("/api/viewer/two"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let (_, list) = get_json(&server, "/api/viewers").await;
+    assert_eq!(list["viewers"].as_array().unwrap().len(), 1);
+    let (_, health) = get_json(&server, "/health").await;
+    assert_eq!(
+        health["models"], 1,
+        "the deleted viewer's model went with it: {health}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_reports_counts_and_limits() {
+    let server = TestServer::start();
+    post(&server, "/api/model", fixture("box.json")).await;
+    let (status, health) = get_json(&server, "/health").await;
+    assert_eq!(status, 200);
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        (health["viewers"].as_u64(), health["models"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert!(health["model_bytes"].as_u64().unwrap() > 3000);
+    assert_eq!(health["limits"]["body_bytes"], 256 * 1024 * 1024);
+    assert!(health["uptime_seconds"].as_f64().unwrap() >= 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_escape_nothing_because_ids_are_checked() {
+    let server = TestServer::start();
+    let response = client()
+        .get(server.url("/viewer/%3Cscript%3E"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let page = client()
+        .get(server.url("/viewer/abc"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers().get("x-frame-options").is_none(),
+        "notebooks can frame the viewer"
+    );
+    assert!(page.text().await.unwrap().contains("abc"));
+}

@@ -1,0 +1,208 @@
+//! Helpers for the integration tests: a real server on 127.0.0.1 (in-process, or the binary), an
+//! HTTP client, and a small Server-Sent Events reader.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use ocp_notebook::server::{self, RunningServer};
+use ocp_notebook::Settings;
+use serde_json::Value;
+
+/// How long any single wait in a test may take before the test fails (never hangs).
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// A real server on a free loopback port, stopped when dropped.
+pub struct TestServer {
+    running: Option<RunningServer>,
+    pub base: String,
+}
+
+impl TestServer {
+    pub fn start() -> Self {
+        Self::with(Settings::default())
+    }
+
+    pub fn with(settings: Settings) -> Self {
+        let running = server::spawn(Settings {
+            port: 0,
+            ..settings
+        })
+        .expect("server starts");
+        let base = running
+            .url()
+            .split('?')
+            .next()
+            .unwrap()
+            .trim_end_matches('/')
+            .to_string();
+        TestServer {
+            running: Some(running),
+            base,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop();
+        }
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .unwrap()
+}
+
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// POSTs `body` as JSON to `path`; returns status and JSON answer.
+pub async fn post(server: &TestServer, path: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
+    let response = client()
+        .post(server.url(path))
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let json =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    (status, json)
+}
+
+pub async fn get_json(server: &TestServer, path: &str) -> (u16, Value) {
+    let response = client().get(server.url(path)).send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let json =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    (status, json)
+}
+
+/// One SSE message as EventSource would dispatch it.
+#[derive(Debug, Clone)]
+pub struct SseEvent {
+    pub id: Option<String>,
+    pub data: Value,
+}
+
+impl SseEvent {
+    pub fn kind(&self) -> &str {
+        self.data["type"].as_str().unwrap_or_default()
+    }
+}
+
+/// Reads an event stream the way EventSource does (fields, comments, multi-line data).
+pub struct SseReader {
+    stream: futures_util::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
+    buffer: Vec<u8>,
+    pub comments: usize,
+    pub retry: Option<u64>,
+}
+
+impl SseReader {
+    pub async fn open(server: &TestServer, viewer: &str, last_event_id: Option<&str>) -> Self {
+        let response = Self::request(server, viewer, last_event_id).await;
+        assert_eq!(response.status(), 200, "event stream of {viewer}");
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            content_type.starts_with("text/event-stream"),
+            "{content_type}"
+        );
+        let mut reader = SseReader {
+            stream: response.bytes_stream().boxed(),
+            buffer: Vec::new(),
+            comments: 0,
+            retry: None,
+        };
+        // The server writes `retry` and a `: connected` comment first: after it, we are subscribed.
+        reader.read_block().await.expect("the stream opens");
+        reader
+    }
+
+    pub async fn request(
+        server: &TestServer,
+        viewer: &str,
+        last_event_id: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = client()
+            .get(server.url(&format!("/api/viewer/{viewer}/events")))
+            .header("Accept", "text/event-stream")
+            .timeout(Duration::from_secs(3600));
+        if let Some(id) = last_event_id {
+            request = request.header("Last-Event-ID", id);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// The next message, skipping comments; fails the test after [`PATIENCE`].
+    pub async fn next(&mut self) -> SseEvent {
+        tokio::time::timeout(PATIENCE, self.next_message())
+            .await
+            .expect("an event arrives in time")
+            .expect("the stream is still open")
+    }
+
+    /// The next message, or `None` when the server ends the stream.
+    pub async fn next_message(&mut self) -> Option<SseEvent> {
+        loop {
+            let block = self.read_block().await?;
+            let mut id = None;
+            let mut data: Vec<&str> = Vec::new();
+            for line in block.lines() {
+                if line.starts_with(':') {
+                    self.comments += 1;
+                } else if let Some(v) = line.strip_prefix("id: ") {
+                    id = Some(v.to_string());
+                } else if let Some(v) = line.strip_prefix("data: ") {
+                    data.push(v);
+                } else if let Some(v) = line.strip_prefix("retry: ") {
+                    self.retry = v.parse().ok();
+                }
+            }
+            if !data.is_empty() {
+                let data = serde_json::from_str(&data.join("\n")).expect("event data is JSON");
+                return Some(SseEvent { id, data });
+            }
+        }
+    }
+
+    /// Waits until the stream ends (the server closed it).
+    pub async fn expect_end(&mut self) {
+        let end = tokio::time::timeout(PATIENCE, async {
+            while self.next_message().await.is_some() {}
+        })
+        .await;
+        assert!(end.is_ok(), "the stream ends");
+    }
+
+    /// Reads up to the next blank line (one SSE block).
+    async fn read_block(&mut self) -> Option<String> {
+        loop {
+            if let Some(end) = self.buffer.windows(2).position(|w| w == b"\n\n") {
+                let block: Vec<u8> = self.buffer.drain(..end + 2).collect();
+                return Some(String::from_utf8(block).expect("UTF-8 stream"));
+            }
+            match self.stream.next().await {
+                Some(Ok(chunk)) => self.buffer.extend_from_slice(&chunk),
+                _ => return None,
+            }
+        }
+    }
+}
