@@ -310,34 +310,29 @@ fn merge_report(status: &mut JsonObject, delta: JsonObject) {
 }
 
 /// Live events of one subscriber. A lagging subscriber gets one `resync` (the state now) in place
-/// of what it missed, and nothing older after it.
+/// of what it missed, and from then on only newer events.
 fn live_events(
     state: Arc<Mutex<State>>,
     viewer: ViewerId,
     receiver: broadcast::Receiver<Arc<Event>>,
 ) -> rocket::futures::stream::BoxStream<'static, Arc<Event>> {
-    stream::unfold((receiver, 0u64), move |(mut receiver, mut skip_through)| {
+    stream::unfold(receiver, move |mut receiver| {
         let state = state.clone();
         let viewer = viewer.clone();
         async move {
-            loop {
-                match receiver.recv().await {
-                    Ok(event) => {
-                        let seq: u64 = event.id.parse().unwrap_or(u64::MAX);
-                        if seq > skip_through {
-                            return Some((event, (receiver, skip_through)));
-                        }
-                    }
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        let state = lock(&state);
-                        let current = state.viewers.get(&viewer)?;
-                        skip_through = current.latest;
-                        let event = state.state_event(current, &viewer, "resync")?;
-                        tracing::debug!(%viewer, missed, "slow subscriber resynced");
-                        return Some((Arc::new(event), (receiver, skip_through)));
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return None,
+            match receiver.recv().await {
+                Ok(event) => Some((event, receiver)),
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    // Events are sent under this lock, so a receiver made now misses nothing
+                    // after the state the resync describes, and repeats nothing before it.
+                    let state = lock(&state);
+                    let current = state.viewers.get(&viewer)?;
+                    let fresh = receiver.resubscribe();
+                    let event = state.state_event(current, &viewer, "resync")?;
+                    tracing::debug!(%viewer, missed, "slow subscriber resynced");
+                    Some((Arc::new(event), fresh))
                 }
+                Err(broadcast::error::RecvError::Closed) => None,
             }
         }
     })
@@ -613,5 +608,74 @@ impl Hub for MemoryHub {
             tracing::info!(viewer = %id, "idle viewer collected");
         }
         idle_viewers.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hub(event_history: usize) -> MemoryHub {
+        let limits = HubLimits {
+            model_budget: 1 << 20,
+            event_history,
+            inline_limit: 1024,
+        };
+        MemoryHub::new(limits, JsonObject::new())
+    }
+
+    fn kind_of(event: &Event) -> String {
+        let text = std::str::from_utf8(&event.frame).unwrap();
+        let data = text.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
+        serde_json::from_str::<Value>(data).unwrap()["type"].as_str().unwrap().to_string()
+    }
+
+    #[tokio::test]
+    async fn a_slow_subscriber_gets_one_resync_instead_of_a_backlog() {
+        let hub = hub(1000);
+        let viewer = ViewerId::new("slow").unwrap();
+        let SubscribeOutcome::Subscribed(mut slow) = hub.subscribe(&viewer, None).await.unwrap() else {
+            panic!("subscribed");
+        };
+        for i in 0..LIVE_BUFFER * 2 {
+            hub.update_config(&viewer, json!({ "i": i }).as_object().unwrap().clone())
+                .await
+                .unwrap();
+        }
+        let first = slow.live.next().await.unwrap();
+        assert_eq!(kind_of(&first), "resync");
+        assert!(std::str::from_utf8(&first.frame).unwrap().contains(&format!("\"i\":{}", LIVE_BUFFER * 2 - 1)));
+
+        hub.clear(&viewer).await.unwrap();
+        let next = slow.live.next().await.unwrap();
+        assert_eq!(kind_of(&next), "clear", "nothing older than the resync follows it");
+    }
+
+    #[tokio::test]
+    async fn history_is_bounded_and_ids_increase() {
+        let hub = hub(3);
+        let viewer = ViewerId::new("h").unwrap();
+        for _ in 0..10 {
+            hub.clear(&viewer).await.unwrap();
+        }
+        let state = hub.lock();
+        let history = &state.viewers[&viewer].history;
+        assert_eq!(history.len(), 3);
+        assert!(history.iter().zip(history.iter().skip(1)).all(|(a, b)| a.0 < b.0));
+    }
+
+    #[tokio::test]
+    async fn idle_viewers_without_pages_are_collected_with_their_models() {
+        let hub = hub(10);
+        let idle = ViewerId::new("idle").unwrap();
+        let watched = ViewerId::new("watched").unwrap();
+        let body = Bytes::from_static(b"{}");
+        let model = StoredModel::new(ModelId::random(), idle.clone(), body, JsonObject::new(), Default::default());
+        let model = hub.publish_model(model).await.unwrap();
+        let _page = hub.subscribe(&watched, None).await.unwrap();
+        assert_eq!(hub.collect_idle(Duration::ZERO).await, 1);
+        assert!(hub.status(&idle).await.is_err());
+        assert!(hub.status(&watched).await.is_ok(), "a viewer with a page stays");
+        assert!(matches!(hub.model(&model.id).await, Err(HubError::ModelGone(_))));
     }
 }

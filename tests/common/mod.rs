@@ -132,7 +132,11 @@ impl SseReader {
             retry: None,
         };
         // The server writes `retry` and a `: connected` comment first: after it, we are subscribed.
-        reader.read_block().await.expect("the stream opens");
+        let first = reader.read_block().await.expect("the stream opens");
+        reader.retry = first
+            .lines()
+            .find_map(|l| l.strip_prefix("retry: "))
+            .and_then(|v| v.parse().ok());
         reader
     }
 
