@@ -50,7 +50,7 @@ pub struct Settings {
     pub model_memory: ByteUnit,
 
     /// Models up to this size travel inside their `model_update` event (no second request).
-    #[arg(long, env = "OCP_NOTEBOOK_INLINE_LIMIT", value_parser = parse_bytes, default_value = "64KiB")]
+    #[arg(long, env = "OCP_NOTEBOOK_INLINE_LIMIT", value_parser = parse_bytes, default_value = "256KiB")]
     pub inline_limit: ByteUnit,
 
     /// Events kept per viewer for replay to reconnecting pages (`Last-Event-ID`).

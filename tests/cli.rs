@@ -29,8 +29,13 @@ impl Process {
             .spawn()
             .unwrap();
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        assert!(line.starts_with("http://127.0.0.1:"), "first stdout line is the URL: {line:?}");
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(
+            line.starts_with("http://127.0.0.1:"),
+            "first stdout line is the URL: {line:?}"
+        );
         Process {
             child,
             url: line.trim().to_string(),
@@ -39,7 +44,12 @@ impl Process {
 
     /// The base URL without the token query.
     fn base(&self) -> String {
-        self.url.split('?').next().unwrap().trim_end_matches('/').to_string()
+        self.url
+            .split('?')
+            .next()
+            .unwrap()
+            .trim_end_matches('/')
+            .to_string()
     }
 
     fn server(&self) -> TestServerRef {
@@ -62,7 +72,10 @@ impl Process {
     }
 
     fn terminate(&self) {
-        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
         assert!(status.success());
     }
 }
@@ -122,12 +135,23 @@ async fn a_token_guards_writes_but_not_reads() {
     assert_eq!(post(Some("wrong")).await.unwrap().status(), 403);
     let stored: serde_json::Value = post(Some("s3cret")).await.unwrap().json().await.unwrap();
     let model = client()
-        .get(server.url(&format!("/api/model/{}", stored["model_id"].as_str().unwrap())))
+        .get(server.url(&format!(
+            "/api/model/{}",
+            stored["model_id"].as_str().unwrap()
+        )))
         .send()
         .await
         .unwrap();
-    assert_eq!(model.status(), 200, "reads need no token (ids are capabilities)");
-    let listing = client().get(server.url("/api/viewers")).send().await.unwrap();
+    assert_eq!(
+        model.status(),
+        200,
+        "reads need no token (ids are capabilities)"
+    );
+    let listing = client()
+        .get(server.url("/api/viewers"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(listing.status(), 401, "listing viewer ids does");
     let with_query = client()
         .get(server.url("/api/viewers?token=s3cret"))
@@ -150,12 +174,22 @@ async fn foreign_hosts_and_origins_are_refused() {
     };
     assert_eq!(check("evil.example", None).await.unwrap().status(), 403);
     assert_eq!(check("cad.example", None).await.unwrap().status(), 200);
-    let refused = check("127.0.0.1", Some("https://evil.example")).await.unwrap();
+    let refused = check("127.0.0.1", Some("https://evil.example"))
+        .await
+        .unwrap();
     assert_eq!(refused.status(), 403);
-    assert!(refused.headers().get("access-control-allow-origin").is_none());
-    let notebook = check("127.0.0.1", Some("http://localhost:8888")).await.unwrap();
+    assert!(refused
+        .headers()
+        .get("access-control-allow-origin")
+        .is_none());
+    let notebook = check("127.0.0.1", Some("http://localhost:8888"))
+        .await
+        .unwrap();
     assert_eq!(notebook.status(), 200);
-    assert_eq!(notebook.headers()["access-control-allow-origin"], "http://localhost:8888");
+    assert_eq!(
+        notebook.headers()["access-control-allow-origin"],
+        "http://localhost:8888"
+    );
 }
 
 #[test]
@@ -165,12 +199,18 @@ fn a_busy_port_fails_with_a_helpful_message() {
     let output = Command::new(BIN).args(["--port", &port]).output().unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("could not listen on 127.0.0.1:") && stderr.contains("--port 0"), "{stderr}");
+    assert!(
+        stderr.contains("could not listen on 127.0.0.1:") && stderr.contains("--port 0"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn bad_flags_are_explained() {
-    let output = Command::new(BIN).args(["--body-limit", "lots"]).output().unwrap();
+    let output = Command::new(BIN)
+        .args(["--body-limit", "lots"])
+        .output()
+        .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("is not a size"), "{stderr}");
@@ -178,7 +218,10 @@ fn bad_flags_are_explained() {
 
 #[test]
 fn the_sample_command_writes_a_model() {
-    let output = Command::new(BIN).args(["sample", "--triangles", "1000"]).output().unwrap();
+    let output = Command::new(BIN)
+        .args(["sample", "--triangles", "1000"])
+        .output()
+        .unwrap();
     assert!(output.status.success());
     let upload = ocp_notebook::model::parse_upload(output.stdout).unwrap();
     assert_eq!(upload.summary.leaves, 1);

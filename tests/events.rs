@@ -16,17 +16,31 @@ async fn a_page_opened_after_the_push_gets_the_model() {
     let event = page.next().await;
     assert_eq!(event.kind(), "model_update");
     assert_eq!(event.data["model_id"], small["model_id"]);
-    assert_eq!(event.data["model"]["data"]["shapes"]["parts"][0]["name"], "box", "small models come inline");
+    assert_eq!(
+        event.data["model"]["data"]["shapes"]["parts"][0]["name"], "box",
+        "small models come inline"
+    );
     assert_eq!(event.data["config"]["theme"], "browser");
     assert!(event.id.is_some());
-    assert_eq!(page.retry, Some(1000), "the stream tells EventSource when to retry");
+    assert_eq!(
+        page.retry,
+        Some(1000),
+        "the stream tells EventSource when to retry"
+    );
 
-    let (_, big) = post(&server, "/api/model?viewer=late2", fixture("bracket.json")).await;
+    let big_model = ocp_notebook::model::synthetic::sphere_message(20_000);
+    let (_, big) = post(&server, "/api/model?viewer=late2", big_model).await;
     let mut page = SseReader::open(&server, "late2", None).await;
     let event = page.next().await;
     assert_eq!(event.data["model_id"], big["model_id"]);
-    assert!(event.data.get("model").is_none(), "larger models are fetched by url");
-    assert_eq!(event.data["url"], format!("/api/model/{}", big["model_id"].as_str().unwrap()));
+    assert!(
+        event.data.get("model").is_none(),
+        "larger models are fetched by url"
+    );
+    assert_eq!(
+        event.data["url"],
+        format!("/api/model/{}", big["model_id"].as_str().unwrap())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -34,20 +48,37 @@ async fn an_open_page_hears_every_change_in_order() {
     let server = TestServer::start();
     let mut page = SseReader::open(&server, "live", None).await;
     let (_, model) = post(&server, "/api/model?viewer=live", fixture("assembly.json")).await;
-    post(&server, "/api/viewer/live/config", json!({"axes": true}).to_string()).await;
+    post(
+        &server,
+        "/api/viewer/live/config",
+        json!({"axes": true}).to_string(),
+    )
+    .await;
     post(&server, "/api/viewer/live/clear", "").await;
 
     let update = page.next().await;
-    assert_eq!((update.kind(), &update.data["model_id"]), ("model_update", &model["model_id"]));
+    assert_eq!(
+        (update.kind(), &update.data["model_id"]),
+        ("model_update", &model["model_id"])
+    );
     let config = page.next().await;
-    assert_eq!((config.kind(), &config.data["config"]), ("config_update", &json!({"axes": true})));
+    assert_eq!(
+        (config.kind(), &config.data["config"]),
+        ("config_update", &json!({"axes": true}))
+    );
     let clear = page.next().await;
     assert_eq!(clear.kind(), "clear");
-    let ids: Vec<u64> = [&update, &config, &clear].iter().map(|e| e.id.as_ref().unwrap().parse().unwrap()).collect();
+    let ids: Vec<u64> = [&update, &config, &clear]
+        .iter()
+        .map(|e| e.id.as_ref().unwrap().parse().unwrap())
+        .collect();
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids increase: {ids:?}");
 
     let response = SseReader::request(&server, "live", None).await;
-    assert_eq!(response.headers()["cache-control"], "no-cache, no-transform");
+    assert_eq!(
+        response.headers()["cache-control"],
+        "no-cache, no-transform"
+    );
     assert_eq!(response.headers()["x-accel-buffering"], "no");
 }
 
@@ -60,10 +91,18 @@ async fn a_reconnecting_page_gets_exactly_what_it_missed() {
     drop(page); // the connection drops
 
     let (_, model) = post(&server, "/api/model?viewer=r", fixture("bracket.json")).await;
-    post(&server, "/api/viewer/r/config", json!({"grid": [true, false, false]}).to_string()).await;
+    post(
+        &server,
+        "/api/viewer/r/config",
+        json!({"grid": [true, false, false]}).to_string(),
+    )
+    .await;
     let mut page = SseReader::open(&server, "r", Some(&seen)).await;
     let first = page.next().await;
-    assert_eq!((first.kind(), &first.data["model_id"]), ("model_update", &model["model_id"]));
+    assert_eq!(
+        (first.kind(), &first.data["model_id"]),
+        ("model_update", &model["model_id"])
+    );
     let second = page.next().await;
     assert_eq!(second.kind(), "config_update");
 
@@ -75,20 +114,33 @@ async fn a_reconnecting_page_gets_exactly_what_it_missed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_that_missed_too_much_gets_a_resync() {
-    let server = TestServer::with(Settings { event_history: 4, ..Settings::default() });
+    let server = TestServer::with(Settings {
+        event_history: 4,
+        ..Settings::default()
+    });
     let mut page = SseReader::open(&server, "old", None).await;
-    post(&server, "/api/viewer/old/config", json!({"custom": 7}).to_string()).await;
+    post(
+        &server,
+        "/api/viewer/old/config",
+        json!({"custom": 7}).to_string(),
+    )
+    .await;
     let seen = page.next().await.id.unwrap();
     drop(page);
     let mut last = serde_json::Value::Null;
     for _ in 0..6 {
-        last = post(&server, "/api/model?viewer=old", fixture("box.json")).await.1;
+        last = post(&server, "/api/model?viewer=old", fixture("box.json"))
+            .await
+            .1;
     }
     let mut page = SseReader::open(&server, "old", Some(&seen)).await;
     let resync = page.next().await;
     assert_eq!(resync.kind(), "resync");
     assert_eq!(resync.data["model_id"], last["model_id"]);
-    assert_eq!(resync.data["config"]["custom"], 7, "live settings survive later models");
+    assert_eq!(
+        resync.data["config"]["custom"], 7,
+        "live settings survive later models"
+    );
 
     // An id this server never issued (a page from before a restart) also resyncs.
     let mut page = SseReader::open(&server, "old", Some("99999999999999999")).await;
@@ -119,7 +171,11 @@ async fn one_hundred_fifty_subscribers_all_get_the_model() {
 async fn deleting_a_viewer_closes_its_pages_for_good() {
     let server = TestServer::start();
     let mut page = SseReader::open(&server, "gone", None).await;
-    let response = client().delete(server.url("/api/viewer/gone")).send().await.unwrap();
+    let response = client()
+        .delete(server.url("/api/viewer/gone"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(page.next().await.kind(), "closed");
     page.expect_end().await;
@@ -137,7 +193,10 @@ async fn screenshots_round_trip_through_the_page() {
     use base64::Engine as _;
     let server = TestServer::start();
     let (status, answer) = post(&server, "/api/viewer/shot/screenshot", "").await;
-    assert_eq!((status, answer["error"]["code"].as_str()), (504, Some("no_page_answered")));
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (504, Some("no_page_answered"))
+    );
 
     let mut page = SseReader::open(&server, "shot", None).await;
     let png = b"\x89PNG\r\n\x1a\n-pixels-".to_vec();
@@ -147,8 +206,12 @@ async fn screenshots_round_trip_through_the_page() {
     });
     let request = page.next().await;
     assert_eq!(request.kind(), "screenshot_request");
-    let data = format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(&png));
-    let upload = json!({"viewer_id": "shot", "request_id": request.data["request_id"], "data": data});
+    let data = format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(&png)
+    );
+    let upload =
+        json!({"viewer_id": "shot", "request_id": request.data["request_id"], "data": data});
     let (status, stored) = post(&server, "/api/screenshot", upload.to_string()).await;
     assert_eq!(status, 201, "{stored}");
 
@@ -156,7 +219,11 @@ async fn screenshots_round_trip_through_the_page() {
     assert_eq!(answer.status(), 200);
     assert_eq!(answer.headers()["content-type"], "image/png");
     assert_eq!(answer.bytes().await.unwrap().to_vec(), png);
-    let kept = client().get(server.url(stored["url"].as_str().unwrap())).send().await.unwrap();
+    let kept = client()
+        .get(server.url(stored["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(kept.bytes().await.unwrap().to_vec(), png);
 
     // A page that never answers: 504 after the timeout.
@@ -166,10 +233,14 @@ async fn screenshots_round_trip_through_the_page() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_streams_get_keep_alives() {
-    let server = TestServer::with(Settings { heartbeat_secs: 1, ..Settings::default() });
+    let server = TestServer::with(Settings {
+        heartbeat_secs: 1,
+        ..Settings::default()
+    });
     let mut page = SseReader::open(&server, "quiet", None).await;
     let before = page.comments;
-    let nothing = tokio::time::timeout(std::time::Duration::from_millis(2500), page.next_message()).await;
+    let nothing =
+        tokio::time::timeout(std::time::Duration::from_millis(2500), page.next_message()).await;
     assert!(nothing.is_err(), "no message on a quiet viewer");
     assert!(page.comments > before, "but keep-alive comments arrive");
 }

@@ -22,7 +22,10 @@ async fn a_forty_megabyte_model_reaches_every_page() {
     for page in pages.iter_mut() {
         let event = page.next().await;
         assert_eq!(event.data["model_id"], answer["model_id"]);
-        assert!(event.data.get("model").is_none(), "big models are not inlined");
+        assert!(
+            event.data.get("model").is_none(),
+            "big models are not inlined"
+        );
         let body = client()
             .get(server.url(event.data["url"].as_str().unwrap()))
             .send()
@@ -33,14 +36,20 @@ async fn a_forty_megabyte_model_reaches_every_page() {
             .unwrap();
         assert_eq!(body.len() as u64, answer["bytes"].as_u64().unwrap());
         // The geometry is the posted text, unchanged.
-        let geometry_start = message.windows(12).position(|w| w == b"\"instances\":").unwrap();
+        let geometry_start = message
+            .windows(12)
+            .position(|w| w == b"\"instances\":")
+            .unwrap();
         let tail = &message[geometry_start..geometry_start + 100_000];
         assert!(body.windows(tail.len()).any(|w| w == tail));
     }
     let (_, health) = get_json(&server, "/health").await;
     assert_eq!(health["models"], 1);
     let stored = health["model_bytes"].as_u64().unwrap();
-    assert!(stored < message.len() as u64 + 1000, "one copy is stored: {stored}");
+    assert!(
+        stored < message.len() as u64 + 1000,
+        "one copy is stored: {stored}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -81,7 +90,10 @@ async fn a_slow_big_upload_holds_up_nothing() {
     assert_eq!(page.next().await.data["model_id"], small["model_id"]);
     let (status, _) = get_json(&server, "/health").await;
     assert_eq!(status, 200);
-    assert!(!big.is_finished(), "the big upload is still waiting for its second half");
+    assert!(
+        !big.is_finished(),
+        "the big upload is still waiting for its second half"
+    );
 
     release.send(()).unwrap();
     let response = big.await.unwrap();

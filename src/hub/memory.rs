@@ -30,6 +30,9 @@ const LIVE_BUFFER: usize = 64;
 const TOMBSTONES: usize = 4096;
 /// Screenshots kept (newest).
 const SCREENSHOTS: usize = 32;
+/// Bytes of event frames kept per viewer for replay (inlined models make frames big), beside the
+/// configured count.
+const HISTORY_BYTES: usize = 16 << 20;
 
 /// The bounds a [`MemoryHub`] keeps to.
 #[derive(Debug, Clone, Copy)]
@@ -81,6 +84,7 @@ struct Viewer {
     config: JsonObject,
     status: JsonObject,
     history: VecDeque<(u64, Arc<Event>)>,
+    history_bytes: usize,
     /// Every event with a larger id is still in `history`.
     replayable_after: u64,
     latest: u64,
@@ -163,6 +167,7 @@ impl Viewer {
             config: JsonObject::new(),
             status: JsonObject::new(),
             history: VecDeque::new(),
+            history_bytes: 0,
             replayable_after: 0,
             latest: 0,
             live: broadcast::channel(LIVE_BUFFER).0,
@@ -200,10 +205,14 @@ impl State {
         };
         let event = Arc::new(make(self, viewer, seq.to_string()));
         let viewer = self.viewers.get_mut(viewer_id).expect("checked above");
+        viewer.history_bytes += event.frame.len();
         viewer.history.push_back((seq, event.clone()));
-        while viewer.history.len() > history_len {
-            if let Some((dropped, _)) = viewer.history.pop_front() {
+        while viewer.history.len() > history_len
+            || (viewer.history_bytes > HISTORY_BYTES && viewer.history.len() > 1)
+        {
+            if let Some((dropped, event)) = viewer.history.pop_front() {
                 viewer.replayable_after = dropped;
+                viewer.history_bytes -= event.frame.len();
             }
         }
         viewer.latest = seq;
@@ -627,14 +636,18 @@ mod tests {
     fn kind_of(event: &Event) -> String {
         let text = std::str::from_utf8(&event.frame).unwrap();
         let data = text.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
-        serde_json::from_str::<Value>(data).unwrap()["type"].as_str().unwrap().to_string()
+        serde_json::from_str::<Value>(data).unwrap()["type"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     #[tokio::test]
     async fn a_slow_subscriber_gets_one_resync_instead_of_a_backlog() {
         let hub = hub(1000);
         let viewer = ViewerId::new("slow").unwrap();
-        let SubscribeOutcome::Subscribed(mut slow) = hub.subscribe(&viewer, None).await.unwrap() else {
+        let SubscribeOutcome::Subscribed(mut slow) = hub.subscribe(&viewer, None).await.unwrap()
+        else {
             panic!("subscribed");
         };
         for i in 0..LIVE_BUFFER * 2 {
@@ -644,11 +657,17 @@ mod tests {
         }
         let first = slow.live.next().await.unwrap();
         assert_eq!(kind_of(&first), "resync");
-        assert!(std::str::from_utf8(&first.frame).unwrap().contains(&format!("\"i\":{}", LIVE_BUFFER * 2 - 1)));
+        assert!(std::str::from_utf8(&first.frame)
+            .unwrap()
+            .contains(&format!("\"i\":{}", LIVE_BUFFER * 2 - 1)));
 
         hub.clear(&viewer).await.unwrap();
         let next = slow.live.next().await.unwrap();
-        assert_eq!(kind_of(&next), "clear", "nothing older than the resync follows it");
+        assert_eq!(
+            kind_of(&next),
+            "clear",
+            "nothing older than the resync follows it"
+        );
     }
 
     #[tokio::test]
@@ -661,7 +680,10 @@ mod tests {
         let state = hub.lock();
         let history = &state.viewers[&viewer].history;
         assert_eq!(history.len(), 3);
-        assert!(history.iter().zip(history.iter().skip(1)).all(|(a, b)| a.0 < b.0));
+        assert!(history
+            .iter()
+            .zip(history.iter().skip(1))
+            .all(|(a, b)| a.0 < b.0));
     }
 
     #[tokio::test]
@@ -670,12 +692,24 @@ mod tests {
         let idle = ViewerId::new("idle").unwrap();
         let watched = ViewerId::new("watched").unwrap();
         let body = Bytes::from_static(b"{}");
-        let model = StoredModel::new(ModelId::random(), idle.clone(), body, JsonObject::new(), Default::default());
+        let model = StoredModel::new(
+            ModelId::random(),
+            idle.clone(),
+            body,
+            JsonObject::new(),
+            Default::default(),
+        );
         let model = hub.publish_model(model).await.unwrap();
         let _page = hub.subscribe(&watched, None).await.unwrap();
         assert_eq!(hub.collect_idle(Duration::ZERO).await, 1);
         assert!(hub.status(&idle).await.is_err());
-        assert!(hub.status(&watched).await.is_ok(), "a viewer with a page stays");
-        assert!(matches!(hub.model(&model.id).await, Err(HubError::ModelGone(_))));
+        assert!(
+            hub.status(&watched).await.is_ok(),
+            "a viewer with a page stays"
+        );
+        assert!(matches!(
+            hub.model(&model.id).await,
+            Err(HubError::ModelGone(_))
+        ));
     }
 }
