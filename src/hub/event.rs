@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::{JsonObject, StoredModel};
 use crate::ids::ViewerId;
-use crate::model::upload::object_with_raw_field;
+use crate::model::upload::raw_field_frame;
 
 /// One event of one viewer.
 #[derive(Debug)]
@@ -72,11 +72,11 @@ impl Event {
             "config": config,
         });
         if model.body.len() <= inline_limit {
-            Event::new(
-                id,
-                kind,
-                &object_with_raw_field(&head, "model", &model.body),
-            )
+            let (open, close) = raw_field_frame(&head, "model");
+            let mut data = open;
+            model.body.write_to(&mut data);
+            data.extend_from_slice(close);
+            Event::new(id, kind, &data)
         } else {
             Event::new(id, kind, head.to_string().as_bytes())
         }

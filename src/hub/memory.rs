@@ -691,7 +691,7 @@ mod tests {
         let hub = hub(10);
         let idle = ViewerId::new("idle").unwrap();
         let watched = ViewerId::new("watched").unwrap();
-        let body = Bytes::from_static(b"{}");
+        let body = Bytes::from_static(b"{}").into();
         let model = StoredModel::new(
             ModelId::random(),
             idle.clone(),

@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::ids::{ModelId, ViewerId};
-use crate::model::TreeSummary;
+use crate::model::{StoredJson, TreeSummary};
 
 pub use event::Event;
 pub use memory::MemoryHub;
@@ -53,7 +53,7 @@ pub struct StoredModel {
     pub id: ModelId,
     pub viewer_id: ViewerId,
     /// The JSON served by `GET /api/model/<id>`.
-    pub body: Bytes,
+    pub body: StoredJson,
     /// The config sent with the model (not merged with anything).
     pub config: JsonObject,
     pub summary: TreeSummary,
@@ -66,7 +66,7 @@ impl StoredModel {
     pub fn new(
         id: ModelId,
         viewer_id: ViewerId,
-        body: Bytes,
+        body: StoredJson,
         config: JsonObject,
         summary: TreeSummary,
     ) -> Self {

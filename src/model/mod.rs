@@ -7,11 +7,14 @@
 //!
 //! - [`upload`]: the three body forms a client may POST, and the stored form served back.
 //! - [`tree`]: the tree's basic shape (groups, leaves, instance refs), with JSON paths in errors.
+//! - [`stored`]: the stored form in shared segments (the geometry is never copied).
 //! - [`synthetic`]: generated models of any size, for demos, tests and benchmarks.
 
+pub mod stored;
 pub mod synthetic;
 pub mod tree;
 pub mod upload;
 
+pub use stored::StoredJson;
 pub use tree::TreeSummary;
 pub use upload::{parse_upload, Upload};

@@ -10,10 +10,12 @@
 
 use std::ops::Range;
 
+use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use super::stored::StoredJson;
 use super::tree::{self, TreeSummary};
 use crate::error::{from_serde, ApiError};
 use crate::ids::{ModelId, ViewerId};
@@ -21,7 +23,7 @@ use crate::ids::{ModelId, ViewerId};
 /// A checked upload: where its geometry is in the body, and what came with it.
 #[derive(Debug)]
 pub struct Upload {
-    body: Vec<u8>,
+    body: Bytes,
     geometry: Range<usize>,
     /// The viewer named in the body (`viewer_id`), if any.
     pub viewer_id: Option<ViewerId>,
@@ -51,7 +53,7 @@ struct TopLevel<'a> {
 /// Reads and checks an upload. Syntax errors are 400 (`malformed_json`); a body of the wrong shape
 /// is 422 (`invalid`) with the JSON path of the problem.
 pub fn parse_upload(body: Vec<u8>) -> Result<Upload, ApiError> {
-    let (geometry, path, viewer_id, config) = {
+    let (geometry, summary, viewer_id, config) = {
         expect_object(&body)?;
         let mut de = serde_json::Deserializer::from_slice(&body);
         let top: TopLevel =
@@ -59,7 +61,7 @@ pub fn parse_upload(body: Vec<u8>) -> Result<Upload, ApiError> {
         de.end()
             .map_err(|err| ApiError::malformed_json(err.to_string()))?;
 
-        let (raw, path) = match (top.data, top.shapes) {
+        let (text, path) = match (top.data, top.shapes) {
             (Some(data), _) => {
                 if let Some(kind) = top.kind.as_deref().filter(|k| *k != "data") {
                     return Err(ApiError::invalid(
@@ -67,10 +69,10 @@ pub fn parse_upload(body: Vec<u8>) -> Result<Upload, ApiError> {
                         "$.type",
                     ));
                 }
-                (data, "$.data")
+                (data.get(), "$.data")
             }
             (None, Some(_)) if top.instances.is_some() => (whole(&body)?, "$"),
-            (None, Some(shapes)) => (shapes, "$.shapes"),
+            (None, Some(shapes)) => (shapes.get(), "$.shapes"),
             (None, None) if top.parts.is_some() => (whole(&body)?, "$"),
             (None, None) => {
                 return Err(ApiError::invalid(
@@ -86,18 +88,16 @@ pub fn parse_upload(body: Vec<u8>) -> Result<Upload, ApiError> {
                 ViewerId::new(id).map_err(|err| ApiError::invalid(err.to_string(), "$.viewer_id"))
             })
             .transpose()?;
+        let summary = tree::check(text, path)?;
         (
-            span(&body, raw.get()),
-            path,
+            span(&body, text),
+            summary,
             viewer_id,
             top.config.unwrap_or_default(),
         )
     };
-    let text = std::str::from_utf8(&body[geometry.clone()])
-        .map_err(|err| ApiError::malformed_json(err.to_string()))?;
-    let summary = tree::check(text, path)?;
     Ok(Upload {
-        body,
+        body: Bytes::from(body),
         geometry,
         viewer_id,
         config,
@@ -111,38 +111,45 @@ impl Upload {
         &self.body[self.geometry.clone()]
     }
 
-    /// The stored form: ocp_vscode's message with ids, the upload's config and its geometry.
-    pub fn stored_body(&self, model_id: &ModelId, viewer_id: &ViewerId) -> Vec<u8> {
+    /// The stored form: ocp_vscode's message with ids, the upload's config and its geometry, the
+    /// geometry shared with the upload's buffer rather than copied.
+    pub fn stored_body(&self, model_id: &ModelId, viewer_id: &ViewerId) -> StoredJson {
         let head = serde_json::json!({
             "type": "data",
             "model_id": model_id,
             "viewer_id": viewer_id,
             "config": self.config,
         });
-        object_with_raw_field(&head, "data", self.geometry())
+        let (open, close) = raw_field_frame(&head, "data");
+        StoredJson::new(vec![
+            Bytes::from(open),
+            self.body.slice(self.geometry.clone()),
+            Bytes::from_static(close),
+        ])
     }
 }
 
-/// `object` (a JSON object) with one more field whose value is the raw JSON `raw`, written
-/// without parsing or re-formatting `raw`.
-pub(crate) fn object_with_raw_field(object: &Value, key: &str, raw: &[u8]) -> Vec<u8> {
+/// What goes around a raw JSON value to make it the last field `key` of `object` (a JSON
+/// object): `{...object's fields,"key":` before it and `}` after it.
+pub(crate) fn raw_field_frame(object: &Value, key: &str) -> (Vec<u8>, &'static [u8]) {
     let head = object.to_string();
     debug_assert!(head.starts_with('{') && head.ends_with('}'));
-    let mut out = Vec::with_capacity(head.len() + key.len() + raw.len() + 8);
-    out.extend_from_slice(&head.as_bytes()[..head.len() - 1]);
+    let mut open = Vec::with_capacity(head.len() + key.len() + 4);
+    open.extend_from_slice(&head.as_bytes()[..head.len() - 1]);
     if head.len() > 2 {
-        out.push(b',');
+        open.push(b',');
     }
-    out.extend_from_slice(serde_json::to_string(key).unwrap_or_default().as_bytes());
-    out.push(b':');
-    out.extend_from_slice(raw);
-    out.push(b'}');
-    out
+    open.extend_from_slice(serde_json::to_string(key).unwrap_or_default().as_bytes());
+    open.push(b':');
+    (open, b"}")
 }
 
-/// The whole body as the geometry (bare forms), as a `RawValue` borrowed from it.
-fn whole(body: &[u8]) -> Result<&RawValue, ApiError> {
-    serde_json::from_slice(body).map_err(|err| ApiError::malformed_json(err.to_string()))
+/// The whole body as the geometry (the bare forms). It parsed as JSON already, so only its text
+/// needs checking.
+fn whole(body: &[u8]) -> Result<&str, ApiError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|err| ApiError::malformed_json(format!("body is not UTF-8: {err}")))?;
+    Ok(text.trim_matches(|c: char| c.is_ascii_whitespace()))
 }
 
 /// Where `part` (a slice of `body`) lies in `body`.
@@ -173,8 +180,8 @@ mod tests {
 
     fn stored(body: &str) -> Value {
         let upload = parse_upload(body.as_bytes().to_vec()).unwrap();
-        let bytes = upload.stored_body(&ModelId::new("m1").unwrap(), &ViewerId::default_viewer());
-        serde_json::from_slice(&bytes).unwrap()
+        let stored = upload.stored_body(&ModelId::new("m1").unwrap(), &ViewerId::default_viewer());
+        serde_json::from_slice(&stored.to_vec()).unwrap()
     }
 
     #[test]
@@ -197,8 +204,10 @@ mod tests {
         let body = format!(r#"{{"shapes":{TREE}}}"#);
         let upload = parse_upload(body.into_bytes()).unwrap();
         assert_eq!(upload.geometry(), TREE.as_bytes());
-        let bytes = upload.stored_body(&ModelId::new("m").unwrap(), &ViewerId::default_viewer());
-        assert!(String::from_utf8(bytes).unwrap().contains("[1.50,2e0,3]"));
+        let stored = upload.stored_body(&ModelId::new("m").unwrap(), &ViewerId::default_viewer());
+        assert!(String::from_utf8(stored.to_vec())
+            .unwrap()
+            .contains("[1.50,2e0,3]"));
     }
 
     #[test]

@@ -24,6 +24,11 @@ use crate::Settings;
 /// Milliseconds EventSource waits before reconnecting.
 const RETRY_MS: u32 = 1000;
 
+/// Largest write of one stream. Rocket copies a body through a buffer of this size, so a frame
+/// with an inlined model goes out in a few writes instead of dozens of 4 KiB ones; the buffer is
+/// only touched as far as frames fill it, so idle streams stay small.
+const MAX_WRITE: usize = 64 * 1024;
+
 #[rocket::get("/api/viewer/<id>/events")]
 pub async fn events(
     _caller: Caller,
@@ -86,6 +91,7 @@ impl<'r> Responder<'r, 'r> for EventStream {
                     .header(ContentType::new("text", "event-stream"))
                     .header(Header::new("Cache-Control", "no-cache, no-transform"))
                     .header(Header::new("X-Accel-Buffering", "no"))
+                    .max_chunk_size(MAX_WRITE)
                     .ok()
             }
         }

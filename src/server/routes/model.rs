@@ -1,6 +1,5 @@
 //! `POST /api/model` and `GET /api/model/<id>`: storing models and serving them back.
 
-use std::io::Cursor;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -16,7 +15,7 @@ use serde_json::{json, Value};
 use crate::error::{ApiError, ApiResult};
 use crate::hub::{Hub, StoredModel};
 use crate::ids::{InvalidId, ModelId, ViewerId};
-use crate::model::parse_upload;
+use crate::model::{parse_upload, StoredJson};
 use crate::server::body::JsonBytes;
 use crate::server::guards::{Authorized, BaseUrl, Caller, Conditional};
 
@@ -44,7 +43,7 @@ pub async fn post_model(
             .or(query_viewer)
             .unwrap_or_else(ViewerId::default_viewer);
         let id = ModelId::random();
-        let body = Bytes::from(upload.stored_body(&id, &viewer_id));
+        let body = upload.stored_body(&id, &viewer_id);
         Ok(StoredModel::new(
             id,
             viewer_id,
@@ -93,8 +92,8 @@ pub async fn get_model(
     Ok(ModelBody {
         not_modified,
         etag,
-        body: gzip.clone().unwrap_or_else(|| model.body.clone()),
         gzip: gzip.is_some(),
+        body: gzip.map_or_else(|| model.body.clone(), StoredJson::from),
     })
 }
 
@@ -118,21 +117,22 @@ async fn gzipped(model: &Arc<StoredModel>) -> Option<Bytes> {
     }
 }
 
-fn gzip(bytes: &[u8]) -> Bytes {
+fn gzip(json: &StoredJson) -> Bytes {
     use std::io::Write;
-    let mut encoder = GzEncoder::new(Vec::with_capacity(bytes.len() / 3), Compression::fast());
-    encoder
-        .write_all(bytes)
-        .and_then(|_| encoder.finish())
-        .map(Bytes::from)
-        .expect("writing to a Vec cannot fail")
+    let mut encoder = GzEncoder::new(Vec::with_capacity(json.len() / 3), Compression::fast());
+    for part in json.parts() {
+        encoder
+            .write_all(part)
+            .expect("writing to a Vec cannot fail");
+    }
+    Bytes::from(encoder.finish().expect("writing to a Vec cannot fail"))
 }
 
 /// A model's bytes with caching headers; models never change, so their ids are their ETags.
 pub struct ModelBody {
     not_modified: bool,
     etag: String,
-    body: Bytes,
+    body: StoredJson,
     gzip: bool,
 }
 
@@ -154,7 +154,7 @@ impl<'r> Responder<'r, 'static> for ModelBody {
             response.header(Header::new("Content-Encoding", "gzip"));
         }
         response
-            .sized_body(self.body.len(), Cursor::new(self.body))
+            .sized_body(self.body.len(), self.body.reader())
             .max_chunk_size(256 * 1024)
             .ok()
     }

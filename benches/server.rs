@@ -1,0 +1,394 @@
+//! Side-by-side benchmark of `ocp-notebook` and the reference Flask + SSE server
+//! (benches/flask_ref/app.py), both started here on 127.0.0.1 and measured by the same client in
+//! one run. Run with `cargo bench --bench server` (needs `pip install flask`; without Flask only
+//! ocp-notebook is measured).
+//!
+//! What "delivered" means is the same for both: the subscriber holds the complete model. For Flask
+//! that is the event itself (it carries the model); for ocp-notebook it is the event, plus the
+//! `GET` of the model when the model was too big to come inline.
+//!
+//! Cases: POST -> delivered at 1 subscriber for the fixtures and a generated ~40 MB model
+//! (median of several runs); the bracket to 500 subscribers (p50 / p99 / max); server memory per
+//! idle subscriber (RSS slope from 0 to 500 idle streams). Every loop is bounded in count and time.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use serde_json::Value;
+
+const OURS: &str = env!("CARGO_BIN_EXE_ocp-notebook");
+const SUBSCRIBERS: usize = 500;
+const PATIENCE: Duration = Duration::from_secs(120);
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Ours,
+    Flask,
+}
+
+/// Where a server answers, all the client side needs.
+#[derive(Clone)]
+struct Target {
+    kind: Kind,
+    base: String,
+}
+
+/// A server process under test.
+struct Server {
+    target: Target,
+    child: Child,
+}
+
+impl Server {
+    fn ours() -> Server {
+        let mut child = Command::new(OURS)
+            .args(["--port", "0", "--log", "warn"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("ocp-notebook starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line.trim().trim_end_matches('/').to_string();
+        Server {
+            target: Target {
+                kind: Kind::Ours,
+                base,
+            },
+            child,
+        }
+    }
+
+    fn flask() -> Option<Server> {
+        let ok = Command::new("python3")
+            .args(["-c", "import flask"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!("Flask is not installed (pip install flask): measuring ocp-notebook alone");
+            return None;
+        }
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let app = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/flask_ref/app.py");
+        let child = Command::new("python3")
+            .args([app, &port.to_string()])
+            .env("SSE_KEEPALIVE_S", "15")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                let target = Target {
+                    kind: Kind::Flask,
+                    base,
+                };
+                return Some(Server { target, child });
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        None
+    }
+
+    fn name(&self) -> &'static str {
+        match self.target.kind {
+            Kind::Ours => "ocp-notebook",
+            Kind::Flask => "Flask reference",
+        }
+    }
+
+    fn cpu_ticks(&self) -> u64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        let fields: Vec<&str> = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        fields
+            .get(11)
+            .and_then(|u| u.parse::<u64>().ok())
+            .unwrap_or(0)
+            + fields
+                .get(12)
+                .and_then(|s| s.parse::<u64>().ok())
+                .unwrap_or(0)
+    }
+
+    fn rss_kb(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(SUBSCRIBERS * 2)
+        .no_gzip()
+        .build()
+        .unwrap()
+}
+
+/// A subscriber: reads SSE blocks, scanning each byte once (events can be 40 MB).
+struct Subscriber {
+    stream: futures_util::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
+    buffer: Vec<u8>,
+    scanned: usize,
+}
+
+impl Subscriber {
+    async fn open(http: &reqwest::Client, server: &Target, viewer: &str) -> Subscriber {
+        let response = http
+            .get(format!("{}/api/viewer/{viewer}/events", server.base))
+            .timeout(Duration::from_secs(3600))
+            .send()
+            .await
+            .expect("subscribe");
+        let mut subscriber = Subscriber {
+            stream: response.bytes_stream().boxed(),
+            buffer: Vec::new(),
+            scanned: 0,
+        };
+        subscriber.block().await; // `: connected` (and `retry`): subscribed
+        subscriber
+    }
+
+    async fn block(&mut self) -> Vec<u8> {
+        loop {
+            let from = self.scanned.saturating_sub(1);
+            if let Some(end) = self.buffer[from..].windows(2).position(|w| w == b"\n\n") {
+                let block: Vec<u8> = self.buffer.drain(..from + end + 2).collect();
+                self.scanned = 0;
+                return block;
+            }
+            self.scanned = self.buffer.len();
+            let chunk = self
+                .stream
+                .next()
+                .await
+                .expect("stream open")
+                .expect("stream read");
+            self.buffer.extend_from_slice(&chunk);
+        }
+    }
+
+    /// Waits for the next message and, for ocp-notebook, fetches the model if it was not inline.
+    /// Returns the bytes of model held.
+    async fn delivered(&mut self, http: &reqwest::Client, server: &Target) -> usize {
+        loop {
+            let block = self.block().await;
+            if !block.windows(6).any(|w| w == b"data: ") {
+                continue; // a comment
+            }
+            // Flask's event carries the model; so does ours when it is small (the stored model is
+            // the last field of the event, after a small head: no JSON parse of the model needed).
+            if server.kind == Kind::Flask
+                || memmem(&block[..block.len().min(8192)], b",\"model\":{")
+            {
+                return block.len();
+            }
+            let data: Vec<&[u8]> = block
+                .split(|b| *b == b'\n')
+                .filter_map(|l| l.strip_prefix(b"data: "))
+                .collect();
+            let event: Value = serde_json::from_slice(&data.join(&b'\n')).expect("event JSON");
+            let url = format!("{}{}", server.base, event["url"].as_str().expect("url"));
+            return http
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap()
+                .len();
+        }
+    }
+}
+
+fn memmem(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+async fn post(http: &reqwest::Client, server: &Target, viewer: &str, body: &[u8]) {
+    let response = http
+        .post(format!("{}/api/model?viewer={viewer}", server.base))
+        .header("Content-Type", "application/json")
+        .body(body.to_vec())
+        .send()
+        .await
+        .expect("post");
+    assert!(response.status().is_success(), "{}", response.status());
+    response.bytes().await.unwrap();
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// POST -> delivered at one subscriber, median of `runs`, in ms.
+async fn latency(server: &Target, viewer: &str, body: &[u8], runs: usize) -> f64 {
+    let http = client();
+    let mut subscriber = Subscriber::open(&http, server, viewer).await;
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let start = Instant::now();
+        let (_, bytes) = tokio::join!(post(&http, server, viewer, body), async {
+            tokio::time::timeout(PATIENCE, subscriber.delivered(&http, server))
+                .await
+                .expect("delivered")
+        });
+        assert!(bytes > body.len() / 2, "the whole model arrived");
+        times.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
+    median(times)
+}
+
+/// The bracket to many subscribers: delivery times in ms (sorted), and RSS per idle subscriber in KB.
+async fn fan_out(server: &Server, body: &[u8]) -> (Vec<f64>, f64) {
+    let http = client();
+    let target = &server.target;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let idle_rss = server.rss_kb();
+    let mut subscribers = Vec::new();
+    for _ in 0..SUBSCRIBERS {
+        subscribers.push(Subscriber::open(&http, target, "fanout").await);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let per_subscriber = (server.rss_kb().saturating_sub(idle_rss)) as f64 / SUBSCRIBERS as f64;
+
+    if std::env::var_os("BENCH_CPU").is_some() {
+        eprintln!(
+            "{}: server CPU ticks before fan-out {}",
+            server.name(),
+            server.cpu_ticks()
+        );
+    }
+    let start = Instant::now();
+    let deliveries = subscribers.into_iter().map(|mut s| {
+        let http = http.clone();
+        let target = target.clone();
+        tokio::spawn(async move {
+            tokio::time::timeout(PATIENCE, s.delivered(&http, &target))
+                .await
+                .expect("delivered");
+            start.elapsed().as_secs_f64() * 1000.0
+        })
+    });
+    let deliveries: Vec<_> = deliveries.collect();
+    post(&http, target, "fanout", body).await;
+    let mut times = Vec::new();
+    for delivery in deliveries {
+        times.push(delivery.await.unwrap());
+    }
+    if std::env::var_os("BENCH_CPU").is_some() {
+        eprintln!(
+            "{}: server CPU ticks after fan-out {}",
+            server.name(),
+            server.cpu_ticks()
+        );
+    }
+    times.sort_by(f64::total_cmp);
+    (times, per_subscriber)
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/tests/fixtures/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(run());
+}
+
+async fn run() {
+    let big = ocp_notebook::model::synthetic::sphere_message(1_250_000);
+    let cases: Vec<(String, Vec<u8>, usize)> = vec![
+        ("box (3.8 KB)".into(), fixture("box"), 20),
+        ("bracket (182 KB)".into(), fixture("bracket"), 20),
+        ("assembly (116 KB)".into(), fixture("assembly"), 20),
+        (
+            format!("generated sphere ({:.1} MB)", big.len() as f64 / 1e6),
+            big,
+            5,
+        ),
+    ];
+    let mut servers = vec![Server::ours()];
+    servers.extend(Server::flask());
+
+    println!("\nPOST -> model delivered at 1 subscriber (median ms)\n");
+    println!(
+        "| model | {} | ratio |",
+        servers
+            .iter()
+            .map(Server::name)
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    println!("|---|{}---|", "---|".repeat(servers.len()));
+    for (case, (name, body, runs)) in cases.iter().enumerate() {
+        let mut row = Vec::new();
+        for (i, server) in servers.iter().enumerate() {
+            row.push(latency(&server.target, &format!("latency{case}-{i}"), body, *runs).await);
+        }
+        let ratio = row.get(1).map_or(String::from("-"), |flask| {
+            format!("{:.1}x faster", flask / row[0])
+        });
+        let cells: Vec<String> = row.iter().map(|ms| format!("{ms:.1}")).collect();
+        println!("| {name} | {} | {ratio} |", cells.join(" | "));
+    }
+
+    println!(
+        "\nbracket to {SUBSCRIBERS} subscribers (ms from POST) and memory per idle subscriber\n"
+    );
+    println!("| server | p50 | p99 | max | KB per idle subscriber |");
+    println!("|---|---|---|---|---|");
+    let bracket = fixture("bracket");
+    for server in &servers {
+        let (times, kb) = fan_out(server, &bracket).await;
+        println!(
+            "| {} | {:.1} | {:.1} | {:.1} | {:.1} |",
+            server.name(),
+            percentile(&times, 0.5),
+            percentile(&times, 0.99),
+            times[times.len() - 1],
+            kb
+        );
+    }
+}
