@@ -234,16 +234,26 @@ fn memmem(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-async fn post(http: &reqwest::Client, server: &Target, viewer: &str, body: &[u8]) {
+async fn post(http: &reqwest::Client, server: &Target, viewer: &str, body: &bytes::Bytes) {
     let response = http
         .post(format!("{}/api/model?viewer={viewer}", server.base))
         .header("Content-Type", "application/json")
-        .body(body.to_vec())
+        .body(body.clone())
         .send()
         .await
         .expect("post");
     assert!(response.status().is_success(), "{}", response.status());
     response.bytes().await.unwrap();
+}
+
+/// Clock ticks per second of /proc times (USER_HZ, 100 on Linux).
+fn ticks_per_second() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok()?.trim().parse().ok())
+        .unwrap_or(100.0)
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -256,7 +266,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// POST -> delivered at one subscriber, median of `runs`, in ms.
-async fn latency(server: &Target, viewer: &str, body: &[u8], runs: usize) -> f64 {
+async fn latency(server: &Target, viewer: &str, body: &bytes::Bytes, runs: usize) -> f64 {
     let http = client();
     let mut subscriber = Subscriber::open(&http, server, viewer).await;
     let mut times = Vec::new();
@@ -273,8 +283,18 @@ async fn latency(server: &Target, viewer: &str, body: &[u8], runs: usize) -> f64
     median(times)
 }
 
-/// The bracket to many subscribers: delivery times in ms (sorted), and RSS per idle subscriber in KB.
-async fn fan_out(server: &Server, body: &[u8]) -> (Vec<f64>, f64) {
+/// What one fan-out measured.
+struct FanOut {
+    /// Delivery times in ms from the POST, sorted.
+    times: Vec<f64>,
+    /// Server RSS per idle subscriber.
+    idle_kb: f64,
+    /// Server CPU time (user + system) spent on the fan-out.
+    cpu_ms: f64,
+}
+
+/// The bracket to many subscribers.
+async fn fan_out(server: &Server, body: &bytes::Bytes) -> FanOut {
     let http = client();
     let target = &server.target;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -286,13 +306,7 @@ async fn fan_out(server: &Server, body: &[u8]) -> (Vec<f64>, f64) {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let per_subscriber = (server.rss_kb().saturating_sub(idle_rss)) as f64 / SUBSCRIBERS as f64;
 
-    if std::env::var_os("BENCH_CPU").is_some() {
-        eprintln!(
-            "{}: server CPU ticks before fan-out {}",
-            server.name(),
-            server.cpu_ticks()
-        );
-    }
+    let cpu_before = server.cpu_ticks();
     let start = Instant::now();
     let deliveries = subscribers.into_iter().map(|mut s| {
         let http = http.clone();
@@ -310,23 +324,18 @@ async fn fan_out(server: &Server, body: &[u8]) -> (Vec<f64>, f64) {
     for delivery in deliveries {
         times.push(delivery.await.unwrap());
     }
-    if std::env::var_os("BENCH_CPU").is_some() {
-        eprintln!(
-            "{}: server CPU ticks after fan-out {}",
-            server.name(),
-            server.cpu_ticks()
-        );
-    }
+    let cpu_ms = (server.cpu_ticks() - cpu_before) as f64 * 1000.0 / ticks_per_second();
     times.sort_by(f64::total_cmp);
-    (times, per_subscriber)
+    FanOut {
+        times,
+        idle_kb: per_subscriber,
+        cpu_ms,
+    }
 }
 
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/tests/fixtures/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
+fn fixture(name: &str) -> bytes::Bytes {
+    let path = format!("{}/tests/fixtures/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(path).unwrap().into()
 }
 
 fn main() {
@@ -338,8 +347,8 @@ fn main() {
 }
 
 async fn run() {
-    let big = ocp_notebook::model::synthetic::sphere_message(1_250_000);
-    let cases: Vec<(String, Vec<u8>, usize)> = vec![
+    let big = bytes::Bytes::from(ocp_notebook::model::synthetic::sphere_message(1_250_000));
+    let cases: Vec<(String, bytes::Bytes, usize)> = vec![
         ("box (3.8 KB)".into(), fixture("box"), 20),
         ("bracket (182 KB)".into(), fixture("bracket"), 20),
         ("assembly (116 KB)".into(), fixture("assembly"), 20),
@@ -377,18 +386,19 @@ async fn run() {
     println!(
         "\nbracket to {SUBSCRIBERS} subscribers (ms from POST) and memory per idle subscriber\n"
     );
-    println!("| server | p50 | p99 | max | KB per idle subscriber |");
-    println!("|---|---|---|---|---|");
+    println!("| server | p50 | p99 | max | server CPU ms | KB per idle subscriber |");
+    println!("|---|---|---|---|---|---|");
     let bracket = fixture("bracket");
     for server in &servers {
-        let (times, kb) = fan_out(server, &bracket).await;
+        let run = fan_out(server, &bracket).await;
         println!(
-            "| {} | {:.1} | {:.1} | {:.1} | {:.1} |",
+            "| {} | {:.1} | {:.1} | {:.1} | {:.0} | {:.1} |",
             server.name(),
-            percentile(&times, 0.5),
-            percentile(&times, 0.99),
-            times[times.len() - 1],
-            kb
+            percentile(&run.times, 0.5),
+            percentile(&run.times, 0.99),
+            run.times[run.times.len() - 1],
+            run.cpu_ms,
+            run.idle_kb
         );
     }
 }

@@ -27,7 +27,7 @@ const RETRY_MS: u32 = 1000;
 /// Largest write of one stream. Rocket copies a body through a buffer of this size, so a frame
 /// with an inlined model goes out in a few writes instead of dozens of 4 KiB ones; the buffer is
 /// only touched as far as frames fill it, so idle streams stay small.
-const MAX_WRITE: usize = 64 * 1024;
+const MAX_WRITE: usize = 32 * 1024;
 
 #[rocket::get("/api/viewer/<id>/events")]
 pub async fn events(
