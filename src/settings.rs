@@ -124,3 +124,41 @@ fn parse_bytes(text: &str) -> Result<ByteUnit, String> {
         .parse()
         .map_err(|_| format!("{text:?} is not a size: expected e.g. 256MiB, 2GiB or 65536"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_loopback_without_a_token() {
+        let mut settings = Settings::default();
+        assert_eq!(settings.host.to_string(), "127.0.0.1");
+        assert_eq!(settings.port, 5000);
+        assert_eq!(settings.body_limit, ByteUnit::Mebibyte(256));
+        assert!(!settings.secure());
+        assert!(settings.token.is_none());
+    }
+
+    #[test]
+    fn an_exposed_server_gets_a_token_unless_it_has_one() {
+        let mut exposed = Settings {
+            host: "0.0.0.0".parse().unwrap(),
+            ..Settings::default()
+        };
+        assert!(exposed.secure());
+        assert_eq!(exposed.token.as_ref().map(String::len), Some(32));
+        let mut chosen = Settings {
+            token: Some("mine".into()),
+            ..exposed.clone()
+        };
+        assert!(!chosen.secure());
+        assert_eq!(chosen.token.as_deref(), Some("mine"));
+    }
+
+    #[test]
+    fn sizes_parse_in_the_usual_units() {
+        assert_eq!(parse_bytes("256MiB").unwrap(), ByteUnit::Mebibyte(256));
+        assert_eq!(parse_bytes("65536").unwrap(), ByteUnit::Byte(65536));
+        assert!(parse_bytes("lots").unwrap_err().contains("not a size"));
+    }
+}

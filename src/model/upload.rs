@@ -52,6 +52,16 @@ struct TopLevel<'a> {
 
 /// Reads and checks an upload. Syntax errors are 400 (`malformed_json`); a body of the wrong shape
 /// is 422 (`invalid`) with the JSON path of the problem.
+///
+/// ```
+/// use ocp_notebook::model::parse_upload;
+///
+/// let tree = r#"{"id": "/G", "name": "G", "parts": [
+///     {"id": "/G/a", "name": "a", "state": [1, 1], "shape": {"ref": 3}}]}"#;
+/// let err = parse_upload(format!(r#"{{"shapes": {tree}}}"#).into_bytes()).unwrap_err();
+/// assert_eq!(err.path.as_deref(), Some("$.shapes.parts[0].shape.ref"));
+/// assert_eq!(err.message, "ref 3 out of range (0 instances)");
+/// ```
 pub fn parse_upload(body: Vec<u8>) -> Result<Upload, ApiError> {
     let (geometry, summary, viewer_id, config) = {
         expect_object(&body)?;
