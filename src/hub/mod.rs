@@ -240,8 +240,5 @@ pub fn initial_defaults() -> JsonObject {
         "treeWidth": 240,
         "resetCamera": "reset",
     });
-    match defaults {
-        Value::Object(map) => map,
-        _ => unreachable!("a JSON object literal"),
-    }
+    defaults.as_object().cloned().unwrap_or_default()
 }

@@ -7,7 +7,7 @@ use rocket::http::Status;
 use rocket::request::Request;
 use rocket::tokio::io::AsyncReadExt;
 
-use super::guards::fail;
+use super::guards::remember_failure;
 use crate::error::ApiError;
 use crate::hub::JsonObject;
 use crate::Settings;
@@ -53,11 +53,9 @@ impl<'r> FromData<'r> for JsonObjectBody {
     }
 }
 
+/// Fails a data guard with `error`, which the catcher then sends.
 fn data_fail<'r, T>(request: &'r Request<'_>, error: ApiError) -> Outcome<'r, T, ApiError> {
-    match fail::<()>(request, error) {
-        rocket::outcome::Outcome::Error(failure) => Outcome::Error(failure),
-        _ => unreachable!("fail always fails"),
-    }
+    Outcome::Error((remember_failure(request, &error), error))
 }
 
 /// Reads a whole JSON body of at most `limit` bytes.

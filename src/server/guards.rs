@@ -93,12 +93,15 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[derive(Default)]
 pub struct GuardFailure(pub Option<ApiError>);
 
-/// Fails a guard with `error`, which the catcher then sends.
+/// Keeps `error` for the catcher; returns its status.
+pub fn remember_failure(request: &Request<'_>, error: &ApiError) -> Status {
+    request.local_cache(|| GuardFailure(Some(error.clone())));
+    error.status
+}
+
+/// Fails a request guard with `error`, which the catcher then sends.
 pub fn fail<T>(request: &Request<'_>, error: ApiError) -> Outcome<T, ApiError> {
-    let status = error.status;
-    let cached = request.local_cache(|| GuardFailure(Some(error.clone())));
-    debug_assert!(cached.0.is_some());
-    Outcome::Error((status, error))
+    Outcome::Error((remember_failure(request, &error), error))
 }
 
 fn policy<'r>(request: &'r Request<'_>) -> &'r Policy {
