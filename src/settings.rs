@@ -7,6 +7,8 @@ use std::time::Duration;
 use clap::{Args, FromArgMatches};
 use rocket::data::ByteUnit;
 
+use crate::model::Limits;
+
 /// Everything a server needs to know. `Settings::default()` is what `ocp-notebook` runs with
 /// when given no flags and no environment: loopback only, port 5000, no token.
 #[derive(Debug, Clone, Args)]
@@ -52,6 +54,14 @@ pub struct Settings {
     /// Models up to this size travel inside their `model_update` event (no second request).
     #[arg(long, env = "OCP_NOTEBOOK_INLINE_LIMIT", value_parser = parse_bytes, default_value = "256KiB")]
     pub inline_limit: ByteUnit,
+
+    /// Most groups and leaves one model may have.
+    #[arg(long, env = "OCP_NOTEBOOK_MAX_PARTS", default_value_t = 200_000)]
+    pub max_parts: usize,
+
+    /// Deepest nesting of groups one model may have.
+    #[arg(long, env = "OCP_NOTEBOOK_MAX_DEPTH", default_value_t = 48)]
+    pub max_depth: usize,
 
     /// Events kept per viewer for replay to reconnecting pages (`Last-Event-ID`).
     #[arg(long, env = "OCP_NOTEBOOK_EVENT_HISTORY", default_value_t = 256)]
@@ -103,6 +113,15 @@ impl Settings {
         }
         self.token = Some(uuid::Uuid::new_v4().simple().to_string());
         true
+    }
+
+    /// What an uploaded model may hold.
+    pub fn model_limits(&self) -> Limits {
+        Limits {
+            max_depth: self.max_depth,
+            max_nodes: self.max_parts,
+            ..Limits::default()
+        }
     }
 
     pub fn heartbeat(&self) -> Duration {

@@ -223,6 +223,6 @@ fn the_sample_command_writes_a_model() {
         .output()
         .unwrap();
     assert!(output.status.success());
-    let upload = ocp_notebook::model::parse_upload(output.stdout).unwrap();
+    let upload = ocp_notebook::model::parse_upload(output.stdout, &Default::default()).unwrap();
     assert_eq!(upload.summary.leaves, 1);
 }

@@ -6,15 +6,16 @@
 //! exactly as posted. No `serde_json::Value` of a whole model is ever built.
 //!
 //! - [`upload`]: the three body forms a client may POST, and the stored form served back.
-//! - [`tree`]: the tree's basic shape (groups, leaves, instance refs), with JSON paths in errors.
+//! - [`validate`]: everything the renderer relies on (tree shape, ids, array lengths, indices,
+//!   finite numbers, buffers), checked in one borrowed pass with JSON paths in errors.
 //! - [`stored`]: the stored form in shared segments (the geometry is never copied).
 //! - [`synthetic`]: generated models of any size, for demos, tests and benchmarks.
 
 pub mod stored;
 pub mod synthetic;
-pub mod tree;
 pub mod upload;
+pub mod validate;
 
 pub use stored::StoredJson;
-pub use tree::TreeSummary;
 pub use upload::{parse_upload, Upload};
+pub use validate::{Limits, TreeSummary};

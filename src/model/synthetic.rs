@@ -98,7 +98,7 @@ mod tests {
     #[test]
     fn a_generated_sphere_is_a_valid_upload_of_the_asked_size() {
         let message = sphere_message(10_000);
-        let upload = parse_upload(message).unwrap();
+        let upload = parse_upload(message, &crate::model::Limits::default()).unwrap();
         assert_eq!(upload.summary.instances, 1);
         assert_eq!(upload.summary.leaves, 1);
         let value: serde_json::Value = serde_json::from_slice(upload.geometry()).unwrap();

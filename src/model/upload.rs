@@ -16,7 +16,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::stored::StoredJson;
-use super::tree::{self, TreeSummary};
+use super::validate::{self, Limits, TreeSummary};
 use crate::error::{from_serde, ApiError};
 use crate::ids::{ModelId, ViewerId};
 
@@ -54,15 +54,16 @@ struct TopLevel<'a> {
 /// is 422 (`invalid`) with the JSON path of the problem.
 ///
 /// ```
-/// use ocp_notebook::model::parse_upload;
+/// use ocp_notebook::model::{parse_upload, Limits};
 ///
 /// let tree = r#"{"id": "/G", "name": "G", "parts": [
 ///     {"id": "/G/a", "name": "a", "state": [1, 1], "shape": {"ref": 3}}]}"#;
-/// let err = parse_upload(format!(r#"{{"shapes": {tree}}}"#).into_bytes()).unwrap_err();
+/// let body = format!(r#"{{"shapes": {tree}}}"#).into_bytes();
+/// let err = parse_upload(body, &Limits::default()).unwrap_err();
 /// assert_eq!(err.path.as_deref(), Some("$.shapes.parts[0].shape.ref"));
 /// assert_eq!(err.message, "ref 3 out of range (0 instances)");
 /// ```
-pub fn parse_upload(body: Vec<u8>) -> Result<Upload, ApiError> {
+pub fn parse_upload(body: Vec<u8>, limits: &Limits) -> Result<Upload, ApiError> {
     let (geometry, summary, viewer_id, config) = {
         expect_object(&body)?;
         let mut de = serde_json::Deserializer::from_slice(&body);
@@ -98,7 +99,7 @@ pub fn parse_upload(body: Vec<u8>) -> Result<Upload, ApiError> {
                 ViewerId::new(id).map_err(|err| ApiError::invalid(err.to_string(), "$.viewer_id"))
             })
             .transpose()?;
-        let summary = tree::check(text, path)?;
+        let summary = validate::check(text, path, limits)?;
         (
             span(&body, text),
             summary,
@@ -186,10 +187,10 @@ fn expect_object(body: &[u8]) -> Result<(), ApiError> {
 mod tests {
     use super::*;
 
-    const TREE: &str = r#"{"version":3,"id":"/G","name":"G","parts":[{"id":"/G/a","name":"a","state":[1,1],"shape":{"vertices":[1.50,2e0,3]}}]}"#;
+    const TREE: &str = r#"{"version":3,"id":"/G","name":"G","parts":[{"id":"/G/a","name":"a","state":[1,1],"shape":{"vertices":[1.50,2e0,3,0,0,0,1,1,1],"triangles":[0,1,2],"edges":[]}}]}"#;
 
     fn stored(body: &str) -> Value {
-        let upload = parse_upload(body.as_bytes().to_vec()).unwrap();
+        let upload = parse_upload(body.as_bytes().to_vec(), &Limits::default()).unwrap();
         let stored = upload.stored_body(&ModelId::new("m1").unwrap(), &ViewerId::default_viewer());
         serde_json::from_slice(&stored.to_vec()).unwrap()
     }
@@ -212,20 +213,37 @@ mod tests {
     #[test]
     fn geometry_bytes_are_kept_as_posted() {
         let body = format!(r#"{{"shapes":{TREE}}}"#);
-        let upload = parse_upload(body.into_bytes()).unwrap();
+        let upload = parse_upload(body.into_bytes(), &Limits::default()).unwrap();
         assert_eq!(upload.geometry(), TREE.as_bytes());
         let stored = upload.stored_body(&ModelId::new("m").unwrap(), &ViewerId::default_viewer());
         assert!(String::from_utf8(stored.to_vec())
             .unwrap()
-            .contains("[1.50,2e0,3]"));
+            .contains("[1.50,2e0,3,0"));
     }
 
     #[test]
     fn viewer_id_and_config_are_read() {
         let body = format!(r#"{{"viewer_id":"v-1","shapes":{TREE},"config":{{"theme":"dark"}}}}"#);
-        let upload = parse_upload(body.into_bytes()).unwrap();
+        let upload = parse_upload(body.into_bytes(), &Limits::default()).unwrap();
         assert_eq!(upload.viewer_id.unwrap().as_str(), "v-1");
         assert_eq!(upload.config["theme"], "dark");
+    }
+
+    #[test]
+    fn hostile_nesting_anywhere_is_an_error_not_a_crash() {
+        let deep = format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000));
+        for body in [
+            format!(r#"{{"config": {{"a": {deep}}}, "shapes": {TREE}}}"#),
+            format!(r#"{{"extra": {deep}, "shapes": {TREE}}}"#),
+            TREE.replace("\"loc\":null", &format!("\"unknown\":{deep}")),
+            TREE.replace("\"state\":[1,1]", &format!("\"state\":{deep}")),
+        ] {
+            // Unknown fields are skipped without recursion, so they may even pass; what matters
+            // is an answer, not a stack overflow.
+            if let Err(err) = parse_upload(body.into_bytes(), &Limits::default()) {
+                assert!(err.status.code == 400 || err.status.code == 422, "{err}");
+            }
+        }
     }
 
     #[test]
@@ -249,7 +267,7 @@ mod tests {
             ("{\"shapes\": {}} trailing", 400, None),
         ];
         for (body, status, path) in cases {
-            let err = parse_upload(body.as_bytes().to_vec()).unwrap_err();
+            let err = parse_upload(body.as_bytes().to_vec(), &Limits::default()).unwrap_err();
             assert_eq!(err.status.code, *status, "{body}: {err}");
             assert_eq!(err.path.as_deref(), *path, "{body}: {err}");
         }

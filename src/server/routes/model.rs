@@ -18,6 +18,7 @@ use crate::ids::{InvalidId, ModelId, ViewerId};
 use crate::model::{parse_upload, StoredJson};
 use crate::server::body::JsonBytes;
 use crate::server::guards::{Authorized, BaseUrl, Caller, Conditional};
+use crate::Settings;
 
 /// Models up to this size are compressed on the first request that accepts gzip; larger ones
 /// are served plain at first and compressed in the background for later requests, so the first
@@ -32,11 +33,13 @@ pub async fn post_model(
     viewer: Option<&str>,
     body: JsonBytes,
     hub: &State<Arc<dyn Hub>>,
+    settings: &State<Settings>,
     base: BaseUrl,
 ) -> ApiResult<(Status, Json<Value>)> {
     let query_viewer = viewer.map(ViewerId::new).transpose()?;
+    let limits = settings.model_limits();
     let model = rocket::tokio::task::spawn_blocking(move || -> ApiResult<StoredModel> {
-        let upload = parse_upload(body.0)?;
+        let upload = parse_upload(body.0, &limits)?;
         let viewer_id = upload
             .viewer_id
             .clone()
@@ -64,6 +67,7 @@ pub async fn post_model(
         "bytes": model.body.len(),
         "parts": model.summary.leaves,
         "instances": model.summary.instances,
+        "triangles": model.summary.triangles,
     });
     Ok((Status::Created, Json(answer)))
 }
