@@ -8,11 +8,15 @@
 //! - [`upload`]: the three body forms a client may POST, and the stored form served back.
 //! - [`validate`]: everything the renderer relies on (tree shape, ids, array lengths, indices,
 //!   finite numbers, buffers), checked in one borrowed pass with JSON paths in errors.
+//! - [`builder`]: meshes, primitives, assemblies and file import for Rust users.
 //! - [`stored`]: the stored form in shared segments (the geometry is never copied).
+//! - [`types`]: the format as Rust types, decoding buffers into typed arrays and back.
 //! - [`synthetic`]: generated models of any size, for demos, tests and benchmarks.
 
+pub mod builder;
 pub mod stored;
 pub mod synthetic;
+pub mod types;
 pub mod upload;
 pub mod validate;
 
