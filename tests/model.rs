@@ -133,3 +133,24 @@ proptest! {
         validate(&mesh.into_model("soup"));
     }
 }
+
+/// Inputs the fuzzer once crashed or hung on (fuzz/run copies new ones here): each must now get
+/// an answer, a model or a 4xx error.
+#[test]
+fn fuzzer_findings_stay_fixed() {
+    let dir = format!("{}/tests/fixtures/fuzz", env!("CARGO_MANIFEST_DIR"));
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        if let Err(error) = ocp_notebook::model::parse_upload(bytes, &Limits::default()) {
+            assert!(
+                (400..500).contains(&error.status.code),
+                "{}: {error}",
+                path.display()
+            );
+        }
+    }
+}

@@ -136,6 +136,17 @@ impl Group {
     }
 
     /// Places the group (relative to its parent).
+    ///
+    /// ```
+    /// use ocp_notebook::model::builder::{Group, Mesh, Part};
+    /// use ocp_notebook::model::types::Location;
+    ///
+    /// let raised = Group::new("raised")
+    ///     .with(Part::new("cube", Mesh::cuboid(2.0, 2.0, 2.0)))
+    ///     .at(Location::translation(0.0, 0.0, 10.0));
+    /// let bb = raised.bounds().unwrap();
+    /// assert_eq!((bb.zmin, bb.zmax), (9.0, 11.0));
+    /// ```
     pub fn at(mut self, location: Location) -> Self {
         self.location = Some(location);
         self
@@ -307,6 +318,12 @@ impl Mesh {
 }
 
 /// Reads a JSON file of any three-cad-viewer / ocp_vscode form into a [`Message`].
+///
+/// ```
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/bracket.json");
+/// let message = ocp_notebook::model::builder::load_json(path).unwrap();
+/// assert_eq!(message.data.resolved().unwrap().parts.len(), 1);
+/// ```
 pub fn load_json(path: impl AsRef<std::path::Path>) -> Result<Message, BuildError> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|e| BuildError::Io(path.display().to_string(), e))?;
