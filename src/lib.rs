@@ -10,8 +10,11 @@
 //! - [`settings`]: every knob of the server (bind address, token, limits), shared by the CLI, the
 //!   environment (`OCP_NOTEBOOK_*`) and library users.
 //! - [`ids`]: viewer and model ids, validated once at the edge so nothing else has to.
-//! - [`model`]: reading an upload (the three body forms), checking the tree's basic shape with
-//!   JSON paths in every error, and writing the stored form without re-formatting geometry.
+//! - [`model`]: the format. [`model::upload`] reads the three body forms a client may POST and
+//!   [`model::validate`] checks everything the renderer relies on in one borrowed pass (JSON paths
+//!   in every error); [`model::stored`] keeps the geometry bytes as posted. For Rust users,
+//!   [`model::types`] reads and writes the format with typed arrays and [`model::builder`] makes
+//!   models from meshes, primitives and files.
 //! - [`hub`]: all state (viewers, models, subscribers, event history, status, screenshots) behind
 //!   one trait, [`hub::Hub`]; [`hub::MemoryHub`] is the embedded, bounded implementation.
 //! - [`server`]: the Rocket application: request guards (Host, Origin, token), routes grouped by

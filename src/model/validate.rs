@@ -298,12 +298,12 @@ impl<'de: 'a, 'a> Visitor<'de> for ArrayVisitor<'a> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let (mut shape, mut dtype, mut buffer, mut codec) = (None, None, None, None);
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match key.as_ref() {
+        while let Some(key) = map.next_key::<BorrowedStr>()? {
+            match key.0.as_ref() {
                 "shape" => shape = Some(map.next_value::<ShapeField>()?.0),
-                "dtype" => dtype = Some(map.next_value::<Cow<'de, str>>()?),
-                "buffer" => buffer = Some(map.next_value::<Cow<'de, str>>()?),
-                "codec" => codec = Some(map.next_value::<Cow<'de, str>>()?),
+                "dtype" => dtype = Some(map.next_value::<BorrowedStr>()?.0),
+                "buffer" => buffer = Some(map.next_value::<BorrowedStr>()?.0),
+                "codec" => codec = Some(map.next_value::<BorrowedStr>()?.0),
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -331,6 +331,34 @@ impl<'de: 'a, 'a> Visitor<'de> for ArrayVisitor<'a> {
             dtype,
             buffer: buffer.ok_or_else(|| missing("buffer"))?,
         }))
+    }
+}
+
+/// A string borrowed from the body when it has no escapes (serde's own `Cow<str>` always
+/// copies, which for a 40 MB model means copying every buffer).
+struct BorrowedStr<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for BorrowedStr<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StrVisitor;
+
+        impl<'de> Visitor<'de> for StrVisitor {
+            type Value = BorrowedStr<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(BorrowedStr(Cow::Borrowed(v)))
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(BorrowedStr(Cow::Owned(v.to_string())))
+            }
+        }
+
+        deserializer.deserialize_str(StrVisitor)
     }
 }
 
@@ -459,11 +487,18 @@ impl Encoded<'_> {
 }
 
 /// Index of the first float32 (little-endian) that is NaN or infinite: all exponent bits set.
+/// The common case (all finite) is a branch-free pass the compiler vectorises.
 fn first_non_finite(words: &[u8]) -> Option<usize> {
     const EXPONENT: u32 = 0x7F80_0000;
-    words
+    let bits = |w: &[u8]| u32::from_le_bytes([w[0], w[1], w[2], w[3]]) & EXPONENT;
+    let any = words
         .chunks_exact(4)
-        .position(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]) & EXPONENT == EXPONENT)
+        .fold(false, |found, w| found | (bits(w) == EXPONENT));
+    if any {
+        words.chunks_exact(4).position(|w| bits(w) == EXPONENT)
+    } else {
+        None
+    }
 }
 
 /// Where a chunk of base64 text goes wrong (the fast decoder only says that it does).
