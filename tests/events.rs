@@ -244,3 +244,80 @@ async fn idle_streams_get_keep_alives() {
     assert!(nothing.is_err(), "no message on a quiet viewer");
     assert!(page.comments > before, "but keep-alive comments arrive");
 }
+
+/// Twelve viewers over one connection (browsers allow six per host), resumed exactly after a drop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_shared_stream_carries_many_viewers_and_resumes_each() {
+    let server = TestServer::start();
+    let names: Vec<String> = (0..12).map(|i| format!("cell{i}")).collect();
+    let query: Vec<String> = names.iter().map(|n| format!("viewer={n}")).collect();
+    let path = format!("/api/events?{}", query.join("&"));
+    post(&server, "/api/model?viewer=cell0", fixture("box.json")).await;
+
+    let mut shared = SseReader::open_path(&server, &path, None).await;
+    let state = shared.next().await;
+    assert_eq!(
+        (state.kind(), state.data["viewer_id"].as_str()),
+        ("model_update", Some("cell0"))
+    );
+    for name in &names {
+        post(
+            &server,
+            &format!("/api/viewer/{name}/config"),
+            json!({"who": name}).to_string(),
+        )
+        .await;
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut last_id = String::new();
+    for _ in 0..12 {
+        let event = shared.next().await;
+        assert_eq!(event.kind(), "config_update");
+        assert_eq!(event.data["config"]["who"], event.data["viewer_id"]);
+        seen.insert(event.data["viewer_id"].as_str().unwrap().to_string());
+        last_id = event.id.unwrap();
+    }
+    assert_eq!(seen.len(), 12, "every viewer's event arrived");
+    assert_eq!(
+        last_id.split(',').count(),
+        12,
+        "the id names every viewer: {last_id}"
+    );
+    drop(shared);
+
+    // While disconnected, two viewers change; the reconnect gets exactly those two.
+    post(&server, "/api/viewer/cell3/clear", "").await;
+    post(&server, "/api/model?viewer=cell7", fixture("box.json")).await;
+    let mut shared = SseReader::open_path(&server, &path, Some(&last_id)).await;
+    let first = shared.next().await;
+    let second = shared.next().await;
+    let mut got = [
+        (
+            first.data["viewer_id"].as_str().unwrap().to_string(),
+            first.kind().to_string(),
+        ),
+        (
+            second.data["viewer_id"].as_str().unwrap().to_string(),
+            second.kind().to_string(),
+        ),
+    ];
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("cell3".to_string(), "clear".to_string()),
+            ("cell7".to_string(), "model_update".to_string())
+        ]
+    );
+    let quiet =
+        tokio::time::timeout(std::time::Duration::from_millis(500), shared.next_message()).await;
+    assert!(quiet.is_err(), "nothing else was missed");
+
+    let (status, answer) = get_json(&server, "/api/events?viewer=..").await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (400, Some("invalid_id"))
+    );
+    let (status, _) = get_json(&server, "/api/events").await;
+    assert_eq!(status, 400);
+}

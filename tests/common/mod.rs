@@ -115,8 +115,18 @@ pub struct SseReader {
 
 impl SseReader {
     pub async fn open(server: &TestServer, viewer: &str, last_event_id: Option<&str>) -> Self {
-        let response = Self::request(server, viewer, last_event_id).await;
-        assert_eq!(response.status(), 200, "event stream of {viewer}");
+        Self::open_path(
+            server,
+            &format!("/api/viewer/{viewer}/events"),
+            last_event_id,
+        )
+        .await
+    }
+
+    /// Opens the event stream at `path` (a viewer's, or the shared `/api/events?viewer=...`).
+    pub async fn open_path(server: &TestServer, path: &str, last_event_id: Option<&str>) -> Self {
+        let response = Self::request_path(server, path, last_event_id).await;
+        assert_eq!(response.status(), 200, "event stream {path}");
         let content_type = response.headers()["content-type"]
             .to_str()
             .unwrap()
@@ -145,8 +155,21 @@ impl SseReader {
         viewer: &str,
         last_event_id: Option<&str>,
     ) -> reqwest::Response {
+        Self::request_path(
+            server,
+            &format!("/api/viewer/{viewer}/events"),
+            last_event_id,
+        )
+        .await
+    }
+
+    pub async fn request_path(
+        server: &TestServer,
+        path: &str,
+        last_event_id: Option<&str>,
+    ) -> reqwest::Response {
         let mut request = client()
-            .get(server.url(&format!("/api/viewer/{viewer}/events")))
+            .get(server.url(path))
             .header("Accept", "text/event-stream")
             .timeout(Duration::from_secs(3600));
         if let Some(id) = last_event_id {

@@ -1,9 +1,16 @@
-//! `GET /api/viewer/<id>/events`: the Server-Sent Events stream of one viewer.
+//! Server-Sent Events: `GET /api/viewer/<id>/events` streams one viewer; `GET /api/events?viewer=a&viewer=b`
+//! streams several over one connection.
 //!
-//! The hub renders each event's frame once; this route only writes those shared bytes, plus a
-//! `retry` hint, keep-alive comments and nothing else. The stream ends when the viewer is deleted
-//! or the server shuts down.
+//! The hub renders each event's frame once; the single-viewer route writes those shared bytes,
+//! plus a `retry` hint, keep-alive comments and nothing else. The stream ends when the viewer is
+//! deleted or the server shuts down.
+//!
+//! The shared stream exists because browsers open at most six HTTP/1.1 connections per host: a
+//! notebook with a dozen viewer iframes cannot give each its own stream. One stream carries them
+//! all (every event's data names its `viewer_id`), and its event id lists the last id of every
+//! viewer (`a:17,b:42`), so a reconnect resumes each viewer exactly where it was.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -15,8 +22,8 @@ use rocket::response::{self, Responder, Response};
 use rocket::tokio::time::{interval_at, Instant};
 use rocket::{Shutdown, State};
 
-use crate::error::ApiResult;
-use crate::hub::{Hub, SubscribeOutcome, Subscription};
+use crate::error::{ApiError, ApiResult};
+use crate::hub::{Event, Hub, SubscribeOutcome, Subscription};
 use crate::ids::{InvalidId, ViewerId};
 use crate::server::guards::{Caller, LastEventId};
 use crate::Settings;
@@ -40,31 +47,129 @@ pub async fn events(
 ) -> ApiResult<EventStream> {
     let id = id?;
     match hub.subscribe(&id, last_event_id.0.as_deref()).await? {
-        SubscribeOutcome::Subscribed(subscription) => Ok(EventStream::Open(frames(
-            subscription,
-            settings.heartbeat(),
-            shutdown,
-        ))),
+        SubscribeOutcome::Subscribed(subscription) => {
+            let source = events_of(subscription)
+                .map(|event| event.frame.clone())
+                .boxed();
+            Ok(EventStream::Open(with_keep_alive(
+                source,
+                settings.heartbeat(),
+                shutdown,
+            )))
+        }
         SubscribeOutcome::Deleted => Ok(EventStream::Deleted),
     }
 }
 
-fn frames(
-    subscription: Subscription,
+/// Most viewers one shared stream may carry.
+pub const MAX_SHARED_VIEWERS: usize = 64;
+
+/// Several viewers' events over one connection. `Last-Event-ID` (or `?last_event_id=`) is the
+/// composite id of the last event received.
+#[rocket::get("/api/events?<viewer>")]
+pub async fn shared_events(
+    _caller: Caller,
+    viewer: Vec<String>,
+    last_event_id: LastEventId,
+    hub: &State<Arc<dyn Hub>>,
+    settings: &State<Settings>,
+    shutdown: Shutdown,
+) -> ApiResult<EventStream> {
+    let mut viewers: Vec<ViewerId> = Vec::new();
+    for id in viewer {
+        let id = ViewerId::new(id)?;
+        if !viewers.contains(&id) {
+            viewers.push(id);
+        }
+    }
+    if viewers.is_empty() || viewers.len() > MAX_SHARED_VIEWERS {
+        return Err(ApiError::bad_request(format!(
+            "name 1 to {MAX_SHARED_VIEWERS} viewers: /api/events?viewer=a&viewer=b"
+        )));
+    }
+    let mut latest = parse_composite_id(last_event_id.0.as_deref().unwrap_or(""));
+    latest.retain(|id, _| viewers.contains(id));
+    let mut sources = Vec::new();
+    for id in viewers {
+        let tagged = match hub
+            .subscribe(&id, latest.get(&id).map(String::as_str))
+            .await?
+        {
+            SubscribeOutcome::Subscribed(subscription) => events_of(subscription),
+            SubscribeOutcome::Deleted => {
+                let closed = Event::simple(String::new(), "closed", &id, serde_json::json!({}));
+                rocket::futures::stream::iter([Arc::new(closed)]).boxed()
+            }
+        };
+        sources.push(tagged.map(move |event| (id.clone(), event)));
+    }
+    let source = rocket::futures::stream::select_all(sources)
+        .map(move |(viewer, event)| {
+            if !event.id.is_empty() {
+                latest.insert(viewer, event.id.clone());
+            }
+            reframe(&latest, &event.frame)
+        })
+        .boxed();
+    Ok(EventStream::Open(with_keep_alive(
+        source,
+        settings.heartbeat(),
+        shutdown,
+    )))
+}
+
+/// A subscription's events: the backlog, then live ones.
+fn events_of(subscription: Subscription) -> BoxStream<'static, Arc<Event>> {
+    rocket::futures::stream::iter(subscription.backlog)
+        .chain(subscription.live)
+        .boxed()
+}
+
+/// `a:17,b:42` -> {a: "17", b: "42"}; anything malformed is ignored (that viewer starts afresh).
+fn parse_composite_id(text: &str) -> BTreeMap<ViewerId, String> {
+    text.split(',')
+        .filter_map(|pair| {
+            let (viewer, id) = pair.trim().split_once(':')?;
+            Some((ViewerId::new(viewer).ok()?, id.to_string()))
+        })
+        .collect()
+}
+
+/// The event's frame with the composite id in place of its own.
+fn reframe(latest: &BTreeMap<ViewerId, String>, frame: &Bytes) -> Bytes {
+    let composite: Vec<String> = latest
+        .iter()
+        .map(|(viewer, id)| format!("{viewer}:{id}"))
+        .collect();
+    let body = match frame.strip_prefix(b"id: ") {
+        Some(rest) => rest
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(&frame[..], |end| &rest[end + 1..]),
+        None => &frame[..],
+    };
+    let mut out = Vec::with_capacity(body.len() + 8 + composite.len() * 24);
+    out.extend_from_slice(b"id: ");
+    out.extend_from_slice(composite.join(",").as_bytes());
+    out.push(b'\n');
+    out.extend_from_slice(body);
+    Bytes::from(out)
+}
+
+/// Frames `source` as an event stream: a `retry` hint first, keep-alive comments while idle,
+/// the end at shutdown.
+fn with_keep_alive(
+    mut source: BoxStream<'static, Bytes>,
     heartbeat: std::time::Duration,
     mut shutdown: Shutdown,
 ) -> BoxStream<'static, Bytes> {
     stream! {
         yield Bytes::from(format!("retry: {RETRY_MS}\n: connected\n\n"));
-        for event in subscription.backlog {
-            yield event.frame.clone();
-        }
-        let mut live = subscription.live;
         let mut ticks = interval_at(Instant::now() + heartbeat, heartbeat);
         loop {
             let frame = rocket::tokio::select! {
-                next = live.next() => match next {
-                    Some(event) => event.frame.clone(),
+                next = source.next() => match next {
+                    Some(frame) => frame,
                     None => break,
                 },
                 _ = ticks.tick() => Bytes::from_static(b": keep-alive\n\n"),

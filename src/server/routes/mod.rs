@@ -19,6 +19,7 @@ pub fn all() -> Vec<Route> {
         model::post_model,
         model::get_model,
         events::events,
+        events::shared_events,
         viewer::post_status,
         viewer::get_status,
         viewer::post_config,
