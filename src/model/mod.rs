@@ -1,9 +1,9 @@
 //! The model format (three-cad-viewer's shapes tree, protocol version 3) as the server sees it.
 //!
-//! The server is a relay: it never needs the geometry's numbers, only to know the upload is a
-//! well-formed model and where the geometry is. So an upload is read into a borrowed skeleton
-//! (serde_json `RawValue`s for the geometry arrays), checked, and stored with its geometry bytes
-//! exactly as posted. No `serde_json::Value` of a whole model is ever built.
+//! The server is a relay: it never keeps the geometry's numbers, only needs to know the upload is
+//! a model the renderer can draw and where its geometry is. So an upload is read into a borrowed
+//! skeleton, every array checked as it is read (buffers decoded in small chunks and dropped), and
+//! the geometry stored byte for byte as posted. No `serde_json::Value` of a model is ever built.
 //!
 //! - [`upload`]: the three body forms a client may POST, and the stored form served back.
 //! - [`validate`]: everything the renderer relies on (tree shape, ids, array lengths, indices,
