@@ -369,3 +369,61 @@ async fn pages_escape_nothing_because_ids_are_checked() {
     );
     assert!(page.text().await.unwrap().contains("abc"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_renderer_is_served_from_the_binary_with_caching() {
+    let server = TestServer::start();
+    let raw = reqwest::Client::builder().no_gzip().build().unwrap();
+    let url = server.url("/static/three-cad-viewer.js");
+    let plain = raw.get(&url).send().await.unwrap();
+    assert_eq!(plain.status(), 200);
+    assert_eq!(plain.headers()["content-type"], "text/javascript");
+    assert!(plain.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("immutable"));
+    let etag = plain.headers()["etag"].to_str().unwrap().to_string();
+    let bundle = plain.bytes().await.unwrap();
+    assert!(
+        bundle.len() > 500_000,
+        "the whole renderer: {} bytes",
+        bundle.len()
+    );
+    assert!(String::from_utf8_lossy(&bundle).contains("Viewer"));
+
+    let zipped = raw
+        .get(&url)
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zipped.headers()["content-encoding"], "gzip");
+    assert!(zipped.bytes().await.unwrap().len() < bundle.len() / 3);
+    let again = raw
+        .get(&url)
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+
+    let css = raw
+        .get(server.url("/static/three-cad-viewer.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+    for path in [
+        "/static/../Cargo.toml",
+        "/static/..%2FCargo.toml",
+        "/static/package.json",
+    ] {
+        let response = raw.get(server.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/json",
+            "{path}"
+        );
+    }
+}

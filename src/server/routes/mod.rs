@@ -1,6 +1,7 @@
 //! The routes, one module per resource. Every handler takes a [`Caller`](super::guards::Caller)
 //! or [`Authorized`](super::guards::Authorized) guard, so no request skips the access checks.
 
+pub mod assets;
 pub mod config;
 pub mod events;
 pub mod health;
@@ -15,6 +16,7 @@ use rocket::Route;
 pub fn all() -> Vec<Route> {
     rocket::routes![
         pages::index,
+        assets::get,
         pages::viewer,
         model::post_model,
         model::get_model,

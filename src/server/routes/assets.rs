@@ -1,0 +1,139 @@
+//! `GET /static/<name>`: the renderer's bundle and stylesheet, embedded in the binary at build
+//! time (see build.rs). Only names in the table below are served, so no request path reaches the
+//! filesystem. Content hashes are the ETags; pages link `?v=<hash>`, so the files can be cached
+//! for a year and a new renderer release is fetched at once.
+
+use std::io::Cursor;
+use std::sync::OnceLock;
+
+use rocket::http::{ContentType, Header, Status};
+use rocket::request::Request;
+use rocket::response::{self, Responder, Response};
+
+use crate::error::{ApiError, ApiResult};
+use crate::server::guards::{Caller, Conditional};
+
+/// An embedded file.
+pub struct Asset {
+    pub name: &'static str,
+    pub content_type: fn() -> ContentType,
+    pub bytes: &'static [u8],
+    /// Content hash (hex), computed by build.rs.
+    pub hash: &'static str,
+    gzip: OnceLock<Vec<u8>>,
+}
+
+macro_rules! renderer_file {
+    ($file:literal) => {
+        include_bytes!(concat!(env!("OCP_NOTEBOOK_RENDERER_DIR"), "/", $file))
+    };
+}
+
+/// Every file `/static/` serves.
+pub static ASSETS: [Asset; 2] = [
+    Asset {
+        name: "three-cad-viewer.js",
+        content_type: || ContentType::JavaScript,
+        bytes: renderer_file!("three-cad-viewer.esm.min.js"),
+        hash: env!("OCP_NOTEBOOK_RENDERER_JS_HASH"),
+        gzip: OnceLock::new(),
+    },
+    Asset {
+        name: "three-cad-viewer.css",
+        content_type: || ContentType::CSS,
+        bytes: renderer_file!("three-cad-viewer.css"),
+        hash: env!("OCP_NOTEBOOK_RENDERER_CSS_HASH"),
+        gzip: OnceLock::new(),
+    },
+];
+
+impl Asset {
+    /// The asset named `name`, if the binary has one.
+    pub fn find(name: &str) -> Option<&'static Asset> {
+        ASSETS.iter().find(|asset| asset.name == name)
+    }
+
+    /// The path a page links: relative, versioned by content hash.
+    pub fn href(&self) -> String {
+        format!("static/{}?v={}", self.name, self.hash)
+    }
+
+    fn gzipped(&self) -> &[u8] {
+        self.gzip.get_or_init(|| {
+            use std::io::Write;
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            encoder
+                .write_all(self.bytes)
+                .expect("writing to a Vec cannot fail");
+            encoder.finish().expect("writing to a Vec cannot fail")
+        })
+    }
+}
+
+#[rocket::get("/static/<name>")]
+pub async fn get(
+    _caller: Caller,
+    name: &str,
+    conditional: Conditional,
+) -> ApiResult<AssetResponse> {
+    let asset = Asset::find(name).ok_or_else(|| {
+        ApiError::new(
+            Status::NotFound,
+            "not_found",
+            format!("no static file {name:?}"),
+        )
+    })?;
+    let etag = format!("\"{}\"", asset.hash);
+    let not_modified = conditional.if_none_match.is_some_and(|tags| {
+        tags.split(',')
+            .any(|t| t.trim().trim_start_matches("W/") == etag)
+    });
+    let gzip = conditional.gzip;
+    let body = if gzip && !not_modified {
+        rocket::tokio::task::spawn_blocking(move || asset.gzipped())
+            .await
+            .map_err(|err| ApiError::internal(err.to_string()))?
+    } else {
+        asset.bytes
+    };
+    Ok(AssetResponse {
+        asset,
+        etag,
+        not_modified,
+        gzip,
+        body,
+    })
+}
+
+pub struct AssetResponse {
+    asset: &'static Asset,
+    etag: String,
+    not_modified: bool,
+    gzip: bool,
+    body: &'static [u8],
+}
+
+impl<'r> Responder<'r, 'static> for AssetResponse {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        let mut response = Response::build();
+        response
+            .header((self.asset.content_type)())
+            .header(Header::new("ETag", self.etag))
+            .header(Header::new("Vary", "Accept-Encoding"))
+            .header(Header::new(
+                "Cache-Control",
+                "public, max-age=31536000, immutable",
+            ));
+        if self.not_modified {
+            return response.status(Status::NotModified).ok();
+        }
+        if self.gzip {
+            response.header(Header::new("Content-Encoding", "gzip"));
+        }
+        response
+            .sized_body(self.body.len(), Cursor::new(self.body))
+            .max_chunk_size(256 * 1024)
+            .ok()
+    }
+}
