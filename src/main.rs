@@ -20,7 +20,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server (the default).
-    Serve(Settings),
+    Serve(Box<Settings>),
     /// Write a generated model (a smooth sphere, ocp_vscode's message form) to stdout, e.g.
     /// `ocp-notebook sample | curl --data-binary @- -H 'Content-Type: application/json' http://127.0.0.1:5000/api/model`.
     Sample {
@@ -43,7 +43,7 @@ fn main() -> ExitCode {
                 }
             };
         }
-        Some(Command::Serve(settings)) => settings,
+        Some(Command::Serve(settings)) => *settings,
         None => cli.settings,
     };
     tracing_subscriber::fmt()

@@ -43,6 +43,11 @@ pub struct Settings {
     )]
     pub allowed_origins: Vec<String>,
 
+    /// Who may frame the viewer pages (a CSP `frame-ancestors` source list). Defaults to any
+    /// page on loopback, and to this server alone when bound beyond it.
+    #[arg(long, env = "OCP_NOTEBOOK_FRAME_ANCESTORS")]
+    pub frame_ancestors: Option<String>,
+
     /// Largest request body accepted (models are uploaded whole).
     #[arg(long, env = "OCP_NOTEBOOK_BODY_LIMIT", value_parser = parse_bytes, default_value = "256MiB")]
     pub body_limit: ByteUnit,
@@ -121,6 +126,15 @@ impl Settings {
             max_depth: self.max_depth,
             max_nodes: self.max_parts,
             ..Limits::default()
+        }
+    }
+
+    /// The effective `frame-ancestors` source list.
+    pub fn frame_ancestors(&self) -> String {
+        match &self.frame_ancestors {
+            Some(list) => list.clone(),
+            None if self.is_exposed() => "'self'".into(),
+            None => "*".into(),
         }
     }
 

@@ -378,10 +378,11 @@ async fn the_renderer_is_served_from_the_binary_with_caching() {
     let plain = raw.get(&url).send().await.unwrap();
     assert_eq!(plain.status(), 200);
     assert_eq!(plain.headers()["content-type"], "text/javascript");
-    assert!(plain.headers()["cache-control"]
-        .to_str()
-        .unwrap()
-        .contains("immutable"));
+    assert_eq!(
+        plain.headers()["cache-control"],
+        "no-cache",
+        "unversioned links revalidate"
+    );
     let etag = plain.headers()["etag"].to_str().unwrap().to_string();
     let bundle = plain.bytes().await.unwrap();
     assert!(
@@ -406,6 +407,12 @@ async fn the_renderer_is_served_from_the_binary_with_caching() {
         .await
         .unwrap();
     assert_eq!(again.status(), 304);
+    let hash = etag.trim_matches('"');
+    let versioned = raw.get(format!("{url}?v={hash}")).send().await.unwrap();
+    assert!(versioned.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("immutable"));
 
     let css = raw
         .get(server.url("/static/three-cad-viewer.css"))

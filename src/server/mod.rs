@@ -15,6 +15,7 @@ pub mod guards;
 pub mod routes;
 
 use std::collections::HashSet;
+use std::path::PathBuf;
 use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -23,6 +24,7 @@ use rocket::config::{LogLevel, Shutdown as ShutdownConfig, Sig};
 use rocket::fairing::AdHoc;
 use rocket::shield::{Frame, Shield};
 use rocket::{Build, Rocket};
+use rocket_dyn_templates::Template;
 
 use crate::hub::{self, Hub, MemoryHub};
 use crate::Settings;
@@ -81,13 +83,34 @@ pub fn build_with_hub(settings: Settings, hub: Arc<dyn Hub>, signals: Signals) -
         ..rocket::Config::default()
     };
     let idle = settings.viewer_idle();
-    rocket::custom(config)
+    let template_dir = empty_template_dir();
+    let figment = rocket::figment::Figment::from(config).merge(("template_dir", &template_dir));
+    rocket::custom(figment)
         .manage(Policy::new(&settings))
         .manage(settings)
         .manage(hub)
         .manage(StartedAt(Instant::now()))
         .mount("/", routes::all())
         .register("/", rocket::catchers![catchers::json_error])
+        .attach(Template::custom(|engines| {
+            // Templates added from strings get no escaping unless asked for before they are added.
+            let env = &mut engines.minijinja;
+            env.set_auto_escape_callback(
+                rocket_dyn_templates::minijinja::default_auto_escape_callback,
+            );
+            for (name, source) in routes::pages::TEMPLATES {
+                env.add_template(name, source)
+                    .expect("the embedded templates parse");
+            }
+        }))
+        .attach(AdHoc::on_shutdown(
+            "remove the template directory",
+            move |_| {
+                Box::pin(async move {
+                    let _ = std::fs::remove_dir(&template_dir);
+                })
+            },
+        ))
         .attach(cors::Cors)
         // Pages must be framable by notebooks: no X-Frame-Options (the viewer page sets
         // frame-ancestors itself); the other Shield headers stay.
@@ -109,6 +132,23 @@ pub fn build_with_hub(settings: Settings, hub: Arc<dyn Hub>, signals: Signals) -
                 });
             })
         }))
+}
+
+/// An empty private directory for the template engine, which insists on one although every
+/// template here is embedded (and would let files found there override the embedded ones).
+fn empty_template_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "ocp-notebook-templates-{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    ));
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    if let Err(err) = builder.create(&dir) {
+        tracing::warn!(dir = %dir.display(), %err, "could not create the template directory");
+    }
+    dir
 }
 
 /// The URL a server answers on, with its token as Jupyter prints it.

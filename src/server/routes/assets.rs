@@ -1,7 +1,8 @@
 //! `GET /static/<name>`: the renderer's bundle and stylesheet, embedded in the binary at build
-//! time (see build.rs). Only names in the table below are served, so no request path reaches the
-//! filesystem. Content hashes are the ETags; pages link `?v=<hash>`, so the files can be cached
-//! for a year and a new renderer release is fetched at once.
+//! time (see build.rs), and the page's own modules from `web/src/`. Only names in the generated
+//! table are served, so no request path reaches the filesystem. Content hashes are the ETags;
+//! pages link `?v=<hash>`, so those files can be cached for a year and a new release is fetched
+//! at once.
 
 use std::io::Cursor;
 use std::sync::OnceLock;
@@ -16,36 +17,45 @@ use crate::server::guards::{Caller, Conditional};
 /// An embedded file.
 pub struct Asset {
     pub name: &'static str,
-    pub content_type: fn() -> ContentType,
+    pub kind: AssetKind,
     pub bytes: &'static [u8],
     /// Content hash (hex), computed by build.rs.
     pub hash: &'static str,
     gzip: OnceLock<Vec<u8>>,
 }
 
-macro_rules! renderer_file {
-    ($file:literal) => {
-        include_bytes!(concat!(env!("OCP_NOTEBOOK_RENDERER_DIR"), "/", $file))
-    };
+/// What an asset is, for its Content-Type.
+#[derive(Debug, Clone, Copy)]
+pub enum AssetKind {
+    JavaScript,
+    Css,
 }
 
-/// Every file `/static/` serves.
-pub static ASSETS: [Asset; 2] = [
-    Asset {
-        name: "three-cad-viewer.js",
-        content_type: || ContentType::JavaScript,
-        bytes: renderer_file!("three-cad-viewer.esm.min.js"),
-        hash: env!("OCP_NOTEBOOK_RENDERER_JS_HASH"),
-        gzip: OnceLock::new(),
-    },
-    Asset {
-        name: "three-cad-viewer.css",
-        content_type: || ContentType::CSS,
-        bytes: renderer_file!("three-cad-viewer.css"),
-        hash: env!("OCP_NOTEBOOK_RENDERER_CSS_HASH"),
-        gzip: OnceLock::new(),
-    },
-];
+include!(concat!(env!("OUT_DIR"), "/assets.rs"));
+
+impl Asset {
+    const fn new(
+        name: &'static str,
+        kind: AssetKind,
+        bytes: &'static [u8],
+        hash: &'static str,
+    ) -> Self {
+        Asset {
+            name,
+            kind,
+            bytes,
+            hash,
+            gzip: OnceLock::new(),
+        }
+    }
+
+    fn content_type(&self) -> ContentType {
+        match self.kind {
+            AssetKind::JavaScript => ContentType::JavaScript,
+            AssetKind::Css => ContentType::CSS,
+        }
+    }
+}
 
 impl Asset {
     /// The asset named `name`, if the binary has one.
@@ -71,10 +81,11 @@ impl Asset {
     }
 }
 
-#[rocket::get("/static/<name>")]
+#[rocket::get("/static/<name>?<v>")]
 pub async fn get(
     _caller: Caller,
     name: &str,
+    v: Option<&str>,
     conditional: Conditional,
 ) -> ApiResult<AssetResponse> {
     let asset = Asset::find(name).ok_or_else(|| {
@@ -97,12 +108,16 @@ pub async fn get(
     } else {
         asset.bytes
     };
+    // A link that names this content's hash may be cached for good; any other (a module's
+    // import of a sibling) is revalidated by ETag.
+    let immutable = v == Some(asset.hash);
     Ok(AssetResponse {
         asset,
         etag,
         not_modified,
         gzip,
         body,
+        immutable,
     })
 }
 
@@ -112,18 +127,23 @@ pub struct AssetResponse {
     not_modified: bool,
     gzip: bool,
     body: &'static [u8],
+    immutable: bool,
 }
 
 impl<'r> Responder<'r, 'static> for AssetResponse {
     fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
         let mut response = Response::build();
         response
-            .header((self.asset.content_type)())
+            .header(self.asset.content_type())
             .header(Header::new("ETag", self.etag))
             .header(Header::new("Vary", "Accept-Encoding"))
             .header(Header::new(
                 "Cache-Control",
-                "public, max-age=31536000, immutable",
+                if self.immutable {
+                    "public, max-age=31536000, immutable"
+                } else {
+                    "no-cache"
+                },
             ));
         if self.not_modified {
             return response.status(Status::NotModified).ok();

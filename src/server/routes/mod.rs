@@ -18,6 +18,7 @@ pub fn all() -> Vec<Route> {
         pages::index,
         assets::get,
         pages::viewer,
+        pages::viewers,
         model::post_model,
         model::get_model,
         events::events,

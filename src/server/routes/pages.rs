@@ -1,28 +1,122 @@
-//! The HTML pages. Until the viewer page lands these are plain placeholders that say which
-//! viewer they are for and where its API is.
+//! The HTML pages: `/viewer/<id>` (a full-window viewer that fits any frame), `/` (the viewer
+//! `default`) and `/viewers` (live viewers with links). Templates are embedded in the binary and
+//! rendered with HTML escaping; every URL a page uses is relative, so the pages work behind a
+//! path prefix (jupyter-server-proxy).
 
-use rocket::response::content::RawHtml;
+use std::sync::Arc;
 
+use rocket::http::Header;
+use rocket::request::Request;
+use rocket::response::{self, Responder};
+use rocket::State;
+use rocket_dyn_templates::{context, Template};
+use serde::Serialize;
+
+use super::assets::Asset;
 use crate::error::ApiResult;
+use crate::hub::Hub;
 use crate::ids::{InvalidId, ViewerId};
 use crate::server::guards::Caller;
+use crate::Settings;
 
-#[rocket::get("/")]
-pub fn index(_caller: Caller) -> RawHtml<String> {
-    placeholder(&ViewerId::default_viewer())
+/// The templates, registered from the binary (names end in `.html`, which turns escaping on).
+pub const TEMPLATES: [(&str, &str); 2] = [
+    (
+        "viewer.html",
+        include_str!("../../../templates/viewer.html.j2"),
+    ),
+    (
+        "viewers.html",
+        include_str!("../../../templates/viewers.html.j2"),
+    ),
+];
+
+/// Display settings a page URL may carry, e.g. `/viewer/a?theme=dark&tree_width=300`.
+#[derive(Debug, Default, Serialize, rocket::FromForm)]
+pub struct PageOptions {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    theme: Option<String>,
+    #[field(name = "tree_width")]
+    #[serde(rename = "treeWidth", skip_serializing_if = "Option::is_none")]
+    tree_width: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    glass: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tools: Option<bool>,
 }
 
-#[rocket::get("/viewer/<id>")]
-pub fn viewer(_caller: Caller, id: Result<ViewerId, InvalidId>) -> ApiResult<RawHtml<String>> {
-    Ok(placeholder(&id?))
+#[rocket::get("/?<options..>")]
+pub fn index(_caller: Caller, options: PageOptions, settings: &State<Settings>) -> Page {
+    viewer_page(&ViewerId::default_viewer(), "", options, settings)
 }
 
-/// A viewer id is `[A-Za-z0-9_-]` only, so it needs no escaping in HTML or URLs.
-fn placeholder(id: &ViewerId) -> RawHtml<String> {
-    RawHtml(format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><link rel=\"icon\" href=\"data:,\">\
-         <title>ocp_notebook: {id}</title></head><body>\
-         <p>ocp_notebook viewer <code>{id}</code>: events at \
-         <a href=\"api/viewer/{id}/events\">api/viewer/{id}/events</a>.</p></body></html>"
-    ))
+#[rocket::get("/viewer/<id>?<options..>")]
+pub fn viewer(
+    _caller: Caller,
+    id: Result<ViewerId, InvalidId>,
+    options: PageOptions,
+    settings: &State<Settings>,
+) -> ApiResult<Page> {
+    Ok(viewer_page(&id?, "../", options, settings))
+}
+
+#[rocket::get("/viewers")]
+pub async fn viewers(
+    _caller: Caller,
+    hub: &State<Arc<dyn Hub>>,
+    settings: &State<Settings>,
+) -> Page {
+    let viewers = hub.viewers().await;
+    let template = Template::render(
+        "viewers.html",
+        context! { viewers, page_css: asset_href("page.css") },
+    );
+    Page::new(template, settings)
+}
+
+fn viewer_page(id: &ViewerId, root: &str, options: PageOptions, settings: &Settings) -> Page {
+    let template = Template::render(
+        "viewer.html",
+        context! {
+            title: format!("ocp_notebook: {id}"),
+            viewer_id: id,
+            root,
+            options: serde_json::to_string(&options).unwrap_or_default(),
+            renderer_css: asset_href("three-cad-viewer.css"),
+            page_css: asset_href("page.css"),
+            main_js: asset_href("main.js"),
+        },
+    );
+    Page::new(template, settings)
+}
+
+fn asset_href(name: &str) -> String {
+    Asset::find(name).map(Asset::href).unwrap_or_default()
+}
+
+/// A rendered page with its security headers: framable by the configured ancestors (notebooks),
+/// scripts only from this server.
+pub struct Page {
+    template: Template,
+    policy: String,
+}
+
+impl Page {
+    fn new(template: Template, settings: &Settings) -> Self {
+        let policy = format!(
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+             img-src 'self' data: blob:; connect-src 'self'; frame-ancestors {}",
+            settings.frame_ancestors()
+        );
+        Page { template, policy }
+    }
+}
+
+impl<'r> Responder<'r, 'static> for Page {
+    fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
+        let mut response = self.template.respond_to(request)?;
+        response.set_header(Header::new("Content-Security-Policy", self.policy));
+        response.set_header(Header::new("Cache-Control", "no-cache"));
+        Ok(response)
+    }
 }

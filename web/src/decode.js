@@ -1,0 +1,39 @@
+// Turns a model message into what three-cad-viewer 3.1.6 renders: base64 buffers decoded into
+// typed arrays, and `{"ref": n}` leaves of the instanced form replaced by their shared mesh.
+
+const TYPED = { float32: Float32Array, int32: Uint32Array, uint32: Uint32Array };
+
+function decodeArray(value) {
+  if (!value || value.codec !== "b64") return value;
+  const Typed = TYPED[value.dtype];
+  if (!Typed) throw new Error(`unsupported dtype ${value.dtype}`);
+  const binary = atob(value.buffer);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return new Typed(bytes.buffer, 0, bytes.length / 4);
+}
+
+function decodeShape(shape) {
+  const out = {};
+  for (const [key, value] of Object.entries(shape)) out[key] = decodeArray(value);
+  return out;
+}
+
+function resolve(node, instances) {
+  if (node.parts) {
+    return { ...node, parts: node.parts.map((child) => resolve(child, instances)) };
+  }
+  const shape = node.shape && node.shape.ref !== undefined ? instances[node.shape.ref] : node.shape;
+  if (!shape) throw new Error(`${node.id}: ref ${node.shape?.ref} has no mesh`);
+  return { ...node, shape: shape === node.shape ? decodeShape(shape) : shape };
+}
+
+/** The renderable tree of a message (`data`), a `{shapes}` wrapper or a bare tree. */
+export function toShapes(message) {
+  const data = message.data ?? message.shapes ?? message;
+  if (data.instances) {
+    const instances = data.instances.map(decodeShape);
+    return resolve(data.shapes, instances);
+  }
+  return resolve(data, []);
+}

@@ -1,0 +1,64 @@
+// The viewer page: one three-cad-viewer on one viewer id, fed by the server's event stream.
+import { connect } from "./stream.js";
+import { ViewerHost } from "./host.js";
+import { Reporter } from "./report.js";
+
+const body = document.body;
+const viewerId = body.dataset.viewerId;
+const root = body.dataset.root;
+const pageOptions = JSON.parse(body.dataset.options || "{}");
+const api = (path) => new URL(root + path, document.baseURI).href;
+
+const reporter = new Reporter(api, viewerId);
+const host = new ViewerHost(document.getElementById("viewer"), pageOptions, reporter);
+
+const handlers = {
+  async model_update(event) {
+    const message = event.model ?? (await fetchModel(event.url));
+    host.show(message, event.config);
+  },
+  async resync(event) {
+    if (event.model_id) {
+      await handlers.model_update(event);
+    } else {
+      host.clear();
+      host.configure(event.config);
+    }
+  },
+  config_update(event) {
+    host.configure(event.config);
+  },
+  clear() {
+    host.clear();
+  },
+  closed() {
+    host.showMessage("This viewer was closed.");
+  },
+  async screenshot_request(event) {
+    const image = await host.image();
+    if (image) await reporter.screenshot(image, event.request_id);
+  },
+};
+
+async function fetchModel(url) {
+  const response = await fetch(api(url.replace(/^\//, "")));
+  if (!response.ok) {
+    const detail = await response.json().catch(() => ({}));
+    throw new Error(detail.error?.message ?? `the model could not be fetched (${response.status})`);
+  }
+  return response.json();
+}
+
+connect(api(`api/viewer/${viewerId}/events`), async (event) => {
+  const handle = handlers[event.type];
+  if (!handle) return;
+  try {
+    await handle(event);
+  } catch (error) {
+    host.showError(error);
+  }
+}, (state) => {
+  const badge = document.getElementById("connection");
+  badge.dataset.state = state;
+  badge.title = state;
+});

@@ -1,0 +1,35 @@
+// What the page tells the server: the renderer's notifications (camera, visibility, picks),
+// merged and debounced, and screenshots.
+
+export class Reporter {
+  constructor(api, viewerId) {
+    this.api = api;
+    this.viewerId = viewerId;
+    this.pending = {};
+    this.timer = null;
+  }
+
+  notify(change) {
+    Object.assign(this.pending, change);
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.flush(), 250);
+  }
+
+  async flush() {
+    const body = JSON.stringify(this.pending);
+    this.pending = {};
+    await fetch(this.api(`api/viewer/${this.viewerId}/status`), {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body,
+    }).catch(() => {});
+  }
+
+  async screenshot(dataUrl, requestId) {
+    await fetch(this.api("api/screenshot"), {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ viewer_id: this.viewerId, request_id: requestId, data: dataUrl }),
+    });
+  }
+}

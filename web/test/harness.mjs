@@ -1,0 +1,100 @@
+// Shared pieces of the browser tests: the server binary on a free loopback port, Debian's
+// Chromium through playwright-core (WebGL on SwiftShader), and helpers that read what a person
+// would see.
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { chromium } from "playwright-core";
+
+const here = new URL(".", import.meta.url);
+export const fixture = (name) => readFileSync(new URL(`../../tests/fixtures/${name}`, here));
+
+/** Starts `ocp-notebook --port 0`; resolves with its base URL and a stop function. */
+export async function startServer(args = []) {
+  const bin = process.env.OCP_NOTEBOOK_BIN;
+  if (!bin) throw new Error("OCP_NOTEBOOK_BIN must name the ocp-notebook binary (cargo test sets it)");
+  const child = spawn(bin, ["--port", "0", "--log", "warn", ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  const line = await new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).once("line", resolve);
+    child.once("exit", (code) => reject(new Error(`the server exited (${code})`)));
+  });
+  const base = line.trim().replace(/\/$/, "");
+  return { base, stop: () => child.kill("SIGTERM") };
+}
+
+export async function post(base, path, body) {
+  const response = await fetch(base + path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body,
+  });
+  const answer = await response.json();
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${JSON.stringify(answer)}`);
+  return answer;
+}
+
+/** Debian's Chromium, headless, with WebGL on SwiftShader. */
+export async function launch() {
+  const executablePath = process.env.CHROMIUM ?? "/usr/lib/chromium/chromium";
+  return chromium.launch({
+    executablePath,
+    args: [
+      "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--disable-gpu",
+      "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync",
+    ],
+  });
+}
+
+/** A page that records console errors and uncaught exceptions. */
+export async function openPage(browser, url) {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  page.errors = [];
+  page.on("console", (m) => { if (m.type() === "error") page.errors.push(m.text()); });
+  page.on("pageerror", (e) => page.errors.push(String(e)));
+  await page.goto(url);
+  return page;
+}
+
+/** Waits until the renderer has drawn a model whose tree (expanded, as a person would) lists
+ * `name`. */
+export async function waitForModel(frame, name, timeout = 60_000) {
+  await frame.waitForFunction(
+    (part) => {
+      if (!window.viewer?.ready) return false;
+      const tree = document.querySelector(".tcv_cad_tree_container");
+      if (tree?.textContent.includes(part)) return true;
+      document.querySelector(".tcv_expand")?.click();
+      return false;
+    },
+    name,
+    { timeout, polling: 250 },
+  );
+}
+
+/** Fraction of the rendered image's pixels close to `hex` (read from the renderer's own image). */
+export async function colorShare(frame, hex) {
+  return frame.evaluate(async (hex) => {
+    const { dataUrl } = await window.viewer.getImage("test");
+    const image = new Image();
+    image.src = dataUrl;
+    await image.decode();
+    const canvas = document.createElement("canvas");
+    canvas.width = image.width;
+    canvas.height = image.height;
+    const context = canvas.getContext("2d");
+    context.drawImage(image, 0, 0);
+    const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+    const want = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+    let close = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      // Lit faces are the colour scaled by the light: compare hue by normalised channels.
+      const sum = data[i] + data[i + 1] + data[i + 2];
+      const wantSum = want[0] + want[1] + want[2];
+      if (sum < 60 || data[i + 3] < 200) continue;
+      const off = [0, 1, 2].reduce((d, c) => d + Math.abs(data[i + c] / sum - want[c] / wantSum), 0);
+      if (off < 0.06) close++;
+    }
+    return close / (data.length / 4);
+  }, hex);
+}
