@@ -4,6 +4,14 @@ import { Viewer } from "./three-cad-viewer.js";
 import { toShapes } from "./decode.js";
 import { splitOptions } from "./options.js";
 
+/** three-cad-viewer 3.1.6 keeps the groups it built for a model across `clear()` and reuses them
+ * in the next `render()`, so a second model would show the first one again. */
+function forgetModel(viewer) {
+  for (const field of ["nestedGroup", "compactNestedGroup", "expandedNestedGroup", "compactTree", "expandedTree", "tree", "bbox"]) {
+    viewer[field] = null;
+  }
+}
+
 export class ViewerHost {
   constructor(container, pageOptions, reporter) {
     this.container = container;
@@ -50,8 +58,15 @@ export class ViewerHost {
       viewerOptions.target = viewer.getCameraTarget?.() ?? viewerOptions.target;
       viewerOptions.zoom = viewer.getCameraZoom?.() ?? viewerOptions.zoom;
     }
-    viewer.clear();
-    viewer.render(shapes, render, viewerOptions);
+    try {
+      viewer.clear();
+      forgetModel(viewer);
+      viewer.render(shapes, render, viewerOptions);
+    } catch (error) {
+      // A renderer that failed half way is not trusted again: the next model gets a new one.
+      this.discardViewer();
+      throw error;
+    }
     document.getElementById("splash").hidden = true;
     this.message = message;
   }
@@ -59,6 +74,17 @@ export class ViewerHost {
   configure(config) {
     this.config = { ...this.config, ...config };
     if (this.message) this.show(this.message, { ...this.config, resetCamera: "keep" });
+  }
+
+  discardViewer() {
+    try {
+      this.viewer?.dispose();
+    } catch {
+      // already broken
+    }
+    this.viewer = null;
+    this.message = null;
+    this.container.replaceChildren();
   }
 
   clear() {

@@ -51,6 +51,7 @@ async function fetchModel(url) {
 
 connect(api(`api/viewer/${viewerId}/events`), async (event) => {
   const handle = handlers[event.type];
+  console.debug(`ocp-notebook: ${event.type}`, event.model_id ?? "");
   if (!handle) return;
   try {
     await handle(event);

@@ -9,17 +9,19 @@ import { chromium } from "playwright-core";
 const here = new URL(".", import.meta.url);
 export const fixture = (name) => readFileSync(new URL(`../../tests/fixtures/${name}`, here));
 
-/** Starts `ocp-notebook --port 0`; resolves with its base URL and a stop function. */
-export async function startServer(args = []) {
+/** Starts `ocp-notebook` on `port` (0: a free one); resolves with its base URL and a stop
+ * function that resolves when the process has exited. */
+export async function startServer(port = 0) {
   const bin = process.env.OCP_NOTEBOOK_BIN;
   if (!bin) throw new Error("OCP_NOTEBOOK_BIN must name the ocp-notebook binary (cargo test sets it)");
-  const child = spawn(bin, ["--port", "0", "--log", "warn", ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(bin, ["--port", String(port), "--log", "warn"], { stdio: ["ignore", "pipe", "inherit"] });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
   const line = await new Promise((resolve, reject) => {
     createInterface({ input: child.stdout }).once("line", resolve);
     child.once("exit", (code) => reject(new Error(`the server exited (${code})`)));
   });
   const base = line.trim().replace(/\/$/, "");
-  return { base, stop: () => child.kill("SIGTERM") };
+  return { base, port: Number(new URL(base).port), stop: () => (child.kill("SIGTERM"), exited) };
 }
 
 export async function post(base, path, body) {
@@ -72,10 +74,12 @@ export async function waitForModel(frame, name, timeout = 60_000) {
   );
 }
 
-/** Fraction of the rendered image's pixels close to `hex` (read from the renderer's own image). */
-export async function colorShare(frame, hex) {
-  return frame.evaluate(async (hex) => {
-    const { dataUrl } = await window.viewer.getImage("test");
+/** Fraction of the rendered image's pixels close to `hex` (read from the renderer's own image,
+ * or from `png` bytes when given). */
+export async function colorShare(frame, hex, png = null) {
+  const given = png ? `data:image/png;base64,${Buffer.from(png).toString("base64")}` : null;
+  return frame.evaluate(async ([hex, given]) => {
+    const dataUrl = given ?? (await window.viewer.getImage("test")).dataUrl;
     const image = new Image();
     image.src = dataUrl;
     await image.decode();
@@ -96,5 +100,5 @@ export async function colorShare(frame, hex) {
       if (off < 0.06) close++;
     }
     return close / (data.length / 4);
-  }, hex);
+  }, [hex, given]);
 }

@@ -34,6 +34,11 @@ test("a page open before the push updates without reload", async () => {
   await waitForModel(page, "top_plate");
   assert.ok((await colorShare(page, "#4682b4")) > 0.005, "the blue base plate is drawn");
   assert.equal(await page.isVisible("#splash"), false);
+  // A second push replaces the model in place.
+  await post(server.base, "/api/model?viewer=live", fixture("box.json"));
+  await waitForModel(page, "box");
+  assert.ok((await colorShare(page, "#e8b024")) > 0.01, "the box replaced the assembly");
+  assert.ok((await colorShare(page, "#4682b4")) < 0.001, "the assembly is gone");
   assert.deepEqual(page.errors, []);
   await page.close();
 });
@@ -48,5 +53,52 @@ test("part names with HTML in them are shown as text and run nothing", async () 
   const page = await openPage(browser, `${server.base}/viewer/hostile`);
   await waitForModel(page, hostile);
   assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  await page.close();
+});
+
+test("a screenshot requested through the API is a PNG of the model", async () => {
+  await post(server.base, "/api/model?viewer=shot", fixture("box.json"));
+  const page = await openPage(browser, `${server.base}/viewer/shot`);
+  await waitForModel(page, "box");
+  const response = await fetch(`${server.base}/api/viewer/shot/screenshot`, { method: "POST" });
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get("content-type"), "image/png");
+  const png = new Uint8Array(await response.arrayBuffer());
+  assert.deepEqual([...png.slice(1, 4)], [0x50, 0x4e, 0x47], "a PNG");
+  const share = await colorShare(page, "#e8b024", png);
+  assert.ok(share > 0.02, `the box's colour covers ${(share * 100).toFixed(1)}% of the screenshot`);
+  await page.close();
+});
+
+test("orbiting with the mouse changes the status a notebook reads", async () => {
+  await post(server.base, "/api/model?viewer=orbit", fixture("bracket.json"));
+  const page = await openPage(browser, `${server.base}/viewer/orbit`);
+  await waitForModel(page, "bracket");
+  const status = async () => (await (await fetch(`${server.base}/api/viewer/orbit/status`)).json()).status;
+  const before = await status();
+  await page.mouse.move(700, 450);
+  await page.mouse.down();
+  await page.mouse.move(820, 380, { steps: 12 });
+  await page.mouse.up();
+  let after = before;
+  for (let i = 0; i < 40 && JSON.stringify(after.quaternion) === JSON.stringify(before.quaternion); i++) {
+    await page.waitForTimeout(250);
+    after = await status();
+  }
+  assert.ok(after.quaternion, `the camera is reported: ${JSON.stringify(after)}`);
+  assert.notDeepEqual(after.quaternion, before.quaternion, "the rotation changed");
+  await page.close();
+});
+
+test("a bad setting shows an in-page error and the next push still works", async () => {
+  const broken = JSON.parse(fixture("box.json"));
+  broken.config.up = "W";
+  await post(server.base, "/api/model?viewer=oops", JSON.stringify(broken));
+  const page = await openPage(browser, `${server.base}/viewer/oops`);
+  await page.waitForSelector("#message:not([hidden])", { timeout: 30_000 });
+  assert.match(await page.textContent("#message"), /cannot be shown/);
+  await post(server.base, "/api/model?viewer=oops", fixture("bracket.json"));
+  await waitForModel(page, "bracket");
+  assert.equal(await page.isVisible("#message"), false);
   await page.close();
 });

@@ -289,6 +289,12 @@ impl Walk<'_> {
                     path,
                 ))
             }
+            Some(state) if state.iter().any(|s| ![0.0, 1.0, 2.0, 3.0].contains(s)) => {
+                return Err(ApiError::invalid(
+                    format!("\"state\" is {state:?}; each value must be 0 (hidden), 1 (shown), 2 (mixed) or 3 (n/a)"),
+                    format!("{path}.state"),
+                ))
+            }
             Some(state) if state.len() != 2 => {
                 return Err(ApiError::invalid(
                     format!(

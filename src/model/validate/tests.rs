@@ -250,6 +250,11 @@ fn each_violation_is_reported_at_its_path() {
             "$.data.shapes.parts[0].type",
             "expected \"shapes\"",
         ),
+        (
+            Box::new(|v| *v.pointer_mut("/shapes/parts/0/state").unwrap() = json!([7, 1])),
+            "$.data.shapes.parts[0].state",
+            "each value must be 0",
+        ),
     ];
     for (mutate, path, message) in cases {
         let err = error_for(mutate);
