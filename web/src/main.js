@@ -49,7 +49,10 @@ async function fetchModel(url) {
   return response.json();
 }
 
-connect(api(`api/viewer/${viewerId}/events`), async (event) => {
+const base = new URL(root, document.baseURI).href;
+const workerUrl = document.body.dataset.worker ? new URL(document.body.dataset.worker, document.baseURI).href : null;
+
+connect({ base, viewer: viewerId, workerUrl }, async (event) => {
   const handle = handlers[event.type];
   console.debug(`ocp-notebook: ${event.type}`, event.model_id ?? "");
   if (!handle) return;

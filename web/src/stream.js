@@ -1,14 +1,35 @@
-// The server's event stream. EventSource reconnects by itself after a dropped connection and
-// sends Last-Event-ID, so the server replays exactly what was missed. It gives up for good when
-// an answer is not an event stream (a server shutting down, a proxy error page); then this
-// module opens a new one itself, naming the last event seen in the URL, with growing pauses.
-// It reports the connection state and hands each event's JSON on, in order.
+// The server's events for this page's viewer. Pages share one stream per browser through a
+// SharedWorker (events-worker.js) where the browser has one; otherwise the page holds its own
+// EventSource. Either way EventSource resumes with Last-Event-ID after a drop, and a stream the
+// browser gave up on (a server shutting down) is reopened with the last id in the URL.
 
-export function connect(url, onEvent, onState) {
+export function connect({ base, viewer, workerUrl }, onEvent, onState) {
   let queue = Promise.resolve();
+  const deliver = (event) => {
+    // One event at a time: a model fetch must finish before the next update applies.
+    queue = queue.then(() => onEvent(event));
+  };
+  if (typeof SharedWorker === "function" && workerUrl) {
+    try {
+      const worker = new SharedWorker(workerUrl, { name: "ocp-notebook-events" });
+      worker.port.onmessage = ({ data }) => {
+        if (data.state) onState(data.state);
+        if (data.event) deliver(data.event);
+      };
+      worker.port.start();
+      worker.port.postMessage({ subscribe: viewer, base });
+      addEventListener("pagehide", () => worker.port.postMessage({ unsubscribe: viewer }));
+      return;
+    } catch (error) {
+      console.warn("ocp-notebook: no shared worker, using a stream of this page's own", error);
+    }
+  }
+  direct(new URL(`api/viewer/${viewer}/events`, base), deliver, onState);
+}
+
+function direct(url, deliver, onState) {
   let lastId = null;
   let pause = 500;
-
   function open() {
     const target = new URL(url);
     if (lastId) target.searchParams.set("last_event_id", lastId);
@@ -19,26 +40,20 @@ export function connect(url, onEvent, onState) {
       onState("connected");
     };
     source.onerror = () => {
-      if (source.readyState !== EventSource.CLOSED) {
-        onState("reconnecting");
-        return;
-      }
       onState("reconnecting");
-      setTimeout(open, pause);
-      pause = Math.min(pause * 2, 5000);
+      if (source.readyState === EventSource.CLOSED) {
+        setTimeout(open, pause);
+        pause = Math.min(pause * 2, 5000);
+      }
     };
     source.onmessage = (message) => {
       if (message.lastEventId) lastId = message.lastEventId;
-      let event;
       try {
-        event = JSON.parse(message.data);
+        deliver(JSON.parse(message.data));
       } catch {
-        return;
+        // not an event of ours
       }
-      // One event at a time: a model fetch must finish before the next update applies.
-      queue = queue.then(() => onEvent(event));
     };
   }
-
   open();
 }

@@ -85,6 +85,7 @@ fn viewer_page(id: &ViewerId, root: &str, options: PageOptions, settings: &Setti
             renderer_css: asset_href("three-cad-viewer.css"),
             page_css: asset_href("page.css"),
             main_js: asset_href("main.js"),
+            worker_js: asset_href("events-worker.js"),
         },
     );
     Page::new(template, settings)
