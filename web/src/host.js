@@ -69,6 +69,9 @@ export class ViewerHost {
     }
     document.getElementById("splash").hidden = true;
     this.message = message;
+    // For embedders and tests: the model is drawn (wall-clock time, to compare across processes).
+    const at = performance.timeOrigin + performance.now();
+    window.dispatchEvent(new CustomEvent("ocp-notebook:rendered", { detail: { modelId: message.model_id, at } }));
   }
 
   configure(config) {
