@@ -181,25 +181,17 @@ impl<'de, T: Element> Deserialize<'de> for Array<T> {
                         bytes.len() / 4
                     )));
                 }
-                let words = bytes.chunks_exact(4).map(|w| [w[0], w[1], w[2], w[3]]);
-                let values = match dtype.as_deref() {
-                    Some("float32") => words
-                        .map(|w| f32::from_le_bytes(w) as f64)
-                        .enumerate()
-                        .map(|(i, v)| convert::<T, A::Error>(v, i))
-                        .collect::<Result<_, _>>()?,
-                    Some("int32") => words
-                        .map(|w| i32::from_le_bytes(w) as f64)
-                        .enumerate()
-                        .map(|(i, v)| convert::<T, A::Error>(v, i))
-                        .collect::<Result<_, _>>()?,
-                    Some("uint32") => words
-                        .map(|w| u32::from_le_bytes(w) as f64)
-                        .enumerate()
-                        .map(|(i, v)| convert::<T, A::Error>(v, i))
-                        .collect::<Result<_, _>>()?,
+                let read: fn([u8; 4]) -> f64 = match dtype.as_deref() {
+                    Some("float32") => |w| f32::from_le_bytes(w) as f64,
+                    Some("int32") => |w| i32::from_le_bytes(w) as f64,
+                    Some("uint32") => |w| u32::from_le_bytes(w) as f64,
                     other => return Err(de::Error::custom(format!("unsupported dtype {other:?}"))),
                 };
+                let values = bytes
+                    .chunks_exact(4)
+                    .enumerate()
+                    .map(|(i, w)| convert::<T, A::Error>(read([w[0], w[1], w[2], w[3]]), i))
+                    .collect::<Result<_, _>>()?;
                 Ok(Array::new(values, Encoding::Base64))
             }
         }

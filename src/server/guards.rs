@@ -234,6 +234,18 @@ impl<'r> FromRequest<'r> for Conditional {
     }
 }
 
+impl Conditional {
+    /// Whether the client already has the body tagged `etag` (`If-None-Match`, weak tags and `*`
+    /// included), so a 304 will do.
+    pub fn has(&self, etag: &str) -> bool {
+        self.if_none_match.as_deref().is_some_and(|tags| {
+            tags.split(',')
+                .map(|tag| tag.trim().trim_start_matches("W/"))
+                .any(|tag| tag == etag || tag == "*")
+        })
+    }
+}
+
 /// Whether an Accept-Encoding header value lists gzip with a non-zero quality.
 fn accepts_gzip(header: &str) -> bool {
     header.split(',').any(|item| {

@@ -10,6 +10,7 @@
 
 pub mod body;
 pub mod catchers;
+pub mod compress;
 pub mod cors;
 pub mod guards;
 pub mod routes;

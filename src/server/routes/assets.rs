@@ -12,6 +12,7 @@ use rocket::request::Request;
 use rocket::response::{self, Responder, Response};
 
 use crate::error::{ApiError, ApiResult};
+use crate::server::compress;
 use crate::server::guards::{Caller, Conditional};
 
 /// An embedded file.
@@ -69,15 +70,8 @@ impl Asset {
     }
 
     fn gzipped(&self) -> &[u8] {
-        self.gzip.get_or_init(|| {
-            use std::io::Write;
-            let mut encoder =
-                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-            encoder
-                .write_all(self.bytes)
-                .expect("writing to a Vec cannot fail");
-            encoder.finish().expect("writing to a Vec cannot fail")
-        })
+        self.gzip
+            .get_or_init(|| compress::gzip([self.bytes], flate2::Compression::best()))
     }
 }
 
@@ -96,10 +90,7 @@ pub async fn get(
         )
     })?;
     let etag = format!("\"{}\"", asset.hash);
-    let not_modified = conditional.if_none_match.is_some_and(|tags| {
-        tags.split(',')
-            .any(|t| t.trim().trim_start_matches("W/") == etag)
-    });
+    let not_modified = conditional.has(&etag);
     let gzip = conditional.gzip;
     let body = if gzip && !not_modified {
         rocket::tokio::task::spawn_blocking(move || asset.gzipped())

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use flate2::write::GzEncoder;
 use flate2::Compression;
 use rocket::http::{ContentType, Header, Status};
 use rocket::request::Request;
@@ -17,6 +16,7 @@ use crate::hub::{Hub, StoredModel};
 use crate::ids::{InvalidId, ModelId, ViewerId};
 use crate::model::{parse_upload, StoredJson};
 use crate::server::body::JsonBytes;
+use crate::server::compress;
 use crate::server::guards::{Authorized, BaseUrl, Caller, Conditional};
 use crate::Settings;
 
@@ -90,9 +90,7 @@ pub async fn get_model(
         Some(_) => format!("\"{}.gz\"", model.id),
         None => format!("\"{}\"", model.id),
     };
-    let not_modified = conditional
-        .if_none_match
-        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let not_modified = conditional.has(&etag);
     Ok(ModelBody {
         not_modified,
         etag,
@@ -122,14 +120,8 @@ async fn gzipped(model: &Arc<StoredModel>) -> Option<Bytes> {
 }
 
 fn gzip(json: &StoredJson) -> Bytes {
-    use std::io::Write;
-    let mut encoder = GzEncoder::new(Vec::with_capacity(json.len() / 3), Compression::fast());
-    for part in json.parts() {
-        encoder
-            .write_all(part)
-            .expect("writing to a Vec cannot fail");
-    }
-    Bytes::from(encoder.finish().expect("writing to a Vec cannot fail"))
+    let parts = json.parts().iter().map(|part| &part[..]);
+    Bytes::from(compress::gzip(parts, Compression::fast()))
 }
 
 /// A model's bytes with caching headers; models never change, so their ids are their ETags.
