@@ -371,6 +371,60 @@ async fn pages_escape_nothing_because_ids_are_checked() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_are_framable_by_notebooks_and_run_only_their_own_scripts() {
+    let server = TestServer::start();
+    let page = client()
+        .get(server.url("/viewer/abc"))
+        .send()
+        .await
+        .unwrap();
+    let policy = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(policy.contains("script-src 'self'"), "{policy}");
+    assert!(!policy.contains("unsafe-eval"), "{policy}");
+    assert!(
+        policy.contains("frame-ancestors *"),
+        "loopback default: {policy}"
+    );
+
+    let strict = TestServer::with(Settings {
+        frame_ancestors: Some("https://hub.example.org".into()),
+        ..Settings::default()
+    });
+    let page = client().get(strict.url("/")).send().await.unwrap();
+    let policy = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        policy.ends_with("frame-ancestors https://hub.example.org"),
+        "{policy}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn page_options_reach_the_page_and_bad_ones_are_named() {
+    let server = TestServer::start();
+    let page = client()
+        .get(server.url("/viewer/q?theme=dark&tree_width=320&glass=false&height=400&_=17"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains(r#"data-options="{&quot;theme&quot;:&quot;dark&quot;,&quot;treeWidth&quot;:320,&quot;glass&quot;:false,&quot;height&quot;:400}""#),
+        "{html}"
+    );
+    for (query, path) in [
+        ("theme=purple", "?theme"),
+        ("tree_width=wide", "?tree_width"),
+        ("height=5", "?height"),
+        ("glass=maybe", "?glass"),
+    ] {
+        let (status, answer) = get_json(&server, &format!("/viewer/q?{query}")).await;
+        assert_eq!(status, 400, "{query}");
+        assert_eq!(answer["error"]["path"], path, "{answer}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_renderer_is_served_from_the_binary_with_caching() {
     let server = TestServer::start();
     let raw = reqwest::Client::builder().no_gzip().build().unwrap();

@@ -1,5 +1,6 @@
-// Owns the three-cad-viewer instance: creates it on the first model, renders updates (keeping
-// the camera when the config says "keep"), applies live settings, clears, and shows messages.
+// Owns the three-cad-viewer instance: creates it on the first model, renders updates (keeping the
+// camera when the config says "keep" or "center"), applies live settings, clears, and shows
+// messages.
 import { Viewer } from "./three-cad-viewer.js";
 import { toShapes } from "./decode.js";
 import { splitOptions } from "./options.js";
@@ -23,55 +24,77 @@ export class ViewerHost {
     window.addEventListener("resize", () => this.resize());
   }
 
-  size() {
+  /** The renderer's display options for the current config and the page's URL options (the URL
+   * wins: it is what the embedder asked for). */
+  display() {
     const { display } = splitOptions({ ...this.config, ...this.pageOptions });
+    return { ...display, ...this.size(display) };
+  }
+
+  size(display) {
     const treeWidth = display.treeWidth ?? 240;
     const glass = display.glass ?? true;
     const toolbar = display.tools === false ? 0 : 38;
+    const height = this.pageOptions.height ?? window.innerHeight - toolbar - 8;
     return {
       cadWidth: Math.max(200, window.innerWidth - (glass ? 0 : treeWidth) - 4),
-      height: Math.max(150, window.innerHeight - toolbar - 8),
+      height: Math.max(150, height),
       treeWidth,
       glass,
     };
   }
 
+  /** The renderer for the current display options; a change of theme, tree width, glass or
+   * tools builds a new one (3.1.6 reads them only when it is created). */
   ensureViewer() {
-    if (this.viewer) return this.viewer;
-    const { display } = splitOptions({ ...this.config, ...this.pageOptions });
-    const options = { ...display, ...this.size() };
-    this.viewer = new Viewer(this.container, options, (change) => this.reporter.notify(change));
+    const display = this.display();
+    const key = JSON.stringify({ ...display, cadWidth: 0, height: 0 });
+    if (this.viewer && this.displayKey === key) return this.viewer;
+    this.discardViewer();
+    this.viewer = new Viewer(this.container, display, (change) => this.reporter.notify(change));
+    this.displayKey = key;
     return this.viewer;
+  }
+
+  /** Camera settings carried over from the model on screen: all of them for `keep`, the view
+   * direction and zoom for `center` (the new model's own bounds give the target). */
+  carriedCamera(mode) {
+    const viewer = this.viewer;
+    if (!viewer?.ready || (mode !== "keep" && mode !== "center")) return {};
+    const carried = { quaternion: viewer.getCameraQuaternion(), zoom: viewer.getCameraZoom() };
+    if (mode === "keep") {
+      carried.position = viewer.getCameraPosition();
+      carried.target = viewer.getCameraTarget();
+    }
+    return carried;
   }
 
   show(message, config) {
     this.hideMessage();
     this.config = { ...config };
     const shapes = toShapes(message);
-    const keep = this.config.resetCamera === "keep" && this.viewer && this.viewer.ready;
-    const camera = keep ? this.viewer.getCameraPosition?.() : null;
+    const camera = this.carriedCamera(this.config.resetCamera);
     const viewer = this.ensureViewer();
     const { render, viewer: viewerOptions } = splitOptions(this.config);
-    if (keep) {
-      viewerOptions.position = camera ?? viewerOptions.position;
-      viewerOptions.quaternion = viewer.getCameraQuaternion?.() ?? viewerOptions.quaternion;
-      viewerOptions.target = viewer.getCameraTarget?.() ?? viewerOptions.target;
-      viewerOptions.zoom = viewer.getCameraZoom?.() ?? viewerOptions.zoom;
-    }
     try {
       viewer.clear();
       forgetModel(viewer);
-      viewer.render(shapes, render, viewerOptions);
+      viewer.render(shapes, render, { ...viewerOptions, ...camera });
     } catch (error) {
       // A renderer that failed half way is not trusted again: the next model gets a new one.
       this.discardViewer();
+      this.message = null;
       throw error;
     }
     document.getElementById("splash").hidden = true;
     this.message = message;
-    // For embedders and tests: the model is drawn (wall-clock time, to compare across processes).
-    const at = performance.timeOrigin + performance.now();
-    window.dispatchEvent(new CustomEvent("ocp-notebook:rendered", { detail: { modelId: message.model_id, at } }));
+    // For embedders and tests: the model is on screen from the next frame on (wall-clock time, to
+    // compare across processes).
+    const modelId = message.model_id;
+    requestAnimationFrame(() => {
+      const at = performance.timeOrigin + performance.now();
+      window.dispatchEvent(new CustomEvent("ocp-notebook:rendered", { detail: { modelId, at } }));
+    });
   }
 
   configure(config) {
@@ -86,19 +109,21 @@ export class ViewerHost {
       // already broken
     }
     this.viewer = null;
-    this.message = null;
+    this.displayKey = null;
     this.container.replaceChildren();
   }
 
+  /** Back to the splash. The renderer goes too: 3.1.6 cannot draw or photograph a cleared one. */
   clear() {
     this.message = null;
-    if (this.viewer) this.viewer.clear();
+    this.discardViewer();
+    this.hideMessage();
     document.getElementById("splash").hidden = false;
   }
 
   resize() {
     if (!this.viewer) return;
-    const { cadWidth, treeWidth, height, glass } = this.size();
+    const { cadWidth, treeWidth, height, glass } = this.display();
     this.viewer.resizeCadView(cadWidth, treeWidth, height, glass);
   }
 

@@ -1,9 +1,9 @@
 // The viewer where notebooks put it: inside an iframe of a page from another origin, and through
 // a restart of the server.
-import { test, before, after } from "node:test";
+import { before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { startServer, post, launch, openPage, waitForModel, fixture } from "./harness.mjs";
+import { test, startServer, post, launch, openPage, waitForModel, fixture } from "./harness.mjs";
 
 let browser;
 

@@ -2,8 +2,9 @@
 // Chromium through playwright-core (WebGL on SwiftShader), and helpers that read what a person
 // would see.
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
+import { test as nodeTest } from "node:test";
 import { chromium } from "playwright-core";
 
 const here = new URL(".", import.meta.url);
@@ -48,9 +49,35 @@ export async function launch() {
   });
 }
 
+/** Pages still open, photographed when a test fails. */
+const openPages = new Set();
+const failures = new URL("../../target/browser-failures/", here);
+
+/** `node:test`'s `test`, keeping a screenshot of every open page when the test fails
+ * (target/browser-failures/<test>-<n>.png) for whoever reads the CI log. */
+export function test(name, body) {
+  return nodeTest(name, async (context) => {
+    try {
+      await body(context);
+    } catch (error) {
+      mkdirSync(failures, { recursive: true });
+      const slug = name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60);
+      let n = 0;
+      for (const page of openPages) {
+        const path = new URL(`${slug}-${n++}.png`, failures).pathname;
+        await page.screenshot({ path, timeout: 5_000 }).catch(() => {});
+        console.error(`screenshot of the failed page: ${path}`);
+      }
+      throw error;
+    }
+  });
+}
+
 /** A page that records console errors and uncaught exceptions. */
 export async function openPage(browser, url) {
   const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  openPages.add(page);
+  page.once("close", () => openPages.delete(page));
   page.errors = [];
   page.on("console", (m) => { if (m.type() === "error") page.errors.push(m.text()); });
   page.on("pageerror", (e) => page.errors.push(String(e)));

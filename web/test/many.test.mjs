@@ -1,9 +1,9 @@
 // Many viewers in one notebook: browsers open at most six HTTP/1.1 connections per host, so
 // twelve viewer iframes must share their event stream (events-worker.js) to all stay live.
-import { test, before, after } from "node:test";
+import { before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { startServer, post, launch, openPage, waitForModel, fixture } from "./harness.mjs";
+import { test, startServer, post, launch, openPage, waitForModel, fixture } from "./harness.mjs";
 
 let server;
 let browser;

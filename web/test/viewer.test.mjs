@@ -1,7 +1,7 @@
 // The viewer page in a real headless Chromium: what a person sees and does.
-import { test, before, after } from "node:test";
+import { before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, post, launch, openPage, waitForModel, colorShare, fixture } from "./harness.mjs";
+import { test, startServer, post, launch, openPage, waitForModel, colorShare, fixture } from "./harness.mjs";
 
 let server;
 let browser;

@@ -13,7 +13,7 @@ use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
 use super::assets::Asset;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::hub::Hub;
 use crate::ids::{InvalidId, ViewerId};
 use crate::server::guards::Caller;
@@ -31,33 +31,96 @@ pub const TEMPLATES: [(&str, &str); 2] = [
     ),
 ];
 
-/// Display settings a page URL may carry, e.g. `/viewer/a?theme=dark&tree_width=300`.
-#[derive(Debug, Default, Serialize, rocket::FromForm)]
-pub struct PageOptions {
+/// Display settings a page URL may carry, e.g. `/viewer/a?theme=dark&tree_width=300&height=500`,
+/// as written. Unknown keys are ignored (embedders add cache busters); known ones must be valid.
+#[derive(Debug, rocket::FromForm)]
+pub struct PageQuery<'r> {
+    theme: Option<&'r str>,
+    tree_width: Option<&'r str>,
+    glass: Option<&'r str>,
+    tools: Option<&'r str>,
+    height: Option<&'r str>,
+}
+
+/// The checked display settings, handed to the page's script. They win over the model's config:
+/// they are what the embedding page asked for.
+#[derive(Debug, Default, Serialize)]
+struct PageOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
-    theme: Option<String>,
-    #[field(name = "tree_width")]
+    theme: Option<&'static str>,
     #[serde(rename = "treeWidth", skip_serializing_if = "Option::is_none")]
     tree_width: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     glass: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tools: Option<bool>,
+    /// The viewer's height in CSS pixels; without it the viewer fills the window or frame.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    height: Option<u32>,
+}
+
+impl PageQuery<'_> {
+    /// A bad option is a 400 naming it, not a page that silently ignores what was asked.
+    fn check(&self) -> Result<PageOptions, ApiError> {
+        Ok(PageOptions {
+            theme: option("theme", self.theme, |value| {
+                ["light", "dark", "browser"]
+                    .into_iter()
+                    .find(|theme| *theme == value)
+            })?,
+            tree_width: option("tree_width", self.tree_width, |v| number(v, 100, 2000))?,
+            glass: option("glass", self.glass, flag)?,
+            tools: option("tools", self.tools, flag)?,
+            height: option("height", self.height, |v| number(v, 150, 10_000))?,
+        })
+    }
+}
+
+fn option<T>(
+    name: &str,
+    value: Option<&str>,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Option<T>, ApiError> {
+    let Some(value) = value else { return Ok(None) };
+    parse(value).map(Some).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "query option `{name}={value}` is not valid (theme=light|dark|browser, \
+             tree_width=100..2000, glass=true|false, tools=true|false, height=150..10000)"
+        ))
+        .at(format!("?{name}"))
+    })
+}
+
+fn number(value: &str, min: u32, max: u32) -> Option<u32> {
+    value.parse().ok().filter(|n| (min..=max).contains(n))
+}
+
+fn flag(value: &str) -> Option<bool> {
+    match value {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
 }
 
 #[rocket::get("/?<options..>")]
-pub fn index(_caller: Caller, options: PageOptions, settings: &State<Settings>) -> Page {
-    viewer_page(&ViewerId::default_viewer(), "", options, settings)
+pub fn index(
+    _caller: Caller,
+    options: PageQuery<'_>,
+    settings: &State<Settings>,
+) -> ApiResult<Page> {
+    let id = ViewerId::default_viewer();
+    Ok(viewer_page(&id, "", options.check()?, settings))
 }
 
 #[rocket::get("/viewer/<id>?<options..>")]
 pub fn viewer(
     _caller: Caller,
     id: Result<ViewerId, InvalidId>,
-    options: PageOptions,
+    options: PageQuery<'_>,
     settings: &State<Settings>,
 ) -> ApiResult<Page> {
-    Ok(viewer_page(&id?, "../", options, settings))
+    Ok(viewer_page(&id?, "../", options.check()?, settings))
 }
 
 #[rocket::get("/viewers")]
