@@ -55,8 +55,9 @@ const failures = new URL("../../target/browser-failures/", here);
 
 /** `node:test`'s `test`, keeping a screenshot of every open page when the test fails
  * (target/browser-failures/<test>-<n>.png) for whoever reads the CI log. */
-export function test(name, body) {
-  return nodeTest(name, async (context) => {
+export function test(name, options, body) {
+  if (typeof options === "function") [options, body] = [{}, options];
+  return nodeTest(name, options, async (context) => {
     try {
       await body(context);
     } catch (error) {
