@@ -4,7 +4,6 @@
 
 use std::fmt;
 
-use rocket::request::FromParam;
 use serde::Serialize;
 
 /// The rule every id follows, for error messages.
@@ -63,7 +62,8 @@ macro_rules! id_type {
             }
         }
 
-        impl<'a> FromParam<'a> for $name {
+        #[cfg(feature = "server")]
+        impl<'a> rocket::request::FromParam<'a> for $name {
             type Error = InvalidId;
 
             fn from_param(param: &'a str) -> Result<Self, Self::Error> {

@@ -25,11 +25,17 @@
 //! on a blocking thread for uploads) → `hub` (store and broadcast) → `server::routes::events` streams
 //! the pre-rendered SSE frames to each subscriber.
 
+#[cfg(feature = "server")]
 pub mod error;
+#[cfg(feature = "server")]
 pub mod hub;
 pub mod ids;
 pub mod model;
+pub mod notebook;
+#[cfg(feature = "server")]
 pub mod server;
+#[cfg(feature = "server")]
 pub mod settings;
 
+#[cfg(feature = "server")]
 pub use settings::Settings;

@@ -91,6 +91,11 @@ pub struct Settings {
     /// Log filter (tracing's env-filter syntax), written to stderr.
     #[arg(long, env = "OCP_NOTEBOOK_LOG", default_value = "info")]
     pub log: String,
+
+    /// Stop when standard input closes: a parent that ends (a notebook kernel running this
+    /// server as its child) takes the server with it, however it ends.
+    #[arg(long)]
+    pub exit_with_stdin: bool,
 }
 
 impl Default for Settings {

@@ -14,12 +14,18 @@
 //! - [`synthetic`]: generated models of any size, for demos, tests and benchmarks.
 
 pub mod builder;
+#[cfg(feature = "server")]
 pub mod stored;
 pub mod synthetic;
 pub mod types;
+#[cfg(feature = "server")]
 pub mod upload;
+#[cfg(feature = "server")]
 pub mod validate;
 
+#[cfg(feature = "server")]
 pub use stored::StoredJson;
+#[cfg(feature = "server")]
 pub use upload::{parse_upload, Upload};
+#[cfg(feature = "server")]
 pub use validate::{Limits, TreeSummary};

@@ -90,7 +90,7 @@ fn i32_buffer(values: &[i32]) -> serde_json::Value {
     )
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "server"))]
 mod tests {
     use super::*;
     use crate::model::parse_upload;

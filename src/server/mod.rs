@@ -174,12 +174,16 @@ pub async fn launch(mut settings: Settings) -> Result<(), StartError> {
         tracing::warn!("bound beyond loopback without a token: generated one (see the URL)");
     }
     let address = format!("{}:{}", settings.host, settings.port);
+    let exit_with_stdin = settings.exit_with_stdin;
     let rocket =
-        build(settings, Signals::Handle).attach(AdHoc::on_liftoff("print url", |rocket| {
+        build(settings, Signals::Handle).attach(AdHoc::on_liftoff("print url", move |rocket| {
             Box::pin(async move {
                 let url = url_of(rocket);
                 println!("{url}");
                 tracing::info!(%url, "ocp-notebook is serving");
+                if exit_with_stdin {
+                    stop_when_stdin_closes(rocket.shutdown());
+                }
             })
         }));
     rocket
@@ -187,6 +191,21 @@ pub async fn launch(mut settings: Settings) -> Result<(), StartError> {
         .await
         .map(|_| ())
         .map_err(|err| start_error(err, address))
+}
+
+/// Reads standard input to its end on a thread of its own, then shuts the server down.
+fn stop_when_stdin_closes(shutdown: rocket::Shutdown) {
+    let watch = move || {
+        let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+        tracing::info!("standard input closed: stopping");
+        shutdown.notify();
+    };
+    if let Err(err) = thread::Builder::new()
+        .name("stdin-watch".into())
+        .spawn(watch)
+    {
+        tracing::error!(%err, "cannot watch standard input");
+    }
 }
 
 fn start_error(err: rocket::Error, address: String) -> StartError {

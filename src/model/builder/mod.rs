@@ -9,16 +9,15 @@
 //!
 //! ```
 //! use ocp_notebook::model::builder::{Group, Mesh, Part};
-//! use ocp_notebook::model::types::Location;
-//! use ocp_notebook::model::validate::{check, Limits};
+//! use ocp_notebook::model::types::{Location, Message};
 //!
 //! let model = Group::new("demo")
 //!     .with(Part::new("base", Mesh::cuboid(40.0, 40.0, 4.0)).color("#808080"))
 //!     .with(Part::new("knob", Mesh::sphere(6.0, 32)).color("#cc3333").at(Location::translation(0.0, 0.0, 8.0)))
 //!     .to_message();
 //! let json = model.to_json();
-//! let geometry = serde_json::to_string(&model.data).unwrap();
-//! assert!(check(&geometry, "$.data", &Limits::default()).is_ok());
+//! let read = Message::from_json(json.as_bytes()).unwrap();
+//! assert_eq!(read.data.resolved().unwrap().parts.len(), 2);
 //! ```
 
 pub mod import;

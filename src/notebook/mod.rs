@@ -1,0 +1,118 @@
+//! The notebook bridge: a live viewer inline in a Jupyter notebook, fed from later cells.
+//!
+//! In the evcxr kernel:
+//!
+//! ```text
+//! :dep ocp_notebook = { path = "..." }
+//! use ocp_notebook::notebook::Viewer;
+//! use ocp_notebook::model::builder::{Mesh, Part};
+//! let viewer = Viewer::new()?;            // shows the viewer inline, on a fresh id
+//! viewer.show(&Part::new("box", Mesh::cuboid(10.0, 20.0, 5.0)))?;   // a later cell
+//! ```
+//!
+//! # Layout
+//!
+//! - [`viewer`]: [`Viewer`] and its builder: show, add/remove parts, clear, live settings,
+//!   status and screenshots; what each returns displays itself in the notebook.
+//! - [`model`]: what can be shown ([`IntoModel`]): built models, parts, groups, JSON.
+//! - [`server`]: finding the server: `OCP_NOTEBOOK_URL`, one started inside the kernel (with the
+//!   `server` feature), or the installed `ocp-notebook` as a child process. The process
+//!   environment is the handle every later cell finds it by: evcxr gives each cell its own copy
+//!   of every static, but one environment.
+//! - [`frame`]: where the notebook's browser finds the page (loopback, JupyterHub's proxy, a URL
+//!   template) and the HTML shown in the cell.
+//! - `client`: blocking HTTP to the server, with its JSON errors mapped onto [`Error`].
+
+mod client;
+pub mod frame;
+pub mod model;
+pub mod server;
+pub mod viewer;
+
+pub use frame::FrameOptions;
+pub use model::IntoModel;
+/// For [`Viewer::config`]: `json!({"axes": true})` without adding serde_json to the notebook.
+pub use serde_json::json;
+pub use viewer::{Screenshot, Shown, Status, Viewer, ViewerBuilder};
+
+/// Everything that can go wrong in a notebook, worded for the person reading the cell's output.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(
+        "the ocp_notebook server at {url} cannot be reached ({reason}); if it was stopped, \
+         start it again or unset OCP_NOTEBOOK_URL to let the notebook start its own"
+    )]
+    Unreachable { url: String, reason: String },
+    #[error("no ocp_notebook server could be started: {0}")]
+    Start(String),
+    #[error("the model is invalid at {path}: {message}")]
+    InvalidModel { path: String, message: String },
+    #[error("viewer {0} is closed or unknown to the server (it may have restarted); make a new one with Viewer::new()")]
+    ViewerClosed(String),
+    #[error("no page is showing viewer {0}, so there is nothing to photograph; run the cell that displays it, or open its URL")]
+    NoPage(String),
+    #[error("nothing in the scene is called {path:?}; it holds: {names}")]
+    NotInScene { path: String, names: String },
+    #[error("the server refused the request ({status} {code}): {message}{}", .path.as_deref().map(|p| format!(" at {p}")).unwrap_or_default())]
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+        path: Option<String>,
+    },
+    #[error("the server's answer was not understood: {0}")]
+    Protocol(String),
+    #[error("the model could not be written as JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl Error {
+    /// The server's `{"error": {code, message, path}}` answer as an error.
+    fn from_answer(status: u16, body: &[u8]) -> Error {
+        let answer: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+        let error = &answer["error"];
+        let text = |key: &str| error[key].as_str().map(str::to_string);
+        let code = text("code").unwrap_or_else(|| "unknown".into());
+        let message = text("message")
+            .unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(300).collect());
+        match (status, code.as_str(), text("path")) {
+            (422 | 400, "invalid" | "malformed_json", Some(path)) if path.starts_with('$') => {
+                Error::InvalidModel { path, message }
+            }
+            _ => Error::Server {
+                status,
+                code,
+                message,
+                path: text("path"),
+            },
+        }
+    }
+}
+
+/// Results of the bridge.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_errors_keep_their_json_path() {
+        let body = br#"{"error":{"code":"invalid","message":"index 9 out of range","path":"$.data.instances[0].triangles"}}"#;
+        let err = Error::from_answer(422, body);
+        assert_eq!(
+            err.to_string(),
+            "the model is invalid at $.data.instances[0].triangles: index 9 out of range"
+        );
+        let err = Error::from_answer(
+            403,
+            br#"{"error":{"code":"bad_token","message":"wrong token"}}"#,
+        );
+        assert_eq!(
+            err.to_string(),
+            "the server refused the request (403 bad_token): wrong token"
+        );
+        let err = Error::from_answer(502, b"<html>bad gateway</html>");
+        assert!(err.to_string().contains("bad gateway"), "{err}");
+    }
+}

@@ -1,0 +1,471 @@
+//! [`Viewer`]: one live viewer on one id, shown inline in a notebook cell and fed from any later
+//! cell. Every call is one HTTP request to the server; nothing is cached between cells except
+//! the scene that [`Viewer::add`] builds up.
+
+use std::fmt;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::client::Client;
+use super::frame::{frame_url, iframe_html, FrameOptions};
+use super::model::IntoModel;
+use super::server::{connect, Launch};
+use super::{Error, Result};
+use crate::ids::ViewerId;
+use crate::model::builder::{Group, Item};
+
+/// A live 3D viewer in a notebook.
+///
+/// Inside the evcxr kernel, [`Viewer::new`] shows the viewer inline in the cell that makes it;
+/// a cell whose value is the viewer shows it again.
+pub struct Viewer {
+    id: ViewerId,
+    client: Client,
+    frame: FrameOptions,
+    url: String,
+    /// The assembly [`Viewer::add`] and [`Viewer::remove`] edit, sent whole after each change.
+    scene: Mutex<Group>,
+}
+
+/// Options for a [`Viewer`]: its id, its frame and where its server is.
+#[derive(Debug, Clone, Default)]
+pub struct ViewerBuilder {
+    id: Option<String>,
+    frame: FrameOptions,
+    launch: Launch,
+    display: Option<bool>,
+}
+
+impl ViewerBuilder {
+    /// A fixed id instead of a fresh one (e.g. to show the same viewer in two notebooks).
+    pub fn id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+
+    /// Height of the frame in CSS pixels (default 480).
+    pub fn height(mut self, pixels: u32) -> Self {
+        self.frame.height = pixels;
+        self
+    }
+
+    /// CSS width of the frame (default `100%`).
+    pub fn width(mut self, css: impl Into<String>) -> Self {
+        self.frame.width = css.into();
+        self
+    }
+
+    /// `light`, `dark` or `browser`.
+    pub fn theme(mut self, theme: impl Into<String>) -> Self {
+        self.frame.theme = Some(theme.into());
+        self
+    }
+
+    pub fn tree_width(mut self, pixels: u32) -> Self {
+        self.frame.tree_width = Some(pixels);
+        self
+    }
+
+    /// Whether the tree floats over the view.
+    pub fn glass(mut self, glass: bool) -> Self {
+        self.frame.glass = Some(glass);
+        self
+    }
+
+    /// Whether the toolbar and tree are shown.
+    pub fn tools(mut self, tools: bool) -> Self {
+        self.frame.tools = Some(tools);
+        self
+    }
+
+    /// Use the server at `url` (otherwise `OCP_NOTEBOOK_URL`, or one started for the kernel).
+    pub fn server(mut self, url: impl Into<String>) -> Self {
+        self.launch = Launch::Url(url.into());
+        self
+    }
+
+    /// How to reach or start the server.
+    pub fn launch(mut self, launch: Launch) -> Self {
+        self.launch = launch;
+        self
+    }
+
+    /// Whether making the viewer shows it in the cell (default: when running inside evcxr).
+    pub fn display(mut self, display: bool) -> Self {
+        self.display = Some(display);
+        self
+    }
+
+    /// Connects (starting a server if need be), registers the viewer and, in a notebook, shows it.
+    pub fn build(self) -> Result<Viewer> {
+        let id = match self.id {
+            Some(id) => ViewerId::new(id).map_err(|err| Error::Server {
+                status: 400,
+                code: "invalid_id".into(),
+                message: err.to_string(),
+                path: None,
+            })?,
+            None => ViewerId::new(fresh_id()).expect("fresh ids are valid"),
+        };
+        let client = connect(&self.launch)?;
+        // Registers the viewer, so that it is listed and its status readable before any model.
+        client.post_json(&format!("/api/viewer/{id}/config"), b"{}")?;
+        let path = self.frame.page_path(id.as_str());
+        let url = frame_url(client.base(), &path, |name| std::env::var(name).ok());
+        let viewer = Viewer {
+            scene: Mutex::new(Group::new("scene")),
+            id,
+            client,
+            frame: self.frame,
+            url,
+        };
+        if self.display.unwrap_or_else(in_evcxr) {
+            viewer.display();
+        }
+        Ok(viewer)
+    }
+}
+
+/// `v-` and 12 hex digits: unique enough for one server, short enough to read.
+fn fresh_id() -> String {
+    let uuid = uuid::Uuid::new_v4().simple().to_string();
+    format!("v-{}", &uuid[..12])
+}
+
+/// evcxr sets this in the process that runs the cells.
+fn in_evcxr() -> bool {
+    std::env::var_os("EVCXR_IS_RUNTIME").is_some()
+}
+
+impl Viewer {
+    /// A viewer on a fresh id, on the server of this kernel (found or started); shown inline
+    /// when running in evcxr.
+    pub fn new() -> Result<Viewer> {
+        Viewer::builder().build()
+    }
+
+    pub fn builder() -> ViewerBuilder {
+        ViewerBuilder::default()
+    }
+
+    pub fn id(&self) -> &str {
+        self.id.as_str()
+    }
+
+    /// The page's URL as the notebook's browser reaches it (see [`super::frame`]).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The server's own base URL (as the kernel reaches it).
+    pub fn server_url(&self) -> &str {
+        self.client.base()
+    }
+
+    /// Replaces what the viewer shows with `model`. The scene built with [`Viewer::add`] starts
+    /// over.
+    pub fn show(&self, model: impl IntoModel) -> Result<Shown> {
+        *self.scene.lock().unwrap_or_else(|e| e.into_inner()) = Group::new("scene");
+        self.upload(model)
+    }
+
+    /// Adds a part or group to this viewer's scene and shows the scene.
+    pub fn add(&self, item: impl Into<Item>) -> Result<Shown> {
+        let mut scene = self.scene.lock().unwrap_or_else(|e| e.into_inner());
+        scene.push(item);
+        let shown = self.upload(&*scene);
+        if shown.is_err() {
+            scene.children.pop();
+        }
+        shown
+    }
+
+    /// Removes the part or group at `path` (names from the scene's root, e.g. `"bolt"` or
+    /// `"frame/left"`) and shows what is left.
+    pub fn remove(&self, path: &str) -> Result<Shown> {
+        let mut scene = self.scene.lock().unwrap_or_else(|e| e.into_inner());
+        let removed = remove_path(&mut scene, path).ok_or_else(|| Error::NotInScene {
+            path: path.to_string(),
+            names: names(&scene),
+        })?;
+        let shown = self.upload(&*scene);
+        if shown.is_err() {
+            scene.push(removed);
+        }
+        shown
+    }
+
+    /// The scene [`Viewer::add`] built, as it stands.
+    pub fn scene(&self) -> Group {
+        self.scene.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Empties the viewer (its pages show the splash again) and the scene.
+    pub fn clear(&self) -> Result<()> {
+        *self.scene.lock().unwrap_or_else(|e| e.into_inner()) = Group::new("scene");
+        self.request(|c, id| c.post_json(&format!("/api/viewer/{id}/clear"), b""))?;
+        Ok(())
+    }
+
+    /// Changes settings live, without re-sending the model: any of ocp_vscode's config keys,
+    /// e.g. `json!({"axes": true, "theme": "dark"})`. Answers the viewer's effective settings.
+    pub fn config(&self, settings: Value) -> Result<Map<String, Value>> {
+        let body = serde_json::to_vec(&settings)?;
+        let answer =
+            self.request(|c, id| c.post_json(&format!("/api/viewer/{id}/config"), &body))?;
+        Ok(answer["config"].as_object().cloned().unwrap_or_default())
+    }
+
+    /// What the viewer's pages last reported: camera, tree visibility, picks.
+    pub fn status(&self) -> Result<Status> {
+        let answer = self.request(|c, id| c.get_json(&format!("/api/viewer/{id}/status")))?;
+        serde_json::from_value(answer).map_err(|err| Error::Protocol(err.to_string()))
+    }
+
+    /// A PNG of what the viewer's page shows. A page must be open (in the notebook or a tab);
+    /// the server waits for one to answer as long as its `--screenshot-timeout-secs`.
+    pub fn screenshot(&self) -> Result<Screenshot> {
+        let png = self.request(|c, id| {
+            c.post_for_bytes(
+                &format!("/api/viewer/{id}/screenshot"),
+                Duration::from_secs(70),
+            )
+        })?;
+        Ok(Screenshot { png })
+    }
+
+    /// Shows the viewer in the current cell's output (evcxr's display protocol).
+    pub fn display(&self) {
+        evcxr_runtime::mime_type("text/html").text(iframe_html(&self.url, self.id(), &self.frame));
+        evcxr_runtime::mime_type("text/plain").text(self.to_string());
+    }
+
+    /// Called by evcxr for a cell whose value is the viewer.
+    pub fn evcxr_display(&self) {
+        self.display();
+    }
+
+    fn upload(&self, model: impl IntoModel) -> Result<Shown> {
+        let body = model.into_model()?;
+        let answer =
+            self.request(|c, id| c.post_json(&format!("/api/model?viewer={id}"), &body.0))?;
+        serde_json::from_value(answer).map_err(|err| Error::Protocol(err.to_string()))
+    }
+
+    /// Runs a request, naming this viewer in "not found" answers.
+    fn request<T>(&self, call: impl FnOnce(&Client, &ViewerId) -> Result<T>) -> Result<T> {
+        call(&self.client, &self.id).map_err(|err| match err {
+            Error::Server { code, .. } if code == "viewer_not_found" => {
+                Error::ViewerClosed(self.id.to_string())
+            }
+            Error::Server { code, .. } if code == "no_page_answered" => {
+                Error::NoPage(self.id.to_string())
+            }
+            other => other,
+        })
+    }
+}
+
+impl fmt::Display for Viewer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "ocp_notebook viewer {} at {} (live while its server runs)",
+            self.id, self.url
+        )
+    }
+}
+
+impl fmt::Debug for Viewer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Viewer")
+            .field("id", &self.id.as_str())
+            .field("url", &self.url)
+            .finish()
+    }
+}
+
+fn remove_path(group: &mut Group, path: &str) -> Option<Item> {
+    let (first, rest) = match path.trim_matches('/').split_once('/') {
+        Some((first, rest)) => (first, Some(rest)),
+        None => (path.trim_matches('/'), None),
+    };
+    let index = group
+        .children
+        .iter()
+        .position(|item| item_name(item) == first)?;
+    match (rest, &mut group.children[index]) {
+        (None, _) => Some(group.children.remove(index)),
+        (Some(rest), Item::Group(inner)) => remove_path(inner, rest),
+        (Some(_), Item::Part(_)) => None,
+    }
+}
+
+fn item_name(item: &Item) -> &str {
+    match item {
+        Item::Part(part) => &part.name,
+        Item::Group(group) => &group.name,
+    }
+}
+
+/// The scene's paths, for an error message.
+fn names(group: &Group) -> String {
+    fn walk(group: &Group, prefix: &str, out: &mut Vec<String>) {
+        for item in &group.children {
+            let path = format!("{prefix}{}", item_name(item));
+            if let Item::Group(inner) = item {
+                walk(inner, &format!("{path}/"), out);
+            }
+            out.push(path);
+        }
+    }
+    let mut out = Vec::new();
+    walk(group, "", &mut out);
+    match out.is_empty() {
+        true => "nothing yet".into(),
+        false => out.join(", "),
+    }
+}
+
+/// What the server stored for one `show`/`add`/`remove`; a cell showing it prints one line
+/// (which stays readable in a saved notebook).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Shown {
+    pub viewer_id: String,
+    pub model_id: String,
+    pub parts: usize,
+    pub instances: usize,
+    pub triangles: usize,
+    pub bytes: usize,
+}
+
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "viewer {}: model {} with {} part{}, {} triangles ({:.1} KB)",
+            self.viewer_id,
+            self.model_id,
+            self.parts,
+            if self.parts == 1 { "" } else { "s" },
+            self.triangles,
+            self.bytes as f64 / 1000.0
+        )
+    }
+}
+
+impl Shown {
+    pub fn evcxr_display(&self) {
+        evcxr_runtime::mime_type("text/plain").text(self.to_string());
+    }
+}
+
+/// What the viewer's pages reported, as `GET /api/viewer/<id>/status` answers.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Status {
+    pub viewer_id: String,
+    /// Pages following the viewer now.
+    pub subscribers: usize,
+    pub model_id: Option<String>,
+    /// The viewer's effective settings.
+    pub config: Map<String, Value>,
+    /// The latest value of each key the pages reported: `position`, `quaternion`, `target`,
+    /// `zoom`, `states` (tree visibility), `lastPick`, UI toggles.
+    pub status: Map<String, Value>,
+}
+
+impl Status {
+    /// The camera's position, if a page reported one.
+    pub fn camera_position(&self) -> Option<[f64; 3]> {
+        self.triple("position")
+    }
+
+    /// The point the camera looks at.
+    pub fn camera_target(&self) -> Option<[f64; 3]> {
+        self.triple("target")
+    }
+
+    /// The last part picked in the page (`{path, name, boundingBox, ...}`).
+    pub fn last_pick(&self) -> Option<&Value> {
+        self.status.get("lastPick")
+    }
+
+    fn triple(&self, key: &str) -> Option<[f64; 3]> {
+        let values = self.status.get(key)?.as_array()?;
+        match values.as_slice() {
+            [x, y, z] => Some([x.as_f64()?, y.as_f64()?, z.as_f64()?]),
+            _ => None,
+        }
+    }
+
+    pub fn evcxr_display(&self) {
+        let text = serde_json::to_string_pretty(&serde_json::json!({
+            "viewer_id": self.viewer_id,
+            "subscribers": self.subscribers,
+            "model_id": self.model_id,
+            "status": self.status,
+        }))
+        .unwrap_or_default();
+        evcxr_runtime::mime_type("text/plain").text(text);
+    }
+}
+
+/// A PNG of a viewer. A cell showing it shows the image, which a saved notebook keeps.
+#[derive(Clone)]
+pub struct Screenshot {
+    png: Vec<u8>,
+}
+
+impl Screenshot {
+    pub fn png(&self) -> &[u8] {
+        &self.png
+    }
+
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> std::io::Result<()> {
+        std::fs::write(path, &self.png)
+    }
+
+    pub fn evcxr_display(&self) {
+        use base64::Engine as _;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&self.png);
+        evcxr_runtime::mime_type("image/png").text(encoded);
+    }
+}
+
+impl fmt::Debug for Screenshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Screenshot({} bytes of PNG)", self.png.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::builder::{Mesh, Part};
+
+    fn scene() -> Group {
+        Group::new("scene")
+            .with(Part::new("base", Mesh::cuboid(1.0, 1.0, 1.0)))
+            .with(Group::new("frame").with(Part::new("left", Mesh::cuboid(1.0, 1.0, 1.0))))
+    }
+
+    #[test]
+    fn parts_are_removed_by_path() {
+        let mut group = scene();
+        assert!(remove_path(&mut group, "frame/left").is_some());
+        assert_eq!(names(&group), "base, frame");
+        assert!(remove_path(&mut group, "/base").is_some());
+        assert!(remove_path(&mut group, "base").is_none());
+        assert!(remove_path(&mut group, "frame/left/deeper").is_none());
+    }
+
+    #[test]
+    fn fresh_ids_are_valid_and_differ() {
+        let (a, b) = (fresh_id(), fresh_id());
+        assert_ne!(a, b);
+        assert!(ViewerId::new(a).is_ok());
+    }
+}

@@ -1,0 +1,203 @@
+//! The notebook bridge against a real server on loopback: what a notebook cell does and what it
+//! reads back, errors included. (Whole notebooks run in `tests/notebooks.rs`.)
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use ocp_notebook::model::builder::{Group, Mesh, Part};
+use ocp_notebook::notebook::{json, server, Error, Viewer};
+use ocp_notebook::Settings;
+
+fn viewer_on(server: &TestServer) -> Viewer {
+    Viewer::builder()
+        .server(&server.base)
+        .display(false)
+        .build()
+        .expect("the viewer connects")
+}
+
+fn stored(server: &TestServer, model_id: &str) -> serde_json::Value {
+    let body = reqwest::blocking::get(server.url(&format!("/api/model/{model_id}")))
+        .unwrap()
+        .bytes()
+        .unwrap();
+    serde_json::from_slice(&body).unwrap()
+}
+
+fn leaf_names(model: &serde_json::Value) -> Vec<String> {
+    fn walk(node: &serde_json::Value, out: &mut Vec<String>) {
+        match node["parts"].as_array() {
+            Some(parts) => parts.iter().for_each(|p| walk(p, out)),
+            None => out.push(node["name"].as_str().unwrap_or_default().to_string()),
+        }
+    }
+    let mut out = Vec::new();
+    walk(&model["data"]["shapes"], &mut out);
+    out
+}
+
+#[test]
+fn a_scene_is_built_part_by_part_and_read_back() {
+    let server = TestServer::start();
+    let viewer = viewer_on(&server);
+    assert!(viewer.id().starts_with("v-"));
+    assert_eq!(
+        viewer.url(),
+        server.url(&format!("/viewer/{}", viewer.id()))
+    );
+    let status = viewer.status().expect("a new viewer is registered");
+    assert_eq!(status.model_id, None);
+
+    let shown = viewer
+        .show(Part::new("box", Mesh::cuboid(10.0, 20.0, 5.0)).color("#e8b024"))
+        .unwrap();
+    assert_eq!((shown.parts, shown.triangles), (1, 12));
+    assert_eq!(
+        viewer.status().unwrap().model_id.as_deref(),
+        Some(shown.model_id.as_str())
+    );
+
+    viewer
+        .add(Part::new("base", Mesh::cuboid(50.0, 50.0, 4.0)))
+        .unwrap();
+    viewer
+        .add(Group::new("post").with(Part::new("pin", Mesh::cylinder(2.0, 20.0, 24))))
+        .unwrap();
+    let shown = viewer
+        .add(Part::new("ball", Mesh::sphere(5.0, 16)))
+        .unwrap();
+    assert_eq!(
+        leaf_names(&stored(&server, &shown.model_id)),
+        ["base", "pin", "ball"]
+    );
+
+    let shown = viewer.remove("post/pin").unwrap();
+    assert_eq!(
+        leaf_names(&stored(&server, &shown.model_id)),
+        ["base", "ball"]
+    );
+    let err = viewer.remove("bolt").unwrap_err();
+    assert!(
+        matches!(err, Error::NotInScene { .. }) && err.to_string().contains("base, post, ball"),
+        "{err}"
+    );
+
+    let config = viewer
+        .config(json!({"axes": true, "theme": "dark"}))
+        .unwrap();
+    assert_eq!(
+        (config["axes"].clone(), config["theme"].clone()),
+        (json!(true), json!("dark"))
+    );
+    assert_eq!(viewer.status().unwrap().config["theme"], "dark");
+
+    viewer.clear().unwrap();
+    assert_eq!(viewer.status().unwrap().model_id, None);
+    assert!(viewer.scene().children.is_empty());
+}
+
+#[test]
+fn notebook_errors_say_what_and_where() {
+    let server = TestServer::with(Settings {
+        screenshot_timeout_secs: 1,
+        ..Settings::default()
+    });
+    let viewer = viewer_on(&server);
+
+    let mut broken: serde_json::Value = serde_json::from_slice(&fixture("box.json")).unwrap();
+    broken["data"]["instances"][0]["triangles"] = json!([0, 1, 900]);
+    let err = viewer.show(&broken).unwrap_err();
+    match &err {
+        Error::InvalidModel { path, .. } => assert_eq!(path, "$.data.instances[0].triangles"),
+        other => panic!("expected an invalid model, got {other:?}"),
+    }
+    assert!(err.to_string().contains("out of range"), "{err}");
+    assert!(matches!(
+        viewer.show("{not json"),
+        Err(Error::Server { status: 400, .. })
+    ));
+
+    let err = viewer.screenshot().unwrap_err();
+    assert!(matches!(err, Error::NoPage(_)), "{err:?}");
+    assert!(err.to_string().contains("no page is showing"), "{err}");
+
+    let err = Viewer::builder()
+        .id("<script>")
+        .server(&server.base)
+        .display(false)
+        .build();
+    assert!(err.unwrap_err().to_string().contains("not a valid id"));
+
+    let err = Viewer::builder()
+        .server("http://127.0.0.1:9")
+        .display(false)
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::Unreachable { .. }), "{err:?}");
+    assert!(err.to_string().contains("cannot be reached"), "{err}");
+}
+
+#[test]
+fn a_viewer_deleted_on_the_server_is_reported_closed() {
+    let server = TestServer::start();
+    let viewer = viewer_on(&server);
+    let deleted = reqwest::blocking::Client::new()
+        .delete(server.url(&format!("/api/viewer/{}", viewer.id())))
+        .send()
+        .unwrap();
+    assert_eq!(deleted.status(), 200);
+    let err = viewer.status().unwrap_err();
+    assert!(matches!(err, Error::ViewerClosed(_)), "{err:?}");
+}
+
+/// Light mode's child server: started from a "kernel" process, it answers, and it exits when
+/// that process is killed (nothing else tells it to).
+#[test]
+fn a_child_server_exits_with_its_parent() {
+    let mut parent = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "kernel_that_starts_a_child_server",
+            "--nocapture",
+        ])
+        .env("OCP_NOTEBOOK_TEST_PARENT", "1")
+        .env(server::BIN_VAR, env!("CARGO_BIN_EXE_ocp-notebook"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let url = BufReader::new(parent.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| line.strip_prefix("child at ").map(str::to_string))
+        .expect("the parent reports its child's URL");
+    let health = |url: &str| reqwest::blocking::get(format!("{url}health")).is_ok();
+    assert!(health(&url), "the child server answers at {url}");
+
+    parent.kill().unwrap(); // SIGKILL: the parent gets no chance to clean up
+    parent.wait().unwrap();
+    let start = Instant::now();
+    while health(&url) {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "the child server outlived its parent"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The parent process of the test above (run only by it).
+#[test]
+#[ignore = "helper process for a_child_server_exits_with_its_parent"]
+fn kernel_that_starts_a_child_server() {
+    if std::env::var_os("OCP_NOTEBOOK_TEST_PARENT").is_none() {
+        return;
+    }
+    let url = server::start_child(&server::binary()).expect("the child starts");
+    println!("child at {url}");
+    std::thread::sleep(Duration::from_secs(600));
+}
