@@ -332,7 +332,7 @@ fn names(group: &Group) -> String {
 
 /// What the server stored for one `show`/`add`/`remove`; a cell showing it prints one line
 /// (which stays readable in a saved notebook).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 pub struct Shown {
     pub viewer_id: String,
     pub model_id: String,
@@ -354,6 +354,14 @@ impl fmt::Display for Shown {
             self.triangles,
             self.bytes as f64 / 1000.0
         )
+    }
+}
+
+/// The same line as `Display`: evcxr shows a cell's value with `Debug` when the cell moved a
+/// variable into it (`viewer.add(group)?`), and the notebook should read the same either way.
+impl fmt::Debug for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 

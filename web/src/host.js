@@ -88,6 +88,13 @@ export class ViewerHost {
     }
     document.getElementById("splash").hidden = true;
     this.message = message;
+    // The renderer notifies camera changes only when the user moves it: report where it starts.
+    this.reporter.notify({
+      position: viewer.getCameraPosition(),
+      quaternion: viewer.getCameraQuaternion(),
+      target: viewer.getCameraTarget(),
+      zoom: viewer.getCameraZoom(),
+    });
     // For embedders and tests: the model is on screen from the next frame on (wall-clock time, to
     // compare across processes).
     const modelId = message.model_id;

@@ -1,0 +1,177 @@
+"""Runs the notebooks in notebooks/ with real kernels and checks what a reader would see.
+
+    python3 tests/notebook_runner.py notebooks/rust_quickstart.ipynb [...]
+
+Each notebook runs cell by cell with nbclient in its own kernel (evcxr for Rust, with panics made
+errors). When a cell shows a viewer, its iframe URL is opened in headless Chromium
+(web/test/follow.mjs), as the notebook's browser would, so the page reports status and answers
+screenshots. Checked: no cell fails; the viewer's iframe is in its cell's output; every model a
+cell pushed is stored on the server with the parts the cell put in it; the screenshot is a PNG;
+and finally the page shows the last scene. Prints each cell's time (the `:dep` cell's is the
+crate's compile time in the kernel). The executed notebooks are kept in target/notebooks/.
+"""
+
+import base64
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+KERNELS = {"rust": "rust"}
+# The parts the quickstart's scene holds after each pushing cell, keyed by a snippet of the cell.
+# The first snippet a cell contains decides.
+EXPECTED_PARTS = {
+    'remove("top_plate")': ["base_plate", "pillar", "pillar_2", "pillar_3", "pillar_4"],
+    'Mesh::torus': ["ring"],
+    '"base_plate"': ["base_plate"],
+    "pillars.push": ["base_plate", "pillar", "pillar_2", "pillar_3", "pillar_4"],
+    '"top_plate"': ["base_plate", "pillar", "pillar_2", "pillar_3", "pillar_4", "top_plate"],
+}
+
+
+def fail(message):
+    raise AssertionError(message)
+
+
+def get(url):
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return response.read()
+
+
+def leaf_names(node):
+    if "parts" in node:
+        return [name for part in node["parts"] for name in leaf_names(part)]
+    return [node["name"]]
+
+
+class Follower:
+    """web/test/follow.mjs on one viewer URL."""
+
+    def __init__(self, url):
+        self.process = subprocess.Popen(
+            ["node", str(ROOT / "web/test/follow.mjs"), url],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+        )
+        line = self.process.stdout.readline().strip()
+        if line != "connected":
+            fail(f"the viewer page at {url} did not connect: {line!r}")
+
+    def expect(self, names, colour):
+        self.process.stdin.write(f"expect {','.join(names)} {colour}\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+def evcxr_config():
+    """An evcxr config dir whose init makes panics errors, and caches compiled crates."""
+    folder = Path(tempfile.mkdtemp(prefix="evcxr-config-"))
+    (folder / "init.evcxr").write_text(":preserve_vars_on_panic 0\n:cache 4000\n")
+    return folder
+
+
+def run(path):
+    nb = nbformat.read(path, as_version=4)
+    kernel = KERNELS.get(nb.metadata.get("kernelspec", {}).get("name"))
+    if kernel is None:
+        print(f"{path}: not a Rust notebook, skipped here")
+        return
+    os.environ["EVCXR_CONFIG_DIR"] = str(evcxr_config())
+    # The notebook must start its own server, not find one from the environment.
+    os.environ.pop("OCP_NOTEBOOK_URL", None)
+    client = NotebookClient(
+        nb, kernel_name=kernel, timeout=1800, startup_timeout=120,
+        resources={"metadata": {"path": str(Path(path).parent)}},
+    )
+    try:
+        check(nb, client, path)
+    finally:
+        # The executed notebook, outputs and all, for whoever reads a failure.
+        kept = ROOT / "target" / "notebooks" / Path(path).name
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, kept)
+        print(f"  executed notebook: {kept.relative_to(ROOT)}")
+
+
+def check(nb, client, path):
+    follower = None
+    server = None
+    scene = []
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            start = time.time()
+            client.execute_cell(cell, index)
+            took = time.time() - start
+            print(f"  cell {index:2} {took:7.1f} s  {cell.source.splitlines()[0][:70]}", flush=True)
+            outputs = cell.get("outputs", [])
+            for output in outputs:
+                if output.output_type == "error":
+                    fail(f"cell {index} failed: {output.ename}: {output.evalue}")
+                if output.get("name") == "stderr" and "panicked" in output.get("text", ""):
+                    fail(f"cell {index} panicked: {output.text}")
+            bundles = [o.get("data", {}) for o in outputs if "data" in o]
+            html = "".join(b.get("text/html", "") for b in bundles)
+            text = "".join(b.get("text/plain", "") for b in bundles)
+            if "Viewer::new()" in cell.source:
+                found = re.search(r'<iframe src="([^"]+)"', html)
+                if not found:
+                    fail(f"cell {index} shows no viewer iframe: {bundles}")
+                url = found.group(1).replace("&amp;", "&")
+                server = url.split("/viewer/")[0]
+                if "ocp_notebook viewer" not in text:
+                    fail(f"cell {index} has no text/plain summary for saved notebooks")
+                follower = Follower(url)
+            for snippet, parts in EXPECTED_PARTS.items():
+                if snippet in cell.source:
+                    model_id = re.search(r"model ([0-9a-f]{32})", text)
+                    if not model_id:
+                        fail(f"cell {index} does not say which model it stored: {text!r}")
+                    stored = json.loads(get(f"{server}/api/model/{model_id.group(1)}"))
+                    names = leaf_names(stored["data"]["shapes"])
+                    if names != parts:
+                        fail(f"cell {index}: the server holds {names}, expected {parts}")
+                    scene = parts
+                    break
+            if "screenshot()" in cell.source:
+                png = next((b["image/png"] for b in bundles if "image/png" in b), None)
+                if png is None:
+                    fail(f"cell {index} shows no image: {bundles}")
+                data = base64.b64decode(png)
+                if not data.startswith(b"\x89PNG") or len(data) < 10_000:
+                    fail(f"cell {index}: not a PNG of a scene ({len(data)} bytes)")
+            if "status()" in cell.source:
+                status = json.loads(text)
+                if status["subscribers"] < 1 or len(status["status"].get("position", [])) != 3:
+                    fail(f"cell {index}: no page reported the camera: {text}")
+        if follower is None:
+            fail(f"{path} never showed a viewer")
+        result = follower.expect(scene, "#4682b4")
+        follower.close()
+        if not result["ok"] or result["errors"] or result["colour_share"] < 0.003:
+            fail(f"the final scene is not what the page shows: {result}")
+        print(f"  the page shows {', '.join(scene)} ({result['colour_share']:.1%} base-plate blue)")
+
+
+def main(paths):
+    for path in paths:
+        print(f"{path}:", flush=True)
+        run(path)
+    print("notebooks: all passed")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or sorted(str(p) for p in (ROOT / "notebooks").glob("*.ipynb")))
