@@ -7,7 +7,9 @@ errors). When a cell shows a viewer, its iframe URL is opened in headless Chromi
 (web/test/follow.mjs), as the notebook's browser would, so the page reports status and answers
 screenshots. Checked: no cell fails; the viewer's iframe is in its cell's output; every model a
 cell pushed is stored on the server with the parts the cell put in it; the screenshot is a PNG;
-and finally the page shows the last scene. Prints each cell's time (the `:dep` cell's is the
+and finally the page shows the last scene. Then, with evcxr's default of catching panics, a
+panicking cell must leave the kernel-side server running and findable from later cells.
+Prints each cell's time (the `:dep` cell's is the
 crate's compile time in the kernel). The executed notebooks are kept in target/notebooks/.
 """
 
@@ -75,11 +77,42 @@ class Follower:
         self.process.wait(timeout=30)
 
 
-def evcxr_config():
-    """An evcxr config dir whose init makes panics errors, and caches compiled crates."""
+def evcxr_config(panics_are_errors=True):
+    """An evcxr config dir whose init makes panics errors (or keeps evcxr's default, where a
+    panic is caught and the cell's variables survive), and caches compiled crates."""
     folder = Path(tempfile.mkdtemp(prefix="evcxr-config-"))
-    (folder / "init.evcxr").write_text(":preserve_vars_on_panic 0\n:cache 4000\n")
+    preserve = 0 if panics_are_errors else 1
+    (folder / "init.evcxr").write_text(f":preserve_vars_on_panic {preserve}\n:cache 4000\n")
     return folder
+
+
+def check_server_survives_panics():
+    """With evcxr's defaults a panicking cell is caught: the kernel-side server must live on, and
+    a viewer made in a later (separately compiled) cell must find that same server."""
+    os.environ["EVCXR_CONFIG_DIR"] = str(evcxr_config(panics_are_errors=False))
+    os.environ.pop("OCP_NOTEBOOK_URL", None)
+    cells = [
+        ':dep ocp_notebook = { path = ".." }',
+        "use ocp_notebook::notebook::Viewer;\n"
+        "let first = Viewer::builder().display(false).build()?;",
+        'panic!("a cell that panics");',
+        "let second = Viewer::builder().display(false).build()?;\n"
+        "let ball = ocp_notebook::model::builder::Mesh::sphere(1.0, 8);\n"
+        'format!("same={} parts={}", first.server_url() == second.server_url(), second.show(ball)?.parts)',
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    client = NotebookClient(
+        nb, kernel_name="rust", timeout=1800, startup_timeout=120,
+        resources={"metadata": {"path": str(ROOT / "notebooks")}},
+    )
+    client.execute()
+    panicked = "".join(o.get("text", "") for o in nb.cells[2].outputs)
+    if "a cell that panics" not in panicked:
+        fail(f"the panicking cell did not report its panic: {nb.cells[2].outputs}")
+    answer = "".join(o.get("data", {}).get("text/plain", "") for o in nb.cells[3].outputs)
+    if "same=true parts=1" not in answer:
+        fail(f"after a panic the server was lost or replaced: {nb.cells[3].outputs}")
+    print("  after a panicking cell, a later cell's viewer found the same server and showed a model")
 
 
 def run(path):
@@ -170,6 +203,8 @@ def main(paths):
     for path in paths:
         print(f"{path}:", flush=True)
         run(path)
+    print("kernel-side server across panics:", flush=True)
+    check_server_survives_panics()
     print("notebooks: all passed")
 
 
