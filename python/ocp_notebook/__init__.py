@@ -1,0 +1,42 @@
+"""ocp_notebook for Python: build123d / CadQuery models in a live viewer inside Jupyter.
+
+    from ocp_notebook import Viewer
+    viewer = Viewer()                      # shows a viewer under this cell
+    viewer.show(part, colors=["steelblue"])
+
+Layout: `viewer` (Viewer, what show/status/screenshot answer), `convert` (objects to the model
+format: dicts, meshes, CAD through ocp-tessellate), `server` (finding or starting the server),
+`client` (HTTP, errors), `frame` (where the iframe points), `vscode` (ocp_vscode's show() into
+this viewer), `errors`.
+"""
+
+from .convert import Mesh
+from .errors import (
+    InvalidModel,
+    NoPage,
+    OcpNotebookError,
+    ServerError,
+    ServerStartError,
+    ServerUnreachable,
+    ViewerClosed,
+)
+from .viewer import PNG, Shown, Status, Viewer
+from .vscode import use_ocp_vscode
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "InvalidModel",
+    "Mesh",
+    "NoPage",
+    "OcpNotebookError",
+    "PNG",
+    "ServerError",
+    "ServerStartError",
+    "ServerUnreachable",
+    "Shown",
+    "Status",
+    "Viewer",
+    "ViewerClosed",
+    "use_ocp_vscode",
+]
