@@ -1,7 +1,9 @@
 //! Every notebook in `notebooks/`, executed top to bottom by a real kernel (evcxr_jupyter for
 //! Rust) through `tests/notebook_runner.py` (nbclient), with the viewers they show opened in
-//! headless Chromium. Needs `evcxr_jupyter --install`, `pip install nbclient ipykernel`, Node.js
-//! and Chromium; `.ci/run` installs them.
+//! headless Chromium. Needs `evcxr_jupyter --install`, Node.js and Chromium (`.ci/run` installs
+//! them); Python notebooks run in the project's Python test environment (`common::test_python`).
+
+mod common;
 
 use std::path::Path;
 use std::process::Command;
@@ -9,22 +11,23 @@ use std::process::Command;
 #[test]
 fn notebooks_run_top_to_bottom() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let kernels = Command::new("jupyter")
-        .args(["kernelspec", "list", "--json"])
+    let python = common::test_python();
+    let kernels = Command::new(&python)
+        .args(["-m", "jupyter", "kernelspec", "list", "--json"])
         .output()
         .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
         .unwrap_or_default();
     assert!(
         kernels.contains("\"rust\""),
         "the notebook tests need the evcxr kernel: cargo install --locked evcxr_jupyter && \
-         evcxr_jupyter --install (and pip install nbclient ipykernel)"
+         evcxr_jupyter --install"
     );
-    let status = Command::new("python3")
+    let status = Command::new(&python)
         .arg(root.join("tests/notebook_runner.py"))
         .env("OCP_NOTEBOOK_BIN", env!("CARGO_BIN_EXE_ocp-notebook"))
         .current_dir(root)
         .status()
-        .expect("python3 runs");
+        .expect("the test Python runs");
     assert!(
         status.success(),
         "a notebook failed (the runner's output is above)"

@@ -6,7 +6,7 @@ import time
 import uuid
 
 from . import server as servers
-from .convert import to_message
+from .convert import Mesh, to_message
 from .errors import OcpNotebookError
 from .frame import frame_url, iframe_html, page_path
 
@@ -103,7 +103,7 @@ class Viewer:
         """Shows `objs` (build123d / CadQuery objects, meshes, three-cad-viewer or ocp_vscode
         dicts), replacing what the viewer showed. `viewer_options` are ocp_vscode's show()
         settings (`reset_camera="keep"`, `axes=True`, `deviation=0.05`, ...)."""
-        names = names or [None] * len(objs)
+        names = [name or _own_name(obj) for obj, name in zip(objs, names or [None] * len(objs))]
         colors = colors or [None] * len(objs)
         alphas = alphas or [None] * len(objs)
         self._scene = list(zip(objs, names, colors, alphas))
@@ -111,7 +111,7 @@ class Viewer:
 
     def add(self, obj, name=None, color=None, alpha=None, **viewer_options):
         """Adds one object to what `show` / `add` put in the viewer, and shows them all."""
-        self._scene.append((obj, name, color, alpha))
+        self._scene.append((obj, name or _own_name(obj), color, alpha))
         try:
             return self._send(viewer_options)
         except Exception:
@@ -163,6 +163,12 @@ class Viewer:
         converted = time.perf_counter()
         answer = self.client.post_json(f"/api/model?viewer={self.id}", body)
         return Shown(answer, converted - start, time.perf_counter() - converted)
+
+
+def _own_name(obj):
+    """The name an object carries itself: a `Mesh`'s, or a build123d object's `label`."""
+    name = getattr(obj, "name", None) if isinstance(obj, Mesh) else getattr(obj, "label", None)
+    return name if isinstance(name, str) and name else None
 
 
 def to_javascript(settings):

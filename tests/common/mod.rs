@@ -233,3 +233,44 @@ impl SseReader {
         }
     }
 }
+
+/// The Python of the project's test environment, `target/venv` (made here on first use: the
+/// Python package with its test and CAD extras, build123d and ocp_vscode, about 1 GB, a few
+/// minutes). `OCP_NOTEBOOK_PYTHON` names another interpreter that has them.
+pub fn test_python() -> std::path::PathBuf {
+    if let Some(python) = std::env::var_os("OCP_NOTEBOOK_PYTHON") {
+        return python.into();
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let venv = root.join("target/venv");
+    let python = venv.join("bin/python");
+    let ready = venv.join(".ready");
+    if ready.exists() {
+        return python;
+    }
+    let run = |program: &std::path::Path, args: &[&str]| {
+        let status = std::process::Command::new(program)
+            .args(args)
+            .current_dir(root)
+            .status()
+            .unwrap_or_else(|e| panic!("{} cannot run: {e}", program.display()));
+        assert!(status.success(), "{} {args:?} failed", program.display());
+    };
+    run("python3".as_ref(), &["-m", "venv", venv.to_str().unwrap()]);
+    run(
+        &python,
+        &[
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-e",
+            "python[test,cad]",
+            "build123d",
+            "ocp_vscode",
+        ],
+    );
+    std::fs::write(&ready, "").unwrap();
+    python
+}
