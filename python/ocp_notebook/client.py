@@ -13,7 +13,7 @@ import urllib.parse
 from .errors import ServerUnreachable, from_answer
 
 CHUNK = 1 << 20
-# Uploads bigger than this print their progress (a line on stderr that rewrites itself).
+# Uploads bigger than this report their progress when they take long (a line on stderr).
 PROGRESS_FROM = 8 << 20
 
 
@@ -82,12 +82,18 @@ def _send(connection, body, progress):
 
 
 def _stderr_progress():
+    """Progress on stderr (one line that rewrites itself), once an upload has taken a second."""
     started = time.monotonic()
+    shown = [0.0]
 
     def report(sent, total):
-        seconds = time.monotonic() - started
-        end = "\n" if sent >= total else ""
-        sys.stderr.write(f"\ruploading {sent / 1e6:.1f} / {total / 1e6:.1f} MB ({seconds:.1f} s){end}")
+        now = time.monotonic() - started
+        done = sent >= total
+        if now < 1.0 or (now - shown[0] < 0.25 and not done) or (done and not shown[0]):
+            return
+        shown[0] = now
+        sys.stderr.write(f"\ruploading {sent / 1e6:.1f} / {total / 1e6:.1f} MB ({now:.1f} s)")
+        sys.stderr.write("\n" if done else "")
         sys.stderr.flush()
 
     return report

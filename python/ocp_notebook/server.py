@@ -77,7 +77,13 @@ def start_child(path, timeout=30):
     reader.join(timeout)
     line = first[0].decode().strip() if first else ""
     if not line.startswith("http"):
+        code = child.poll()
         child.kill()
+        if code is not None:
+            raise ServerStartError(
+                f"{path} exited (code {code}) before printing its URL; run it by hand to see why "
+                "(an ocp-notebook older than the --exit-with-stdin flag cannot be used)"
+            )
         raise ServerStartError(f"{path} did not print its URL within {timeout} s (got {line!r})")
     # Drain stdout for the child's whole life, so it can never block on a full pipe.
     threading.Thread(target=child.stdout.read, daemon=True).start()

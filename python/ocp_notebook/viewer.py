@@ -14,7 +14,8 @@ _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class Shown:
-    """What the server stored for one `show` / `add` / `remove`, and how long it took."""
+    """What the server stored for one `show` / `add` / `remove`, and how long it took:
+    `convert_seconds` (tessellation and buffers) and `upload_seconds` (JSON and the request)."""
 
     def __init__(self, answer, convert_seconds, upload_seconds):
         self.viewer_id = answer["viewer_id"]
@@ -159,8 +160,8 @@ class Viewer:
         if not objs:
             raise OcpNotebookError("nothing to show")
         message = to_message(objs, names, colors, alphas, to_javascript(viewer_options))
-        body = json.dumps(message, default=_json_default, separators=(",", ":")).encode()
         converted = time.perf_counter()
+        body = encode(message)
         answer = self.client.post_json(f"/api/model?viewer={self.id}", body)
         return Shown(answer, converted - start, time.perf_counter() - converted)
 
@@ -180,6 +181,16 @@ def to_javascript(settings):
         name = head + "".join(part[:1].upper() + part[1:] for part in rest) if not key.startswith("_") else key
         out[name] = getattr(value, "value", value)
     return out
+
+
+def encode(message):
+    """JSON bytes of a message: with orjson when it is installed (ocp_vscode users have it; about
+    8x faster on a big model), else the standard library."""
+    try:
+        import orjson
+    except ImportError:
+        return json.dumps(message, default=_json_default, separators=(",", ":")).encode()
+    return orjson.dumps(message, default=_json_default, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 def _json_default(obj):

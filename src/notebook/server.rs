@@ -152,11 +152,16 @@ pub fn start_child(bin: &std::path::Path) -> Result<String, Error> {
     let url = match told.recv_timeout(Duration::from_secs(30)) {
         Ok(Some(Ok(line))) if line.starts_with("http") => line.trim().to_string(),
         other => {
+            let exited = child.try_wait().ok().flatten();
             let _ = child.kill();
-            return Err(Error::Start(format!(
-                "{} did not print its URL ({other:?})",
-                bin.display()
-            )));
+            return Err(Error::Start(match exited {
+                Some(status) => format!(
+                    "{} exited ({status}) before printing its URL; run it by hand to see why \
+                     (an ocp-notebook older than the --exit-with-stdin flag cannot be used)",
+                    bin.display()
+                ),
+                None => format!("{} did not print its URL ({other:?})", bin.display()),
+            }));
         }
     };
     // The write end of the child's stdin lives until this process exits; the child is never
