@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { test as nodeTest } from "node:test";
+import { after, before, test as nodeTest } from "node:test";
 import { chromium } from "playwright-core";
 
 const here = new URL(".", import.meta.url);
@@ -47,6 +47,21 @@ export async function launch() {
       "--disable-component-update", "--disable-sync",
     ],
   });
+}
+
+/** A server and a browser for the tests of one file, started before them and stopped after:
+ * read `setup.server` and `setup.browser` inside the tests. */
+export function serverAndBrowser() {
+  const setup = {};
+  before(async () => {
+    setup.server = await startServer();
+    setup.browser = await launch();
+  });
+  after(async () => {
+    await setup.browser?.close();
+    await setup.server?.stop();
+  });
+  return setup;
 }
 
 /** Pages still open, photographed when a test fails. */

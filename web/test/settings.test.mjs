@@ -1,21 +1,9 @@
 // Live settings in a real headless Chromium: config updates, clearing, the camera across updates,
 // and the display options a page URL carries.
-import { before, after } from "node:test";
 import assert from "node:assert/strict";
-import { test, startServer, post, launch, openPage, waitForModel, colorShare, fixture } from "./harness.mjs";
+import { test, serverAndBrowser, post, openPage, waitForModel, colorShare, fixture } from "./harness.mjs";
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const setup = serverAndBrowser();
 
 /** The box fixture with its config changed by `change`. */
 function box(change = {}) {
@@ -34,15 +22,15 @@ async function orbit(page) {
 }
 
 test("a config update changes a live page without re-sending the model, keeping the camera", async () => {
-  await post(server.base, "/api/model?viewer=cfg", box({ theme: "light", ortho: true }));
-  const page = await openPage(browser, `${server.base}/viewer/cfg`);
+  await post(setup.server.base, "/api/model?viewer=cfg", box({ theme: "light", ortho: true }));
+  const page = await openPage(setup.browser, `${setup.server.base}/viewer/cfg`);
   await waitForModel(page, "box");
   assert.equal(await page.getAttribute("html", "data-theme"), "light");
   assert.equal(await page.evaluate(() => window.viewer.getCameraType()), "ortho");
   await orbit(page);
   const turned = await rotation(page);
 
-  await post(server.base, "/api/viewer/cfg/config", JSON.stringify({ theme: "dark", ortho: false }));
+  await post(setup.server.base, "/api/viewer/cfg/config", JSON.stringify({ theme: "dark", ortho: false }));
   await page.waitForFunction(() => document.documentElement.dataset.theme === "dark" && window.viewer?.ready);
   await page.waitForFunction(() => window.viewer.getCameraType() === "perspective");
   assert.deepEqual(await rotation(page), turned, "the orbit survives the update");
@@ -52,17 +40,17 @@ test("a config update changes a live page without re-sending the model, keeping 
 });
 
 test("clear brings back the splash, and the next push shows again", async () => {
-  await post(server.base, "/api/model?viewer=wipe", box());
-  const page = await openPage(browser, `${server.base}/viewer/wipe`);
+  await post(setup.server.base, "/api/model?viewer=wipe", box());
+  const page = await openPage(setup.browser, `${setup.server.base}/viewer/wipe`);
   await waitForModel(page, "box");
   assert.equal(await page.isVisible("#splash"), false);
-  await post(server.base, "/api/viewer/wipe/clear", "");
+  await post(setup.server.base, "/api/viewer/wipe/clear", "");
   await page.waitForSelector("#splash", { state: "visible" });
   const screen = await page.screenshot();
   assert.ok((await colorShare(page, "#e8b024", screen)) < 0.001, "the box is gone from the screen");
-  const shot = await fetch(`${server.base}/api/viewer/wipe/screenshot?timeout=2`, { method: "POST" });
+  const shot = await fetch(`${setup.server.base}/api/viewer/wipe/screenshot?timeout=2`, { method: "POST" });
   assert.equal(shot.status, 504, "a cleared viewer has nothing to photograph");
-  await post(server.base, "/api/model?viewer=wipe", fixture("bracket.json"));
+  await post(setup.server.base, "/api/model?viewer=wipe", fixture("bracket.json"));
   await waitForModel(page, "bracket");
   assert.equal(await page.isVisible("#splash"), false);
   assert.deepEqual(page.errors, []);
@@ -70,8 +58,8 @@ test("clear brings back the splash, and the next push shows again", async () => 
 });
 
 test("resetCamera keep holds the user's view across pushes; reset returns to the default", async () => {
-  await post(server.base, "/api/model?viewer=cam", box({ resetCamera: "reset" }));
-  const page = await openPage(browser, `${server.base}/viewer/cam`);
+  await post(setup.server.base, "/api/model?viewer=cam", box({ resetCamera: "reset" }));
+  const page = await openPage(setup.browser, `${setup.server.base}/viewer/cam`);
   await waitForModel(page, "box");
   const initial = await rotation(page);
   await orbit(page);
@@ -80,11 +68,11 @@ test("resetCamera keep holds the user's view across pushes; reset returns to the
 
   const rendered = (id) => page.waitForFunction((id) => window.__last === id, id);
   await page.evaluate(() => window.addEventListener("ocp-notebook:rendered", (e) => (window.__last = e.detail.modelId)));
-  let { model_id: id } = await post(server.base, "/api/model?viewer=cam", box({ resetCamera: "keep", defaultOpacity: 0.6 }));
+  let { model_id: id } = await post(setup.server.base, "/api/model?viewer=cam", box({ resetCamera: "keep", defaultOpacity: 0.6 }));
   await rendered(id);
   assert.deepEqual(await rotation(page), turned, "keep: the view stays where the user left it");
 
-  ({ model_id: id } = await post(server.base, "/api/model?viewer=cam", box({ resetCamera: "reset" })));
+  ({ model_id: id } = await post(setup.server.base, "/api/model?viewer=cam", box({ resetCamera: "reset" })));
   await rendered(id);
   assert.deepEqual(await rotation(page), initial, "reset: the default view again");
   assert.deepEqual(page.errors, []);
@@ -92,8 +80,8 @@ test("resetCamera keep holds the user's view across pushes; reset returns to the
 });
 
 test("a page URL sets the theme, the toolbar and the height, over the model's config", async () => {
-  await post(server.base, "/api/model?viewer=opts", box({ theme: "light", tools: true }));
-  const page = await openPage(browser, `${server.base}/viewer/opts?theme=dark&tools=false&height=300`);
+  await post(setup.server.base, "/api/model?viewer=opts", box({ theme: "light", tools: true }));
+  const page = await openPage(setup.browser, `${setup.server.base}/viewer/opts?theme=dark&tools=false&height=300`);
   await page.waitForFunction(() => window.viewer?.ready);
   assert.ok((await colorShare(page, "#e8b024")) > 0.02, "the box is drawn");
   assert.equal(await page.getAttribute("html", "data-theme"), "dark");

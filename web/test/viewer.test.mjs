@@ -1,24 +1,12 @@
 // The viewer page in a real headless Chromium: what a person sees and does.
-import { before, after } from "node:test";
 import assert from "node:assert/strict";
-import { test, startServer, post, launch, openPage, waitForModel, colorShare, fixture } from "./harness.mjs";
+import { test, serverAndBrowser, post, openPage, waitForModel, colorShare, fixture } from "./harness.mjs";
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const setup = serverAndBrowser();
 
 test("the box renders in its colour, with its name in the tree", async () => {
-  await post(server.base, "/api/model?viewer=box", fixture("box.json"));
-  const page = await openPage(browser, `${server.base}/viewer/box`);
+  await post(setup.server.base, "/api/model?viewer=box", fixture("box.json"));
+  const page = await openPage(setup.browser, `${setup.server.base}/viewer/box`);
   await waitForModel(page, "box");
   const share = await colorShare(page, "#e8b024");
   assert.ok(share > 0.02, `the box's colour covers ${(share * 100).toFixed(1)}% of the image`);
@@ -27,15 +15,15 @@ test("the box renders in its colour, with its name in the tree", async () => {
 });
 
 test("a page open before the push updates without reload", async () => {
-  const page = await openPage(browser, `${server.base}/viewer/live`);
+  const page = await openPage(setup.browser, `${setup.server.base}/viewer/live`);
   await page.waitForSelector("#connection[data-state=connected]");
   assert.equal(await page.isVisible("#splash"), true, "a neutral splash while empty");
-  await post(server.base, "/api/model?viewer=live", fixture("assembly.json"));
+  await post(setup.server.base, "/api/model?viewer=live", fixture("assembly.json"));
   await waitForModel(page, "top_plate");
   assert.ok((await colorShare(page, "#4682b4")) > 0.005, "the blue base plate is drawn");
   assert.equal(await page.isVisible("#splash"), false);
   // A second push replaces the model in place.
-  await post(server.base, "/api/model?viewer=live", fixture("box.json"));
+  await post(setup.server.base, "/api/model?viewer=live", fixture("box.json"));
   await waitForModel(page, "box");
   assert.ok((await colorShare(page, "#e8b024")) > 0.01, "the box replaced the assembly");
   assert.ok((await colorShare(page, "#4682b4")) < 0.001, "the assembly is gone");
@@ -49,18 +37,18 @@ test("part names with HTML in them are shown as text and run nothing", async () 
   const leaf = message.data.shapes.parts[0];
   leaf.name = hostile;
   leaf.id = `${message.data.shapes.id}/${hostile}`;
-  await post(server.base, "/api/model?viewer=hostile", JSON.stringify(message));
-  const page = await openPage(browser, `${server.base}/viewer/hostile`);
+  await post(setup.server.base, "/api/model?viewer=hostile", JSON.stringify(message));
+  const page = await openPage(setup.browser, `${setup.server.base}/viewer/hostile`);
   await waitForModel(page, hostile);
   assert.equal(await page.evaluate(() => window.__pwned), undefined);
   await page.close();
 });
 
 test("a screenshot requested through the API is a PNG of the model", async () => {
-  await post(server.base, "/api/model?viewer=shot", fixture("box.json"));
-  const page = await openPage(browser, `${server.base}/viewer/shot`);
+  await post(setup.server.base, "/api/model?viewer=shot", fixture("box.json"));
+  const page = await openPage(setup.browser, `${setup.server.base}/viewer/shot`);
   await waitForModel(page, "box");
-  const response = await fetch(`${server.base}/api/viewer/shot/screenshot`, { method: "POST" });
+  const response = await fetch(`${setup.server.base}/api/viewer/shot/screenshot`, { method: "POST" });
   assert.equal(response.status, 200);
   assert.equal(response.headers.get("content-type"), "image/png");
   const png = new Uint8Array(await response.arrayBuffer());
@@ -71,10 +59,10 @@ test("a screenshot requested through the API is a PNG of the model", async () =>
 });
 
 test("orbiting with the mouse changes the status a notebook reads", async () => {
-  await post(server.base, "/api/model?viewer=orbit", fixture("bracket.json"));
-  const page = await openPage(browser, `${server.base}/viewer/orbit`);
+  await post(setup.server.base, "/api/model?viewer=orbit", fixture("bracket.json"));
+  const page = await openPage(setup.browser, `${setup.server.base}/viewer/orbit`);
   await waitForModel(page, "bracket");
-  const status = async () => (await (await fetch(`${server.base}/api/viewer/orbit/status`)).json()).status;
+  const status = async () => (await (await fetch(`${setup.server.base}/api/viewer/orbit/status`)).json()).status;
   const before = await status();
   await page.mouse.move(700, 450);
   await page.mouse.down();
@@ -93,11 +81,11 @@ test("orbiting with the mouse changes the status a notebook reads", async () => 
 test("a bad setting shows an in-page error and the next push still works", async () => {
   const broken = JSON.parse(fixture("box.json"));
   broken.config.up = "W";
-  await post(server.base, "/api/model?viewer=oops", JSON.stringify(broken));
-  const page = await openPage(browser, `${server.base}/viewer/oops`);
+  await post(setup.server.base, "/api/model?viewer=oops", JSON.stringify(broken));
+  const page = await openPage(setup.browser, `${setup.server.base}/viewer/oops`);
   await page.waitForSelector("#message:not([hidden])", { timeout: 30_000 });
   assert.match(await page.textContent("#message"), /cannot be shown/);
-  await post(server.base, "/api/model?viewer=oops", fixture("bracket.json"));
+  await post(setup.server.base, "/api/model?viewer=oops", fixture("bracket.json"));
   await waitForModel(page, "bracket");
   assert.equal(await page.isVisible("#message"), false);
   await page.close();
