@@ -71,6 +71,11 @@ def to_message(objs, names=None, colors=None, alphas=None, config=None):
         return message
     if len(objs) == 1 and is_tree(objs[0]):
         return {"type": "data", "data": objs[0], "config": config, "count": 1}
+    if any(is_message(obj) or is_tree(obj) for obj in objs):
+        raise ValueError(
+            "a three-cad-viewer dict or ocp_vscode message is shown alone; combine CAD objects "
+            "and meshes instead, or build one dict holding everything"
+        )
     names = list(names or [None] * len(objs))
     colors = list(colors or [None] * len(objs))
     alphas = list(alphas or [None] * len(objs))

@@ -120,12 +120,16 @@ class Viewer:
             raise
 
     def remove(self, name, **viewer_options):
-        """Takes the object called `name` (as given to `show` / `add`) out of the viewer."""
+        """Takes the object called `name` (as given to `show` / `add`, or its own label) out of
+        the viewer; removing the last one clears it."""
         kept = [entry for entry in self._scene if entry[1] != name]
         if len(kept) == len(self._scene):
             names = ", ".join(str(entry[1]) for entry in self._scene) or "nothing yet"
             raise OcpNotebookError(f"nothing shown is called {name!r}; shown: {names}")
         self._scene, before = kept, self._scene
+        if not kept:
+            self.clear()
+            return None
         try:
             return self._send(viewer_options)
         except Exception:
@@ -156,9 +160,9 @@ class Viewer:
 
     def _send(self, viewer_options):
         start = time.perf_counter()
-        objs, names, colors, alphas = (list(column) for column in zip(*self._scene)) if self._scene else ([], [], [], [])
-        if not objs:
+        if not self._scene:
             raise OcpNotebookError("nothing to show")
+        objs, names, colors, alphas = (list(column) for column in zip(*self._scene))
         message = to_message(objs, names, colors, alphas, to_javascript(viewer_options))
         converted = time.perf_counter()
         body = encode(message)

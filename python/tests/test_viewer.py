@@ -83,10 +83,13 @@ def test_a_scene_built_cell_by_cell(server_url):
     assert leaf_names(stored(viewer, shown)["data"]["shapes"]) == ["tri", "third"]
     with pytest.raises(ocp_notebook.OcpNotebookError, match="shown: tri, third"):
         viewer.remove("nothing")
+    with pytest.raises(ValueError, match="shown alone"):
+        viewer.add({"type": "data", "data": {}, "config": {}})
     assert viewer.config(axes=True, black_edges=True)["blackEdges"] is True
     status = viewer.status()
     assert status.model_id == shown.model_id and status.config["axes"] is True
-    viewer.clear()
+    viewer.remove("tri")
+    assert viewer.remove("third") is None, "removing the last object clears the viewer"
     assert viewer.status().model_id is None
 
 
