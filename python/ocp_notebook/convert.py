@@ -49,7 +49,7 @@ def as_mesh(obj, name=None, color=None, alpha=None):
         mesh = Mesh(obj["vertices"], obj["triangles"])
     elif isinstance(obj, tuple) and len(obj) == 2 and not hasattr(obj[0], "wrapped"):
         mesh = Mesh(*obj)
-    elif hasattr(obj, "vertices") and hasattr(obj, "faces") and not hasattr(obj, "wrapped"):
+    elif _has_mesh_data(obj):
         mesh = Mesh(obj.vertices, obj.faces)
     else:
         return None
@@ -60,6 +60,14 @@ def as_mesh(obj, name=None, color=None, alpha=None):
     if alpha is not None:
         mesh.alpha = alpha
     return mesh
+
+
+def _has_mesh_data(obj):
+    """A trimesh-like object: `.vertices` and `.faces` are data. (CadQuery's Workplane and
+    build123d's shapes have methods of those names.)"""
+    vertices = getattr(obj, "vertices", None)
+    faces = getattr(obj, "faces", None)
+    return vertices is not None and faces is not None and not callable(vertices) and not callable(faces)
 
 
 def to_message(objs, names=None, colors=None, alphas=None, config=None):

@@ -241,8 +241,14 @@ pub fn test_python() -> std::path::PathBuf {
     if let Some(python) = std::env::var_os("OCP_NOTEBOOK_PYTHON") {
         return python.into();
     }
+    python_env("venv", &["build123d", "ocp_vscode"])
+}
+
+/// `target/<name>`, a virtualenv with the Python package (test and CAD extras) and `packages`,
+/// made on first use.
+pub fn python_env(name: &str, packages: &[&str]) -> std::path::PathBuf {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let venv = root.join("target/venv");
+    let venv = root.join("target").join(name);
     let python = venv.join("bin/python");
     let ready = venv.join(".ready");
     if ready.exists() {
@@ -257,20 +263,17 @@ pub fn test_python() -> std::path::PathBuf {
         assert!(status.success(), "{} {args:?} failed", program.display());
     };
     run("python3".as_ref(), &["-m", "venv", venv.to_str().unwrap()]);
-    run(
-        &python,
-        &[
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "-e",
-            "python[test,cad]",
-            "build123d",
-            "ocp_vscode",
-        ],
-    );
+    let mut install = vec![
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "-e",
+        "python[test,cad]",
+    ];
+    install.extend_from_slice(packages);
+    run(&python, &install);
     std::fs::write(&ready, "").unwrap();
     python
 }
