@@ -16,7 +16,10 @@
 //!   [`model::types`] reads and writes the format with typed arrays and [`model::builder`] makes
 //!   models from meshes, primitives and files.
 //! - [`hub`]: all state (viewers, models, subscribers, event history, status, screenshots) behind
-//!   one trait, [`hub::Hub`]; [`hub::MemoryHub`] is the embedded, bounded implementation.
+//!   one trait, [`hub::Hub`]; [`hub::MemoryHub`] is the embedded, bounded implementation, and
+//!   `hub::redis::RedisHub` (feature `redis`, `--store redis://...`) shares the state between
+//!   instances behind a load balancer.
+//! - [`notebook`]: the bridge for notebooks (evcxr): a `Viewer` shown inline, fed cell by cell.
 //! - [`server`]: the Rocket application: request guards (Host, Origin, token), routes grouped by
 //!   resource, JSON catchers, and [`server::launch`] / [`server::spawn`] to run it.
 //! - [`error`]: the one JSON error shape every failure is answered with.

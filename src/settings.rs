@@ -68,6 +68,19 @@ pub struct Settings {
     #[arg(long, env = "OCP_NOTEBOOK_MAX_DEPTH", default_value_t = 48)]
     pub max_depth: usize,
 
+    /// Where the state lives: `memory` (this process), or `redis://HOST:PORT[/DB]` to share it
+    /// with other instances behind a load balancer (needs the `redis` feature).
+    #[arg(long, env = "OCP_NOTEBOOK_STORE", default_value = "memory")]
+    pub store: String,
+
+    /// Prefix of every key in a shared store (instances of one cluster share it).
+    #[arg(
+        long,
+        env = "OCP_NOTEBOOK_STORE_PREFIX",
+        default_value = "ocp_notebook:"
+    )]
+    pub store_prefix: String,
+
     /// Events kept per viewer for replay to reconnecting pages (`Last-Event-ID`).
     #[arg(long, env = "OCP_NOTEBOOK_EVENT_HISTORY", default_value_t = 256)]
     pub event_history: usize,

@@ -47,11 +47,16 @@ impl Event {
 
     /// An event whose data is `{"type": kind, "viewer_id": ..., ...fields}`.
     pub fn simple(id: String, kind: &'static str, viewer: &ViewerId, fields: Value) -> Event {
+        Event::new(id, kind, &Event::simple_data(kind, viewer, fields))
+    }
+
+    /// The data of [`Event::simple`], for stores that assign the id later.
+    pub fn simple_data(kind: &'static str, viewer: &ViewerId, fields: Value) -> Vec<u8> {
         let mut data = json!({ "type": kind, "viewer_id": viewer });
         if let (Some(data), Value::Object(fields)) = (data.as_object_mut(), fields) {
             data.extend(fields);
         }
-        Event::new(id, kind, data.to_string().as_bytes())
+        data.to_string().into_bytes()
     }
 
     /// `model_update` (or `resync`, with the same fields): which model, where to fetch it, the
@@ -63,6 +68,20 @@ impl Event {
         config: &JsonObject,
         inline_limit: usize,
     ) -> Event {
+        Event::new(
+            id,
+            kind,
+            &Event::model_data(kind, model, config, inline_limit),
+        )
+    }
+
+    /// The data of [`Event::model`], for stores that assign the id later.
+    pub fn model_data(
+        kind: &'static str,
+        model: &StoredModel,
+        config: &JsonObject,
+        inline_limit: usize,
+    ) -> Vec<u8> {
         let head = json!({
             "type": kind,
             "viewer_id": model.viewer_id,
@@ -76,10 +95,26 @@ impl Event {
             let mut data = open;
             model.body.write_to(&mut data);
             data.extend_from_slice(close);
-            Event::new(id, kind, &data)
+            data
         } else {
-            Event::new(id, kind, head.to_string().as_bytes())
+            head.to_string().into_bytes()
         }
+    }
+
+    /// The `&'static` name of an event type read back from a store.
+    pub fn kind_named(name: &str) -> &'static str {
+        const KINDS: [&str; 6] = [
+            "model_update",
+            "config_update",
+            "clear",
+            "screenshot_request",
+            "resync",
+            "closed",
+        ];
+        KINDS
+            .into_iter()
+            .find(|kind| *kind == name)
+            .unwrap_or("message")
     }
 }
 

@@ -305,16 +305,19 @@ impl State {
 /// callback) or plainly as `{key: value}`; the status keeps the newest value of each key.
 fn merge_report(status: &mut JsonObject, delta: JsonObject) {
     for (key, value) in delta {
-        let value = match value {
-            Value::Object(mut change)
-                if change.contains_key("new")
-                    && change.keys().all(|k| k == "new" || k == "old") =>
-            {
-                change.remove("new").unwrap_or(Value::Null)
-            }
-            other => other,
-        };
-        status.insert(key, value);
+        status.insert(key, reported_value(value));
+    }
+}
+
+/// The value a page reported for one key: the `new` of `{"old", "new"}`, or the value itself.
+pub(crate) fn reported_value(value: Value) -> Value {
+    match value {
+        Value::Object(mut change)
+            if change.contains_key("new") && change.keys().all(|k| k == "new" || k == "old") =>
+        {
+            change.remove("new").unwrap_or(Value::Null)
+        }
+        other => other,
     }
 }
 
@@ -597,6 +600,7 @@ impl Hub for MemoryHub {
             model_budget: self.limits.model_budget,
             screenshots: state.screenshots.len(),
             store: "memory",
+            store_error: None,
         }
     }
 

@@ -7,6 +7,8 @@
 
 pub mod event;
 pub mod memory;
+#[cfg(feature = "redis")]
+pub mod redis;
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
@@ -139,6 +141,8 @@ pub struct HubStats {
     pub model_budget: usize,
     pub screenshots: usize,
     pub store: &'static str,
+    /// Why the store cannot be used right now (a shared store that is unreachable).
+    pub store_error: Option<String>,
 }
 
 /// The state of the server. Every method is cheap or async: routes call them from async workers.

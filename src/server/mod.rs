@@ -61,6 +61,34 @@ pub fn build(settings: Settings, signals: Signals) -> Rocket<Build> {
     build_with_hub(settings, hub, signals)
 }
 
+/// The hub `--store` names: this process's memory, or a shared Redis.
+pub async fn open_hub(settings: &Settings) -> Result<Arc<dyn Hub>, StartError> {
+    let limits = hub::memory::HubLimits::from_settings(settings);
+    match settings.store.as_str() {
+        "memory" | "" => Ok(Arc::new(MemoryHub::new(limits, hub::initial_defaults()))),
+        #[cfg(feature = "redis")]
+        url if url.starts_with("redis://") || url.starts_with("rediss://") => {
+            let hub = hub::redis::RedisHub::connect(
+                url,
+                &settings.store_prefix,
+                limits,
+                hub::initial_defaults(),
+            )
+            .await
+            .map_err(|err| StartError::Other(format!("cannot use the store {url}: {err}")))?;
+            Ok(Arc::new(hub))
+        }
+        other => Err(StartError::Other(format!(
+            "unknown store {other:?}: use `memory`{}",
+            if cfg!(feature = "redis") {
+                " or `redis://HOST:PORT`"
+            } else {
+                " (this build has no Redis support: build with `--features redis`)"
+            }
+        ))),
+    }
+}
+
 /// The application over any hub.
 pub fn build_with_hub(settings: Settings, hub: Arc<dyn Hub>, signals: Signals) -> Rocket<Build> {
     let shutdown = ShutdownConfig {
@@ -175,8 +203,10 @@ pub async fn launch(mut settings: Settings) -> Result<(), StartError> {
     }
     let address = format!("{}:{}", settings.host, settings.port);
     let exit_with_stdin = settings.exit_with_stdin;
-    let rocket =
-        build(settings, Signals::Handle).attach(AdHoc::on_liftoff("print url", move |rocket| {
+    let hub = open_hub(&settings).await?;
+    let rocket = build_with_hub(settings, hub, Signals::Handle).attach(AdHoc::on_liftoff(
+        "print url",
+        move |rocket| {
             Box::pin(async move {
                 let url = url_of(rocket);
                 println!("{url}");
@@ -185,7 +215,8 @@ pub async fn launch(mut settings: Settings) -> Result<(), StartError> {
                     stop_when_stdin_closes(rocket.shutdown());
                 }
             })
-        }));
+        },
+    ));
     rocket
         .launch()
         .await
@@ -264,14 +295,20 @@ pub fn spawn(mut settings: Settings) -> Result<RunningServer, StartError> {
             };
             runtime.block_on(async move {
                 let announce = ready.clone();
-                let rocket = build(settings, Signals::Ignore).attach(AdHoc::on_liftoff(
-                    "report url",
-                    move |rocket| {
+                let hub = match open_hub(&settings).await {
+                    Ok(hub) => hub,
+                    Err(err) => {
+                        let _ = ready.send(Err(err));
+                        return;
+                    }
+                };
+                let rocket = build_with_hub(settings, hub, Signals::Ignore).attach(
+                    AdHoc::on_liftoff("report url", move |rocket| {
                         let url = url_of(rocket);
                         let _ = announce.send(Ok((url, rocket.shutdown())));
                         Box::pin(async {})
-                    },
-                ));
+                    }),
+                );
                 if let Err(err) = rocket.launch().await {
                     let _ = ready.send(Err(start_error(err, address)));
                 }

@@ -44,7 +44,7 @@ impl Default for Limits {
 }
 
 /// What a valid tree holds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TreeSummary {
     /// Groups, the root included.
     pub groups: usize,

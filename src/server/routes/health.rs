@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::State;
 use serde_json::{json, Value};
@@ -22,10 +23,16 @@ pub async fn health(
     settings: &State<Settings>,
     policy: &State<Policy>,
     started: &State<StartedAt>,
-) -> Json<Value> {
+) -> (Status, Json<Value>) {
     let stats = hub.stats().await;
-    Json(json!({
-        "status": "ok",
+    // A shared store that cannot be reached: say so (and 503, for load balancers' checks).
+    let status = match stats.store_error {
+        None => Status::Ok,
+        Some(_) => Status::ServiceUnavailable,
+    };
+    let body = Json(json!({
+        "status": if stats.store_error.is_none() { "ok" } else { "store_unavailable" },
+        "store_error": stats.store_error,
         "version": env!("CARGO_PKG_VERSION"),
         "uptime_seconds": started.0.elapsed().as_secs_f64(),
         "viewers": stats.viewers,
@@ -41,5 +48,6 @@ pub async fn health(
             "inline_bytes": settings.inline_limit.as_u64(),
             "event_history": settings.event_history,
         },
-    }))
+    }));
+    (status, body)
 }
