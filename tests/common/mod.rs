@@ -42,6 +42,14 @@ impl TestServer {
         }
     }
 
+    /// A server started elsewhere (another process), reached at `base`.
+    pub fn at(base: &str) -> Self {
+        TestServer {
+            running: None,
+            base: base.trim_end_matches('/').to_string(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -127,6 +135,11 @@ impl SseReader {
     pub async fn open_path(server: &TestServer, path: &str, last_event_id: Option<&str>) -> Self {
         let response = Self::request_path(server, path, last_event_id).await;
         assert_eq!(response.status(), 200, "event stream {path}");
+        Self::from_response(response).await
+    }
+
+    /// Reads an event stream already answered (status checked by the caller).
+    pub async fn from_response(response: reqwest::Response) -> Self {
         let content_type = response.headers()["content-type"]
             .to_str()
             .unwrap()
