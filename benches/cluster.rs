@@ -12,32 +12,14 @@ mod cluster;
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cluster::{free_port, instance, nginx, redis, Process};
+use cluster::{free_port, instance, nginx, redis, server, Process};
 use common::{fixture, post, SseReader, TestServer};
 
 const LATENCY_UPLOADS: usize = 60;
 const FAN_OUT_PAGES: usize = 200;
 const FAN_OUT_UPLOADS: usize = 20;
-
-fn embedded() -> (Process, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ocp-notebook"))
-        .args(["--port", "0", "--log", "warn"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("ocp-notebook starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    (
-        Process(child),
-        line.trim().trim_end_matches('/').to_string(),
-    )
-}
 
 fn percentile(values: &mut [f64], q: f64) -> f64 {
     values.sort_by(|a, b| a.partial_cmp(b).unwrap());
@@ -59,14 +41,15 @@ async fn latency(front: &str, viewer: &str) -> (f64, f64) {
         )
         .await;
         assert_eq!(status, 201);
-        loop {
-            if page.next().await.kind() == "model_update" {
-                break;
-            }
-        }
+        next_model(&mut page).await;
         times.push(start.elapsed().as_secs_f64() * 1000.0);
     }
     (percentile(&mut times, 0.5), percentile(&mut times, 0.9))
+}
+
+/// Waits for the page's next `model_update`.
+async fn next_model(page: &mut SseReader) {
+    while page.next().await.kind() != "model_update" {}
 }
 
 /// The bracket to `FAN_OUT_PAGES` pages: ms until the last page has each upload (p50), and
@@ -90,14 +73,7 @@ async fn fan_out(front: &str, viewer: &str) -> (f64, f64) {
         )
         .await;
         assert_eq!(status, 201);
-        let waits = pages.iter_mut().map(|page| async move {
-            loop {
-                if page.next().await.kind() == "model_update" {
-                    return;
-                }
-            }
-        });
-        futures_util::future::join_all(waits).await;
+        futures_util::future::join_all(pages.iter_mut().map(next_model)).await;
         last_page.push(start.elapsed().as_secs_f64() * 1000.0);
     }
     let rate = (FAN_OUT_PAGES * FAN_OUT_UPLOADS) as f64 / run.elapsed().as_secs_f64();
@@ -120,7 +96,7 @@ async fn main() {
     };
 
     {
-        let (_node, base) = embedded();
+        let (_node, base) = server(&[]);
         report(
             "embedded (memory), 1 instance",
             latency(&base, "lat").await,

@@ -175,6 +175,13 @@ impl Inner {
         self.conn.clone()
     }
 
+    /// Runs a pipeline whose answers are all ignored.
+    async fn run(&self, pipe: &redis::Pipeline) -> Result<(), HubError> {
+        pipe.query_async(&mut self.conn())
+            .await
+            .map_err(unavailable)
+    }
+
     async fn heartbeat(&self) -> Result<(), HubError> {
         let now = micros(SystemTime::now()) / 1_000_000;
         let _: () = self
@@ -456,11 +463,7 @@ impl Inner {
             pipe.set_ex(self.key(&format!("gone:{id}")), 1, TOMBSTONE_SECS)
                 .ignore();
         }
-        let _: () = pipe
-            .query_async(&mut self.conn())
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+        self.run(&pipe).await
     }
 
     /// Removes a viewer's state (its stream is left to expire, so that tails still read a
@@ -492,11 +495,7 @@ impl Inner {
             pipe.set_ex(self.key(&format!("deleted:{viewer}")), 1, TOMBSTONE_SECS)
                 .ignore();
         }
-        let _: () = pipe
-            .query_async(&mut self.conn())
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+        self.run(&pipe).await
     }
 
     async fn viewer_status(&self, viewer: &ViewerId) -> Result<ViewerStatus, HubError> {
@@ -667,10 +666,7 @@ impl Hub for RedisHub {
             pipe.srem(hub.key("current_models"), previous.as_str())
                 .ignore();
         }
-        let _: () = pipe
-            .query_async(&mut hub.conn())
-            .await
-            .map_err(unavailable)?;
+        hub.run(&pipe).await?;
         hub.set_json_fields(&hub.viewer_key(&viewer, ":config"), &model.config)
             .await?;
         let config = hub.effective_config(&viewer).await?;
@@ -906,10 +902,7 @@ impl Hub for RedisHub {
                 .expire(&answer, 60)
                 .ignore();
         }
-        let _: () = pipe
-            .query_async(&mut hub.conn())
-            .await
-            .map_err(unavailable)?;
+        hub.run(&pipe).await?;
         Ok(Screenshot {
             id,
             viewer_id: viewer.clone(),

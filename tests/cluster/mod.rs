@@ -84,11 +84,17 @@ pub fn redis(port: u16) -> Process {
 
 /// One `ocp-notebook` on a free port sharing the store at `redis_port` (keys under `prefix`).
 pub fn instance(redis_port: u16, prefix: &str, extra: &[&str]) -> (Process, String) {
+    let store = format!("redis://127.0.0.1:{redis_port}");
+    let mut args = vec!["--store", &store, "--store-prefix", prefix];
+    args.extend_from_slice(extra);
+    server(&args)
+}
+
+/// `ocp-notebook` on a free port with `args`; answers its base URL (the first line it prints).
+pub fn server(args: &[&str]) -> (Process, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ocp-notebook"))
         .args(["--port", "0", "--log", "warn"])
-        .args(["--store", &format!("redis://127.0.0.1:{redis_port}")])
-        .args(["--store-prefix", prefix])
-        .args(extra)
+        .args(args)
         .stdout(Stdio::piped())
         .spawn()
         .expect("ocp-notebook starts");
@@ -96,7 +102,7 @@ pub fn instance(redis_port: u16, prefix: &str, extra: &[&str]) -> (Process, Stri
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    assert!(line.starts_with("http"), "the instance printed {line:?}");
+    assert!(line.starts_with("http"), "the server printed {line:?}");
     (
         Process(child),
         line.trim().trim_end_matches('/').to_string(),
