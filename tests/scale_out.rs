@@ -70,8 +70,11 @@ async fn any_instance_answers_any_request() {
     let redis_port = free_port();
     let _redis = redis(redis_port);
     let prefix = prefix();
-    let nodes: Vec<(Process, String)> =
-        (0..3).map(|_| instance(redis_port, &prefix, &[])).collect();
+    // The bracket (182 KB) is over this inline limit: events announce it, pages fetch it.
+    let small_inline = ["--inline-limit", "64KiB"];
+    let nodes: Vec<(Process, String)> = (0..3)
+        .map(|_| instance(redis_port, &prefix, &small_inline))
+        .collect();
     let [a, b, c] = [&nodes[0].1, &nodes[1].1, &nodes[2].1];
 
     let mut page = SseReader::open(&TestServer::at(b), "shared", None).await;
@@ -83,6 +86,13 @@ async fn any_instance_answers_any_request() {
         (event.kind(), event.data["model_id"].as_str()),
         ("model_update", Some(model_id))
     );
+    assert!(event.data["model"].is_null(), "announced, not inlined");
+    assert_eq!(event.data["bytes"], stored["bytes"]);
+    // A page arriving later, on another instance, is told the current model the same way.
+    let mut later = SseReader::open(&TestServer::at(c), "shared", None).await;
+    let current = later.next().await;
+    assert_eq!(current.data["model_id"], model_id);
+    assert!(current.data["model"].is_null() && current.data["url"].is_string());
 
     // The model, byte for byte, from the third instance.
     let body = client()
@@ -116,8 +126,8 @@ async fn any_instance_answers_any_request() {
     assert_eq!(read["config"]["axes"], true);
     assert_eq!(read["model_id"], model_id);
     assert_eq!(
-        read["subscribers"], 1,
-        "the page on another instance counts"
+        read["subscribers"], 2,
+        "the pages on the other two instances count"
     );
     let (_, viewers) = get_json(&TestServer::at(c), "/api/viewers").await;
     assert!(viewers.to_string().contains("shared"), "{viewers}");

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 
 use super::{JsonObject, StoredModel};
-use crate::ids::ViewerId;
+use crate::ids::{ModelId, ViewerId};
 use crate::model::upload::raw_field_frame;
 
 /// One event of one viewer.
@@ -82,14 +82,7 @@ impl Event {
         config: &JsonObject,
         inline_limit: usize,
     ) -> Vec<u8> {
-        let head = json!({
-            "type": kind,
-            "viewer_id": model.viewer_id,
-            "model_id": model.id,
-            "url": format!("/api/model/{}", model.id),
-            "bytes": model.body.len(),
-            "config": config,
-        });
+        let head = Event::model_head(kind, &model.id, &model.viewer_id, model.body.len(), config);
         if model.body.len() <= inline_limit {
             let (open, close) = raw_field_frame(&head, "model");
             let mut data = open;
@@ -99,6 +92,25 @@ impl Event {
         } else {
             head.to_string().into_bytes()
         }
+    }
+
+    /// The fields of a model event without the model: all a page gets for a model over the
+    /// inline limit (it fetches `url`), and all a store needs to read to announce one.
+    pub fn model_head(
+        kind: &'static str,
+        model_id: &ModelId,
+        viewer: &ViewerId,
+        bytes: usize,
+        config: &JsonObject,
+    ) -> Value {
+        json!({
+            "type": kind,
+            "viewer_id": viewer,
+            "model_id": model_id,
+            "url": format!("/api/model/{model_id}"),
+            "bytes": bytes,
+            "config": config,
+        })
     }
 
     /// The `&'static` name of an event type read back from a store.

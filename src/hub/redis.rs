@@ -28,7 +28,7 @@ use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
 use redis::{AsyncCommands, Value as RedisValue};
 use rocket::futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{json, Value};
 use tokio::sync::broadcast;
 
 use super::memory::HubLimits;
@@ -335,7 +335,8 @@ impl Inner {
         Ok(Arc::new(model))
     }
 
-    /// The viewer's current state as one event (see [`super::memory`]'s counterpart).
+    /// The viewer's current state as one event (see [`super::memory`]'s counterpart). A model
+    /// over the inline limit is announced from its size alone: its body stays in Redis.
     async fn state_event(
         &self,
         viewer: &ViewerId,
@@ -343,38 +344,58 @@ impl Inner {
         event_id: &str,
     ) -> Result<Option<Event>, HubError> {
         let config = self.effective_config(viewer).await?;
-        let model = match self.current_model(viewer).await? {
-            Some(id) => self.load_model(&id).await.ok(),
-            None => None,
-        };
+        let id = event_id.to_string();
+        if let Some(model_id) = self.current_model(viewer).await? {
+            let size: Option<usize> = self
+                .conn()
+                .hget(self.key(&format!("model:{model_id}")), "size")
+                .await
+                .map_err(unavailable)?;
+            match size {
+                Some(size) if size > self.limits.inline_limit => {
+                    let head = Event::model_head(kind, &model_id, viewer, size, &config);
+                    return Ok(Some(Event::new(id, kind, head.to_string().as_bytes())));
+                }
+                Some(_) => {
+                    if let Ok(model) = self.load_model(&model_id).await {
+                        let limit = self.limits.inline_limit;
+                        return Ok(Some(Event::model(id, kind, &model, &config, limit)));
+                    }
+                }
+                None => {} // evicted: nothing to announce
+            }
+        }
         let own_config: bool = self
             .conn()
             .exists(self.viewer_key(viewer, ":config"))
             .await
             .map_err(unavailable)?;
-        let id = event_id.to_string();
-        Ok(match model {
-            Some(model) => Some(Event::model(
-                id,
-                kind,
-                &model,
-                &config,
-                self.limits.inline_limit,
-            )),
-            None if kind == "resync" => Some(Event::simple(
+        Ok(match kind {
+            "resync" => Some(Event::simple(
                 id,
                 kind,
                 viewer,
                 json!({ "model_id": null, "config": config }),
             )),
-            None if own_config => Some(Event::simple(
+            _ if own_config => Some(Event::simple(
                 id,
                 "config_update",
                 viewer,
                 json!({ "config": config }),
             )),
-            None => None,
+            _ => None,
         })
+    }
+
+    /// Appends a `{"type": kind, "viewer_id", ...fields}` event to the viewer's stream.
+    async fn emit_simple(
+        &self,
+        viewer: &ViewerId,
+        kind: &'static str,
+        fields: Value,
+    ) -> Result<String, HubError> {
+        self.emit(viewer, kind, &Event::simple_data(kind, viewer, fields))
+            .await
     }
 
     /// Pages of the viewer on every live instance.
@@ -759,8 +780,8 @@ impl Hub for RedisHub {
         hub.touch(viewer).await?;
         hub.set_json_fields(&hub.viewer_key(viewer, ":config"), &delta)
             .await?;
-        let data = Event::simple_data("config_update", viewer, json!({ "config": delta }));
-        hub.emit(viewer, "config_update", &data).await?;
+        hub.emit_simple(viewer, "config_update", json!({ "config": delta }))
+            .await?;
         hub.effective_config(viewer).await
     }
 
@@ -779,8 +800,7 @@ impl Hub for RedisHub {
             .hdel(hub.viewer_key(viewer, ""), "model")
             .await
             .map_err(unavailable)?;
-        let data = Event::simple_data("clear", viewer, json!({}));
-        hub.emit(viewer, "clear", &data).await?;
+        hub.emit_simple(viewer, "clear", json!({})).await?;
         Ok(())
     }
 
@@ -789,8 +809,7 @@ impl Hub for RedisHub {
         if !hub.exists(viewer).await? {
             return Err(HubError::ViewerNotFound(viewer.clone()));
         }
-        let data = Event::simple_data("closed", viewer, json!({}));
-        hub.emit(viewer, "closed", &data).await?;
+        hub.emit_simple(viewer, "closed", json!({})).await?;
         hub.remove_viewer(viewer, true).await
     }
 
@@ -843,12 +862,12 @@ impl Hub for RedisHub {
             return Err(HubError::NoPage(viewer.clone()));
         }
         let request = uuid::Uuid::new_v4().simple().to_string();
-        let data = Event::simple_data(
-            "screenshot_request",
+        hub.emit_simple(
             viewer,
+            "screenshot_request",
             json!({ "request_id": request }),
-        );
-        hub.emit(viewer, "screenshot_request", &data).await?;
+        )
+        .await?;
         // BLPOP blocks its connection: a connection of its own.
         let mut conn = hub
             .client
