@@ -34,17 +34,21 @@ async fn latency(front: &str, viewer: &str) -> (f64, f64) {
     let mut times = Vec::new();
     for _ in 0..LATENCY_UPLOADS {
         let start = Instant::now();
-        let (status, _) = post(
-            &server,
-            &format!("/api/model?viewer={viewer}"),
-            body.clone(),
-        )
-        .await;
-        assert_eq!(status, 201);
+        upload(&server, viewer, &body).await;
         next_model(&mut page).await;
         times.push(start.elapsed().as_secs_f64() * 1000.0);
     }
     (percentile(&mut times, 0.5), percentile(&mut times, 0.9))
+}
+
+async fn upload(server: &TestServer, viewer: &str, body: &[u8]) {
+    let (status, answer) = post(
+        server,
+        &format!("/api/model?viewer={viewer}"),
+        body.to_vec(),
+    )
+    .await;
+    assert_eq!(status, 201, "{answer}");
 }
 
 /// Waits for the page's next `model_update`.
@@ -66,13 +70,7 @@ async fn fan_out(front: &str, viewer: &str) -> (f64, f64) {
     let run = Instant::now();
     for _ in 0..FAN_OUT_UPLOADS {
         let start = Instant::now();
-        let (status, _) = post(
-            &server,
-            &format!("/api/model?viewer={viewer}"),
-            body.clone(),
-        )
-        .await;
-        assert_eq!(status, 201);
+        upload(&server, viewer, &body).await;
         futures_util::future::join_all(pages.iter_mut().map(next_model)).await;
         last_page.push(start.elapsed().as_secs_f64() * 1000.0);
     }

@@ -32,3 +32,14 @@ def server_url(binary):
 def get_json(url):
     with urllib.request.urlopen(url, timeout=30) as response:
         return json.loads(response.read())
+
+
+def leaves(node):
+    """The leaf parts of a stored shapes tree, in order."""
+    if "parts" in node:
+        return [leaf for part in node["parts"] for leaf in leaves(part)]
+    return [node]
+
+
+def leaf_names(node):
+    return [leaf["name"] for leaf in leaves(node)]

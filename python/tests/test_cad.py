@@ -5,15 +5,10 @@ import pytest
 import ocp_notebook
 from ocp_notebook import Viewer
 
-from conftest import get_json
+from conftest import get_json, leaf_names
 
 build123d = pytest.importorskip("build123d", reason="CI installs build123d and ocp-tessellate")
 
-
-def leaf_names(node):
-    if "parts" in node:
-        return [name for part in node["parts"] for name in leaf_names(part)]
-    return [node["name"]]
 
 
 def model_of(viewer, model_id):

@@ -6,15 +6,10 @@ import pytest
 
 from ocp_notebook import Viewer
 
-from conftest import get_json
+from conftest import get_json, leaves
 
 cq = pytest.importorskip("cadquery", reason="runs in the CadQuery environment")
 
-
-def leaves(node):
-    if "parts" in node:
-        return [leaf for part in node["parts"] for leaf in leaves(part)]
-    return [node]
 
 
 def test_cadquery_workplanes_and_assemblies(server_url):

@@ -16,7 +16,7 @@ from ocp_notebook import Mesh, Viewer
 from ocp_notebook import server as servers
 from ocp_notebook.frame import frame_url, iframe_html, page_path
 
-from conftest import get_json
+from conftest import get_json, leaf_names
 
 TRIANGLE = ([[0, 0, 0], [10, 0, 0], [0, 10, 0]], [[0, 1, 2]])
 
@@ -24,11 +24,6 @@ TRIANGLE = ([[0, 0, 0], [10, 0, 0], [0, 10, 0]], [[0, 1, 2]])
 def stored(viewer, shown):
     return get_json(f"{viewer.server_url}/api/model/{shown.model_id}")
 
-
-def leaf_names(node):
-    if "parts" in node:
-        return [name for part in node["parts"] for name in leaf_names(part)]
-    return [node["name"]]
 
 
 def decode(array):
