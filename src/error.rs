@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::hub::HubError;
 use crate::ids::InvalidId;
+use crate::model::error::{ModelError, ModelErrorKind};
 
 /// An API failure: HTTP status, a stable machine-readable `code`, a message for people, and
 /// where in the request body the problem is (a JSON path such as `$.data.shapes.parts[2]`).
@@ -75,6 +76,25 @@ impl std::fmt::Display for ApiError {
     }
 }
 
+impl From<ModelError> for ApiError {
+    fn from(err: ModelError) -> Self {
+        let status = match err.kind {
+            ModelErrorKind::Malformed => Status::BadRequest,
+            ModelErrorKind::Invalid => Status::UnprocessableEntity,
+        };
+        let code = match err.kind {
+            ModelErrorKind::Malformed => "malformed_json",
+            ModelErrorKind::Invalid => "invalid",
+        };
+        ApiError {
+            status,
+            code,
+            message: err.message,
+            path: err.path,
+        }
+    }
+}
+
 impl From<InvalidId> for ApiError {
     fn from(err: InvalidId) -> Self {
         ApiError::new(Status::BadRequest, "invalid_id", err.to_string())
@@ -87,6 +107,7 @@ impl From<HubError> for ApiError {
             HubError::ModelNotFound(_) => (Status::NotFound, "model_not_found"),
             HubError::ModelGone(_) => (Status::Gone, "model_evicted"),
             HubError::ViewerNotFound(_) => (Status::NotFound, "viewer_not_found"),
+            HubError::ViewerDeleted(_) => (Status::Gone, "viewer_deleted"),
             HubError::ScreenshotNotFound(_) => (Status::NotFound, "screenshot_not_found"),
             HubError::OverBudget { .. } => (Status::PayloadTooLarge, "over_memory_budget"),
             HubError::NoPage(_) | HubError::ScreenshotTimeout(_) => {
@@ -110,24 +131,10 @@ impl<'r> Responder<'r, 'static> for ApiError {
     }
 }
 
-/// Joins a JSON path prefix (`$`, `$.data`) and a path serde reported inside it (`parts[2].name`).
-pub fn join_path(prefix: &str, inner: &serde_path_to_error::Path) -> String {
-    match inner.to_string() {
-        p if p == "." => prefix.to_string(),
-        p if p.starts_with('[') => format!("{prefix}{p}"),
-        p => format!("{prefix}.{p}"),
-    }
-}
-
-/// An error serde reported at `path`: 422 for a value of the wrong type or shape, 400 for
-/// broken JSON.
+/// An error serde reported at `path` in a request body: 422 for a value of the wrong type or
+/// shape, 400 for broken JSON.
 pub fn from_serde(prefix: &str, err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
-    let path = join_path(prefix, err.path());
-    let inner = err.into_inner();
-    match inner.classify() {
-        serde_json::error::Category::Data => ApiError::invalid(inner.to_string(), path),
-        _ => ApiError::malformed_json(format!("body is not valid JSON: {inner}")),
-    }
+    ModelError::from_serde(prefix, err).into()
 }
 
 /// What route handlers return.

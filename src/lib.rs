@@ -12,13 +12,14 @@
 //! - [`ids`]: viewer and model ids, validated once at the edge so nothing else has to.
 //! - [`model`]: the format. [`model::upload`] reads the three body forms a client may POST and
 //!   [`model::validate`] checks everything the renderer relies on in one borrowed pass (JSON paths
-//!   in every error); [`model::stored`] keeps the geometry bytes as posted. For Rust users,
+//!   in every error, as a [`model::ModelError`]); [`model::stored`] keeps the geometry bytes as
+//!   posted. For Rust users,
 //!   [`model::types`] reads and writes the format with typed arrays and [`model::builder`] makes
 //!   models from meshes, primitives and files.
-//! - [`hub`]: all state (viewers, models, subscribers, event history, status, screenshots) behind
-//!   one trait, [`hub::Hub`]; [`hub::MemoryHub`] is the embedded, bounded implementation, and
-//!   `hub::redis::RedisHub` (feature `redis`, `--store redis://...`) shares the state between
-//!   instances behind a load balancer.
+//! - [`hub`]: all state (viewers, models, subscribers, event history, status, screenshots).
+//!   [`hub::Hub`] holds every rule once (what a page receives, eviction, screenshot hand-off)
+//!   over a [`hub::Store`]: [`hub::MemoryStore`] in this process, or `hub::redis::RedisStore`
+//!   (feature `redis`, `--store redis://...`) shared by instances behind a load balancer.
 //! - [`notebook`]: the bridge for notebooks (evcxr): a `Viewer` shown inline, fed cell by cell.
 //! - [`server`]: the Rocket application: request guards (Host, Origin, token), routes grouped by
 //!   resource, JSON catchers, and [`server::launch`] / [`server::spawn`] to run it.

@@ -130,7 +130,7 @@ impl Settings {
 
     /// Makes the settings safe to serve with: a server bound beyond loopback without a token gets
     /// a random one (printed in its URL, as Jupyter does). Returns whether one was generated.
-    pub fn secure(&mut self) -> bool {
+    pub fn generate_token_if_exposed(&mut self) -> bool {
         if self.token.as_deref().is_some_and(|t| !t.is_empty()) || !self.is_exposed() {
             return false;
         }
@@ -186,7 +186,7 @@ mod tests {
         assert_eq!(settings.host.to_string(), "127.0.0.1");
         assert_eq!(settings.port, 5000);
         assert_eq!(settings.body_limit, ByteUnit::Mebibyte(256));
-        assert!(!settings.secure());
+        assert!(!settings.generate_token_if_exposed());
         assert!(settings.token.is_none());
     }
 
@@ -196,13 +196,13 @@ mod tests {
             host: "0.0.0.0".parse().unwrap(),
             ..Settings::default()
         };
-        assert!(exposed.secure());
+        assert!(exposed.generate_token_if_exposed());
         assert_eq!(exposed.token.as_ref().map(String::len), Some(32));
         let mut chosen = Settings {
             token: Some("mine".into()),
             ..exposed.clone()
         };
-        assert!(!chosen.secure());
+        assert!(!chosen.generate_token_if_exposed());
         assert_eq!(chosen.token.as_deref(), Some("mine"));
     }
 

@@ -7,9 +7,144 @@ use common::*;
 use ocp_notebook::Settings;
 use serde_json::{json, Value};
 
+crate::contract!(
+    a_posted_model_is_stored_and_served_back_byte_for_byte,
+    models_are_gzipped_when_asked,
+    the_three_body_forms_are_accepted,
+    bad_uploads_get_precise_json_errors_and_change_nothing,
+    unknown_and_invalid_ids_are_json_errors,
+    evicted_models_answer_410,
+    status_reports_merge_and_read_back,
+    server_defaults_and_viewer_config,
+    viewers_are_listed_cleared_and_deleted,
+    health_reports_counts_and_limits,
+    viewers_are_listed_most_recently_active_first,
+    a_deleted_viewer_stays_deleted_for_its_pages,
+);
+
+/// The list a person reads top down: the viewer used last comes first, whatever the store.
+async fn viewers_are_listed_most_recently_active_first(store: Store) {
+    let server = store.start();
+    for viewer in ["a", "c", "b"] {
+        let (status, _) = post(
+            &server,
+            &format!("/api/model?viewer={viewer}"),
+            fixture("box.json"),
+        )
+        .await;
+        assert_eq!(status, 201);
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let (status, list) = get_json(&server, "/api/viewers").await;
+    assert_eq!(status, 200, "{list}");
+    let ids: Vec<&str> = list["viewers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["b", "c", "a"], "{}", store.name());
+}
+
+/// A deleted viewer's pages get 204 and their reports 410: only a write brings it back.
+async fn a_deleted_viewer_stays_deleted_for_its_pages(store: Store) {
+    let server = store.start();
+    post(&server, "/api/model?viewer=v", fixture("box.json")).await;
+    let response = client()
+        .delete(server.url("/api/viewer/v"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let (status, answer) = post(
+        &server,
+        "/api/viewer/v/status",
+        json!({"zoom": 1}).to_string(),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (410, Some("viewer_deleted")),
+        "{answer}"
+    );
+    let (_, list) = get_json(&server, "/api/viewers").await;
+    assert_eq!(
+        list["viewers"],
+        json!([]),
+        "the report did not bring it back"
+    );
+    let (status, _) = post(&server, "/api/model?viewer=v", fixture("box.json")).await;
+    assert_eq!(status, 201);
+    let (status, _) = post(
+        &server,
+        "/api/viewer/v/status",
+        json!({"zoom": 1}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "a push started it again");
+}
+
+/// A shared store that goes away: every route that needs it answers 503 `store_unavailable`
+/// (no made-up answer, no lost write), and all heal when it is back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_posted_model_is_stored_and_served_back_byte_for_byte() {
-    let server = TestServer::start();
+async fn a_store_outage_is_503_everywhere_and_heals() {
+    let Some(store) = Store::redis() else { return };
+    let Store::Redis(redis) = &store else {
+        unreachable!()
+    };
+    let server = store.start();
+    post(&server, "/api/model?viewer=o", fixture("box.json")).await;
+    redis.stop();
+    let writes: [(&str, String); 5] = [
+        ("/api/config", json!({"theme": "dark"}).to_string()),
+        (
+            "/api/model?viewer=o",
+            String::from_utf8(fixture("box.json")).unwrap(),
+        ),
+        ("/api/viewer/o/config", json!({"axes": true}).to_string()),
+        ("/api/viewer/o/status", json!({"zoom": 2}).to_string()),
+        ("/api/viewer/o/clear", String::new()),
+    ];
+    for (path, body) in &writes {
+        let (status, answer) = post(&server, path, body.clone()).await;
+        assert_eq!(
+            (status, answer["error"]["code"].as_str()),
+            (503, Some("store_unavailable")),
+            "POST {path}: {answer}"
+        );
+    }
+    for path in [
+        "/api/config",
+        "/api/viewers",
+        "/api/viewer/o/status",
+        "/health",
+    ] {
+        let (status, answer) = get_json(&server, path).await;
+        assert_eq!(status, 503, "GET {path}: {answer}");
+    }
+    let page = client().get(server.url("/viewers")).send().await.unwrap();
+    assert_eq!(page.status(), 503);
+    let stream = SseReader::request(&server, "o", None).await;
+    assert_eq!(stream.status(), 503);
+
+    redis.restart();
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let (status, _) = get_json(&server, "/health").await;
+        if status == 200 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the store came back");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let (status, config) = post(&server, "/api/config", json!({"theme": "dark"}).to_string()).await;
+    assert_eq!((status, config["theme"].as_str()), (200, Some("dark")));
+    let (status, _) = get_json(&server, "/api/viewers").await;
+    assert_eq!(status, 200);
+}
+
+async fn a_posted_model_is_stored_and_served_back_byte_for_byte(store: Store) {
+    let server = store.start();
     let fixture = fixture("bracket.json");
     let (status, answer) = post(&server, "/api/model?viewer=bracket", fixture.clone()).await;
     assert_eq!(status, 201, "{answer}");
@@ -51,9 +186,8 @@ async fn a_posted_model_is_stored_and_served_back_byte_for_byte() {
     assert_eq!(again.status(), 304);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn models_are_gzipped_when_asked() {
-    let server = TestServer::start();
+async fn models_are_gzipped_when_asked(store: Store) {
+    let server = store.start();
     let (_, answer) = post(&server, "/api/model", fixture("bracket.json")).await;
     let url = answer["url"].as_str().unwrap();
     let raw = reqwest::Client::builder().no_gzip().build().unwrap();
@@ -80,9 +214,8 @@ async fn models_are_gzipped_when_asked() {
     assert_eq!(decoded, plain);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_three_body_forms_are_accepted() {
-    let server = TestServer::start();
+async fn the_three_body_forms_are_accepted(store: Store) {
+    let server = store.start();
     let message: Value = serde_json::from_slice(&fixture("box.plain.json")).unwrap();
     let tree = message["data"]["shapes"].clone();
     let instanced = message["data"].clone();
@@ -123,9 +256,8 @@ async fn the_three_body_forms_are_accepted() {
 
 /// Each class of bad input: the status, a JSON error with a code and message, a path where the
 /// problem is in the body, and nothing stored.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_uploads_get_precise_json_errors_and_change_nothing() {
-    let server = TestServer::with(Settings {
+async fn bad_uploads_get_precise_json_errors_and_change_nothing(store: Store) {
+    let server = store.with(Settings {
         body_limit: "1MiB".parse().unwrap(),
         ..Settings::default()
     });
@@ -174,9 +306,8 @@ async fn bad_uploads_get_precise_json_errors_and_change_nothing() {
     assert_eq!(health["viewers"], 0, "no viewer was created: {health}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unknown_and_invalid_ids_are_json_errors() {
-    let server = TestServer::start();
+async fn unknown_and_invalid_ids_are_json_errors(store: Store) {
+    let server = store.start();
     for (path, status, code) in [
         ("/api/model/0123456789abcdef", 404, "model_not_found"),
         ("/api/model/bad.id", 400, "invalid_id"),
@@ -199,9 +330,8 @@ async fn unknown_and_invalid_ids_are_json_errors() {
     assert_eq!(response.status(), 404);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn evicted_models_answer_410() {
-    let server = TestServer::with(Settings {
+async fn evicted_models_answer_410(store: Store) {
+    let server = store.with(Settings {
         model_memory: "250KiB".parse().unwrap(),
         ..Settings::default()
     });
@@ -228,9 +358,8 @@ async fn evicted_models_answer_410() {
     assert!(health["model_bytes"].as_u64().unwrap() <= 250 * 1024);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn status_reports_merge_and_read_back() {
-    let server = TestServer::start();
+async fn status_reports_merge_and_read_back(store: Store) {
+    let server = store.start();
     post(&server, "/api/model?viewer=s", fixture("box.json")).await;
     let (status, _) = post(
         &server,
@@ -263,9 +392,8 @@ async fn status_reports_merge_and_read_back() {
     assert_eq!(status, 400);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_defaults_and_viewer_config() {
-    let server = TestServer::start();
+async fn server_defaults_and_viewer_config(store: Store) {
+    let server = store.start();
     let (status, defaults) = get_json(&server, "/api/config").await;
     assert_eq!(status, 200);
     assert_eq!(defaults["theme"], "browser");
@@ -297,9 +425,8 @@ async fn server_defaults_and_viewer_config() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn viewers_are_listed_cleared_and_deleted() {
-    let server = TestServer::start();
+async fn viewers_are_listed_cleared_and_deleted(store: Store) {
+    let server = store.start();
     let (_, first) = post(&server, "/api/model?viewer=one", fixture("box.json")).await;
     post(&server, "/api/model?viewer=two", fixture("box.json")).await;
     let (_, list) = get_json(&server, "/api/viewers").await;
@@ -330,9 +457,8 @@ async fn viewers_are_listed_cleared_and_deleted() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn health_reports_counts_and_limits() {
-    let server = TestServer::start();
+async fn health_reports_counts_and_limits(store: Store) {
+    let server = store.start();
     post(&server, "/api/model", fixture("box.json")).await;
     let (status, health) = get_json(&server, "/health").await;
     assert_eq!(status, 200);

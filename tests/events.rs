@@ -8,9 +8,21 @@ use common::*;
 use ocp_notebook::Settings;
 use serde_json::json;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_page_opened_after_the_push_gets_the_model() {
-    let server = TestServer::start();
+crate::contract!(
+    a_page_opened_after_the_push_gets_the_model,
+    an_open_page_hears_every_change_in_order,
+    a_reconnecting_page_gets_exactly_what_it_missed,
+    a_page_that_missed_too_much_gets_a_resync,
+    one_hundred_fifty_subscribers_all_get_the_model,
+    deleting_a_viewer_closes_its_pages_for_good,
+    screenshots_round_trip_through_the_page,
+    idle_streams_get_keep_alives,
+    one_shared_stream_carries_many_viewers_and_resumes_each,
+    a_page_answers_screenshot_requests_of_its_own_viewer_only,
+);
+
+async fn a_page_opened_after_the_push_gets_the_model(store: Store) {
+    let server = store.start();
     let (_, small) = post(&server, "/api/model?viewer=late", fixture("box.json")).await;
     let mut page = SseReader::open(&server, "late", None).await;
     let event = page.next().await;
@@ -43,9 +55,8 @@ async fn a_page_opened_after_the_push_gets_the_model() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_open_page_hears_every_change_in_order() {
-    let server = TestServer::start();
+async fn an_open_page_hears_every_change_in_order(store: Store) {
+    let server = store.start();
     let mut page = SseReader::open(&server, "live", None).await;
     let (_, model) = post(&server, "/api/model?viewer=live", fixture("assembly.json")).await;
     post(
@@ -68,9 +79,14 @@ async fn an_open_page_hears_every_change_in_order() {
     );
     let clear = page.next().await;
     assert_eq!(clear.kind(), "clear");
-    let ids: Vec<u64> = [&update, &config, &clear]
+    // Ids are opaque to pages, but ordered: a count (memory) or `<ms>-<seq>` (Redis streams).
+    let ids: Vec<(u64, u64)> = [&update, &config, &clear]
         .iter()
-        .map(|e| e.id.as_ref().unwrap().parse().unwrap())
+        .map(|e| {
+            let id = e.id.as_deref().unwrap();
+            let (major, minor) = id.split_once('-').unwrap_or((id, "0"));
+            (major.parse().unwrap(), minor.parse().unwrap())
+        })
         .collect();
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids increase: {ids:?}");
 
@@ -82,9 +98,8 @@ async fn an_open_page_hears_every_change_in_order() {
     assert_eq!(response.headers()["x-accel-buffering"], "no");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reconnecting_page_gets_exactly_what_it_missed() {
-    let server = TestServer::start();
+async fn a_reconnecting_page_gets_exactly_what_it_missed(store: Store) {
+    let server = store.start();
     post(&server, "/api/model?viewer=r", fixture("box.json")).await;
     let mut page = SseReader::open(&server, "r", None).await;
     let seen = page.next().await.id.unwrap();
@@ -112,9 +127,8 @@ async fn a_reconnecting_page_gets_exactly_what_it_missed() {
     assert_eq!(page.next().await.kind(), "clear");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_page_that_missed_too_much_gets_a_resync() {
-    let server = TestServer::with(Settings {
+async fn a_page_that_missed_too_much_gets_a_resync(store: Store) {
+    let server = store.with(Settings {
         event_history: 4,
         ..Settings::default()
     });
@@ -147,9 +161,8 @@ async fn a_page_that_missed_too_much_gets_a_resync() {
     assert_eq!(page.next().await.kind(), "resync");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_hundred_fifty_subscribers_all_get_the_model() {
-    let server = TestServer::start();
+async fn one_hundred_fifty_subscribers_all_get_the_model(store: Store) {
+    let server = store.start();
     let mut pages = Vec::new();
     for _ in 0..150 {
         pages.push(SseReader::open(&server, "crowd", None).await);
@@ -167,9 +180,8 @@ async fn one_hundred_fifty_subscribers_all_get_the_model() {
     drop(pages);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deleting_a_viewer_closes_its_pages_for_good() {
-    let server = TestServer::start();
+async fn deleting_a_viewer_closes_its_pages_for_good(store: Store) {
+    let server = store.start();
     let mut page = SseReader::open(&server, "gone", None).await;
     let response = client()
         .delete(server.url("/api/viewer/gone"))
@@ -188,10 +200,9 @@ async fn deleting_a_viewer_closes_its_pages_for_good() {
     assert_eq!(page.next().await.kind(), "model_update");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn screenshots_round_trip_through_the_page() {
+async fn screenshots_round_trip_through_the_page(store: Store) {
     use base64::Engine as _;
-    let server = TestServer::start();
+    let server = store.start();
     let (status, answer) = post(&server, "/api/viewer/shot/screenshot", "").await;
     assert_eq!(
         (status, answer["error"]["code"].as_str()),
@@ -231,9 +242,8 @@ async fn screenshots_round_trip_through_the_page() {
     assert_eq!(status, 504);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn idle_streams_get_keep_alives() {
-    let server = TestServer::with(Settings {
+async fn idle_streams_get_keep_alives(store: Store) {
+    let server = store.with(Settings {
         heartbeat_secs: 1,
         ..Settings::default()
     });
@@ -246,9 +256,8 @@ async fn idle_streams_get_keep_alives() {
 }
 
 /// Twelve viewers over one connection (browsers allow six per host), resumed exactly after a drop.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_shared_stream_carries_many_viewers_and_resumes_each() {
-    let server = TestServer::start();
+async fn one_shared_stream_carries_many_viewers_and_resumes_each(store: Store) {
+    let server = store.start();
     let names: Vec<String> = (0..12).map(|i| format!("cell{i}")).collect();
     let query: Vec<String> = names.iter().map(|n| format!("viewer={n}")).collect();
     let path = format!("/api/events?{}", query.join("&"));
@@ -320,4 +329,45 @@ async fn one_shared_stream_carries_many_viewers_and_resumes_each() {
     );
     let (status, _) = get_json(&server, "/api/events").await;
     assert_eq!(status, 400);
+}
+
+/// An upload naming a pending request answers it only if it is for the same viewer: a page of
+/// one viewer cannot slip its picture into another's request.
+async fn a_page_answers_screenshot_requests_of_its_own_viewer_only(store: Store) {
+    use base64::Engine as _;
+    let server = store.start();
+    let mut page = SseReader::open(&server, "mine", None).await;
+    let asker = tokio::spawn({
+        let url = server.url("/api/viewer/mine/screenshot?timeout=15");
+        async move { client().post(url).send().await.unwrap() }
+    });
+    let request = page.next().await;
+    assert_eq!(request.kind(), "screenshot_request");
+    let upload = |viewer: &str, pixels: &[u8]| {
+        let data = base64::engine::general_purpose::STANDARD.encode(pixels);
+        json!({"viewer_id": viewer, "request_id": request.data["request_id"], "data": data})
+            .to_string()
+    };
+    let (status, _) = post(
+        &server,
+        "/api/screenshot",
+        upload("other", b"\x89PNG\r\n\x1a\nother"),
+    )
+    .await;
+    assert_eq!(status, 201, "stored for its own viewer");
+    let (status, _) = post(
+        &server,
+        "/api/screenshot",
+        upload("mine", b"\x89PNG\r\n\x1a\nmine"),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let answer = asker.await.unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(
+        answer.bytes().await.unwrap().to_vec(),
+        b"\x89PNG\r\n\x1a\nmine",
+        "the request got its own viewer's picture ({})",
+        store.name()
+    );
 }

@@ -131,6 +131,12 @@ async fn any_instance_answers_any_request() {
     );
     let (_, viewers) = get_json(&TestServer::at(c), "/api/viewers").await;
     assert!(viewers.to_string().contains("shared"), "{viewers}");
+    let (_, health) = get_json(&TestServer::at(a), "/health").await;
+    assert_eq!(
+        (health["viewers"].as_u64(), health["subscribers"].as_u64()),
+        (Some(1), Some(2)),
+        "/health counts every instance's pages, as it counts every instance's viewers: {health}"
+    );
 
     // A page reconnecting to another instance with its Last-Event-ID misses nothing.
     let (_, second) = upload(c, "shared", numbered_box(2)).await;

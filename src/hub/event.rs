@@ -1,31 +1,99 @@
 //! Viewer events and their SSE frames. A frame is rendered once when the event happens and the
 //! same bytes go to every subscriber and into the replay history.
 //!
-//! Every event is a JSON object with a `type`: `model_update`, `config_update`, `clear`,
-//! `screenshot_request`, `resync` (the subscriber missed too much: here is the current state) and
-//! `closed` (the viewer was deleted). They all arrive as the default SSE `message` event.
+//! Every event is a JSON object with a `type`, one of [`EventKind`]. They all arrive as the
+//! default SSE `message` event.
 
 use bytes::Bytes;
 use serde_json::{json, Value};
 
 use super::{JsonObject, StoredModel};
 use crate::ids::{ModelId, ViewerId};
-use crate::model::upload::raw_field_frame;
+use crate::model::stored::raw_field_frame;
+
+/// The type of an event: the one place its names are spelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// A model was pushed (and, for a new page, the viewer's current model).
+    ModelUpdate,
+    /// Live settings changed (`{config}` holds the changed keys).
+    ConfigUpdate,
+    /// The viewer's model was dropped.
+    Clear,
+    /// A client asks the viewer's pages for a PNG (`{request_id}`).
+    ScreenshotRequest,
+    /// The page missed more than the server kept (or lagged): here is the current state.
+    Resync,
+    /// The viewer was deleted; its streams end after this event.
+    Closed,
+}
+
+impl EventKind {
+    const ALL: [EventKind; 6] = [
+        EventKind::ModelUpdate,
+        EventKind::ConfigUpdate,
+        EventKind::Clear,
+        EventKind::ScreenshotRequest,
+        EventKind::Resync,
+        EventKind::Closed,
+    ];
+
+    /// The `type` field of the event's data.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EventKind::ModelUpdate => "model_update",
+            EventKind::ConfigUpdate => "config_update",
+            EventKind::Clear => "clear",
+            EventKind::ScreenshotRequest => "screenshot_request",
+            EventKind::Resync => "resync",
+            EventKind::Closed => "closed",
+        }
+    }
+
+    /// The kind named `name` (as a store wrote it), if it is one.
+    pub fn named(name: &str) -> Option<EventKind> {
+        EventKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An event id as an ordered pair, whatever the store's spelling: the memory store counts
+/// (`"1712345678901234"` is `(1712345678901234, 0)`), Redis streams use `"<ms>-<seq>"`. Ids of
+/// one viewer increase; a page's `Last-Event-ID` is compared with them to decide what it missed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct EventId(pub u64, pub u64);
+
+impl EventId {
+    /// Reads an id as a store wrote it; `None` for anything else (such a page starts afresh).
+    pub fn parse(text: &str) -> Option<EventId> {
+        let text = text.trim();
+        match text.split_once('-') {
+            Some((major, minor)) => Some(EventId(major.parse().ok()?, minor.parse().ok()?)),
+            None => Some(EventId(text.parse().ok()?, 0)),
+        }
+    }
+}
 
 /// One event of one viewer.
 #[derive(Debug)]
 pub struct Event {
     /// The SSE id, increasing per viewer (sent back by reconnecting pages as `Last-Event-ID`).
     pub id: String,
-    /// The event's `type`.
-    pub kind: &'static str,
+    pub kind: EventKind,
     /// `id: ...\ndata: ...\n\n`, ready to write.
     pub frame: Bytes,
 }
 
 impl Event {
     /// Frames `data` (one JSON value) as an SSE message with `id`.
-    pub fn new(id: String, kind: &'static str, data: &[u8]) -> Event {
+    pub fn new(id: String, kind: EventKind, data: &[u8]) -> Event {
         let mut frame = Vec::with_capacity(data.len() + id.len() + 16);
         frame.extend_from_slice(b"id: ");
         frame.extend_from_slice(id.as_bytes());
@@ -45,89 +113,92 @@ impl Event {
         }
     }
 
-    /// An event whose data is `{"type": kind, "viewer_id": ..., ...fields}`.
-    pub fn simple(id: String, kind: &'static str, viewer: &ViewerId, fields: Value) -> Event {
-        Event::new(id, kind, &Event::simple_data(kind, viewer, fields))
+    /// The SSE id as an ordered pair.
+    pub fn event_id(&self) -> Option<EventId> {
+        EventId::parse(&self.id)
     }
+}
 
-    /// The data of [`Event::simple`], for stores that assign the id later.
-    pub fn simple_data(kind: &'static str, viewer: &ViewerId, fields: Value) -> Vec<u8> {
-        let mut data = json!({ "type": kind, "viewer_id": viewer });
+/// What an event says, before a store gives it an id.
+#[derive(Debug, Clone)]
+pub struct EventData {
+    pub kind: EventKind,
+    /// The JSON data, `type` included.
+    pub json: Vec<u8>,
+}
+
+impl EventData {
+    /// `{"type": kind, "viewer_id": ..., ...fields}`.
+    pub fn simple(kind: EventKind, viewer: &ViewerId, fields: Value) -> EventData {
+        let mut data = json!({ "type": kind.as_str(), "viewer_id": viewer });
         if let (Some(data), Value::Object(fields)) = (data.as_object_mut(), fields) {
             data.extend(fields);
         }
-        data.to_string().into_bytes()
+        EventData {
+            kind,
+            json: data.to_string().into_bytes(),
+        }
     }
 
     /// `model_update` (or `resync`, with the same fields): which model, where to fetch it, the
     /// effective config, and the model itself when it is at most `inline_limit` bytes.
     pub fn model(
-        id: String,
-        kind: &'static str,
+        kind: EventKind,
         model: &StoredModel,
         config: &JsonObject,
         inline_limit: usize,
-    ) -> Event {
-        Event::new(
-            id,
-            kind,
-            &Event::model_data(kind, model, config, inline_limit),
-        )
-    }
-
-    /// The data of [`Event::model`], for stores that assign the id later.
-    pub fn model_data(
-        kind: &'static str,
-        model: &StoredModel,
-        config: &JsonObject,
-        inline_limit: usize,
-    ) -> Vec<u8> {
-        let head = Event::model_head(kind, &model.id, &model.viewer_id, model.body.len(), config);
-        if model.body.len() <= inline_limit {
-            let (open, close) = raw_field_frame(&head, "model");
-            let mut data = open;
-            model.body.write_to(&mut data);
-            data.extend_from_slice(close);
-            data
-        } else {
-            head.to_string().into_bytes()
+    ) -> EventData {
+        let head = model_head(kind, &model.id, &model.viewer_id, model.body.len(), config);
+        if model.body.len() > inline_limit {
+            return EventData {
+                kind,
+                json: head.to_string().into_bytes(),
+            };
         }
+        let (open, close) = raw_field_frame(&head, "model");
+        let mut json = open;
+        model.body.write_to(&mut json);
+        json.extend_from_slice(close);
+        EventData { kind, json }
     }
 
-    /// The fields of a model event without the model: all a page gets for a model over the
-    /// inline limit (it fetches `url`), and all a store needs to read to announce one.
-    pub fn model_head(
-        kind: &'static str,
+    /// A model event without the model, from its size alone: all a page gets for a model over
+    /// the inline limit (it fetches `url`), so a store need not read the body to announce it.
+    pub fn model_announcement(
+        kind: EventKind,
         model_id: &ModelId,
         viewer: &ViewerId,
         bytes: usize,
         config: &JsonObject,
-    ) -> Value {
-        json!({
-            "type": kind,
-            "viewer_id": viewer,
-            "model_id": model_id,
-            "url": format!("/api/model/{model_id}"),
-            "bytes": bytes,
-            "config": config,
-        })
+    ) -> EventData {
+        let head = model_head(kind, model_id, viewer, bytes, config);
+        EventData {
+            kind,
+            json: head.to_string().into_bytes(),
+        }
     }
 
-    /// The `&'static` name of an event type read back from a store.
-    pub fn kind_named(name: &str) -> &'static str {
-        const KINDS: [&str; 6] = [
-            "model_update",
-            "config_update",
-            "clear",
-            "screenshot_request",
-            "resync",
-            "closed",
-        ];
-        KINDS
-            .into_iter()
-            .find(|kind| *kind == name)
-            .unwrap_or("message")
+    /// The event with its id.
+    pub fn with_id(&self, id: String) -> Event {
+        Event::new(id, self.kind, &self.json)
     }
+}
+
+fn model_head(
+    kind: EventKind,
+    model_id: &ModelId,
+    viewer: &ViewerId,
+    bytes: usize,
+    config: &JsonObject,
+) -> Value {
+    json!({
+        "type": kind.as_str(),
+        "viewer_id": viewer,
+        "model_id": model_id,
+        "url": format!("/api/model/{model_id}"),
+        "bytes": bytes,
+        "config": config,
+    })
 }
 
 #[cfg(test)]
@@ -145,7 +216,8 @@ mod tests {
 
     #[test]
     fn frames_are_sse_messages_with_ids() {
-        let event = Event::simple("7".into(), "clear", &ViewerId::default_viewer(), json!({}));
+        let data = EventData::simple(EventKind::Clear, &ViewerId::default_viewer(), json!({}));
+        let event = data.with_id("7".into());
         let text = std::str::from_utf8(&event.frame).unwrap();
         assert!(text.starts_with("id: 7\ndata: {"), "{text}");
         assert!(text.ends_with("}\n\n"));
@@ -155,10 +227,31 @@ mod tests {
 
     #[test]
     fn line_breaks_in_data_never_break_the_frame() {
-        let event = Event::new("1".into(), "x", b"{\r\n \"a\":\r1,\n\"b\": 2}");
+        let event = Event::new("1".into(), EventKind::Clear, b"{\r\n \"a\":\r1,\n\"b\": 2}");
         let text = std::str::from_utf8(&event.frame).unwrap();
         assert_eq!(text.matches("\n\n").count(), 1, "{text:?}");
         let value: Value = serde_json::from_str(&data_of(&event.frame)).unwrap();
         assert_eq!(value, json!({"a": 1, "b": 2}));
+    }
+
+    #[test]
+    fn kinds_round_trip_through_their_names() {
+        for kind in EventKind::ALL {
+            assert_eq!(EventKind::named(kind.as_str()), Some(kind));
+        }
+        assert_eq!(EventKind::named("message"), None);
+    }
+
+    #[test]
+    fn ids_of_both_stores_compare_as_pairs() {
+        assert_eq!(
+            EventId::parse("1700000000000-3"),
+            Some(EventId(1_700_000_000_000, 3))
+        );
+        assert!(EventId::parse("1700000000000-10") > EventId::parse("1700000000000-9"));
+        assert_eq!(EventId::parse("17"), Some(EventId(17, 0)));
+        assert!(EventId::parse("18") > EventId::parse("17"));
+        assert_eq!(EventId::parse("a-b"), None);
+        assert_eq!(EventId::parse("1\n2"), None);
     }
 }

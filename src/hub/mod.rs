@@ -1,223 +1,443 @@
-//! All state of the server behind one interface, [`Hub`]: viewers, stored models, each viewer's
-//! event history and subscribers, the status pages report, server-wide defaults and screenshots.
+//! All state of the server: viewers, stored models, each viewer's event history and subscribers,
+//! the status pages report, server-wide defaults and screenshots.
 //!
-//! Routes only talk to `dyn Hub`, so a shared store (Redis, for several server processes behind a
-//! load balancer) can implement it beside the embedded [`MemoryHub`]. Event ids are opaque strings
-//! at this boundary for the same reason (a Redis stream's entry ids are not plain integers).
+//! [`Hub`] holds every rule once: what a new or reconnecting page receives, which model is
+//! evicted, how a page's report merges into the status, which upload answers a screenshot
+//! request, how the viewer list is ordered. It keeps its state in a [`Store`]: this process's
+//! memory ([`memory::MemoryStore`]) or a Redis shared by several instances behind a load balancer
+//! (`redis::RedisStore`, feature `redis`). Stores only store, so both behave the same, and one
+//! contract suite (`tests/api.rs`, `tests/events.rs`) runs against each.
+//!
+//! - [`event`]: event kinds, ids and SSE frames.
+//! - [`limits`]: the bounds, flags and fixed ones.
+//! - [`store`]: the storage interface.
+//! - `live`: a page's live events (lag becomes one `resync`; `closed` ends the stream).
 
 pub mod event;
+pub mod limits;
+mod live;
 pub mod memory;
 #[cfg(feature = "redis")]
 pub mod redis;
+pub mod store;
+mod types;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use rocket::futures::stream::BoxStream;
-use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::{json, Value};
 
 use crate::ids::{ModelId, ViewerId};
-use crate::model::{StoredJson, TreeSummary};
+pub use event::{Event, EventData, EventId, EventKind};
+pub use limits::HubLimits;
+pub use memory::MemoryStore;
+pub use store::{Store, StoreCounts};
+pub use types::*;
 
-pub use event::Event;
-pub use memory::MemoryHub;
+/// How many of the oldest models eviction looks at for one that no viewer shows.
+const EVICTION_WINDOW: usize = 64;
 
-/// A JSON object: configs, status and their deltas.
-pub type JsonObject = Map<String, Value>;
-
-/// Failures a hub reports; the server maps each to a status code.
-#[derive(Debug, thiserror::Error)]
-pub enum HubError {
-    #[error("no model {0}")]
-    ModelNotFound(ModelId),
-    #[error("model {0} was evicted to stay within the model memory budget; push it again")]
-    ModelGone(ModelId),
-    #[error("no viewer {0}")]
-    ViewerNotFound(ViewerId),
-    #[error("no screenshot {0}")]
-    ScreenshotNotFound(String),
-    #[error("a model of {size} bytes does not fit the model memory budget of {budget} bytes")]
-    OverBudget { size: usize, budget: usize },
-    #[error("no page is showing viewer {0}: open its viewer URL first")]
-    NoPage(ViewerId),
-    #[error("no page of viewer {0} answered the screenshot request in time")]
-    ScreenshotTimeout(ViewerId),
-    #[error("the state store is unavailable: {0}")]
-    Unavailable(String),
+/// The state of the server, with its rules, over a [`Store`]. Cheap to clone.
+#[derive(Clone)]
+pub struct Hub {
+    store: Arc<dyn Store>,
+    limits: HubLimits,
 }
 
-/// A model as the hub stores and serves it: the stored form of [`crate::model::Upload`], with one
-/// copy of its bytes shared by every response and event that carries it.
-#[derive(Debug)]
-pub struct StoredModel {
-    pub id: ModelId,
-    pub viewer_id: ViewerId,
-    /// The JSON served by `GET /api/model/<id>`.
-    pub body: StoredJson,
-    /// The config sent with the model (not merged with anything).
-    pub config: JsonObject,
-    pub summary: TreeSummary,
-    pub created: SystemTime,
-    /// The body gzipped, made on demand and kept: every later page and client reuses it.
-    pub gzip: OnceLock<Bytes>,
-}
-
-impl StoredModel {
-    pub fn new(
-        id: ModelId,
-        viewer_id: ViewerId,
-        body: StoredJson,
-        config: JsonObject,
-        summary: TreeSummary,
-    ) -> Self {
-        StoredModel {
-            id,
-            viewer_id,
-            body,
-            config,
-            summary,
-            created: SystemTime::now(),
-            gzip: OnceLock::new(),
-        }
+impl Hub {
+    pub fn new(store: Arc<dyn Store>, limits: HubLimits) -> Self {
+        Hub { store, limits }
     }
-}
 
-/// What a subscriber receives: first `backlog` (the current state, or what it missed since its
-/// `Last-Event-ID`), then `live` events as they happen. `live` ends when the viewer is deleted.
-pub struct Subscription {
-    pub backlog: Vec<Arc<Event>>,
-    pub live: BoxStream<'static, Arc<Event>>,
-}
+    /// A hub in this process's memory.
+    pub fn in_memory(limits: HubLimits) -> Self {
+        Hub::new(
+            Arc::new(MemoryStore::new(limits, initial_defaults())),
+            limits,
+        )
+    }
 
-/// What `subscribe` found.
-pub enum SubscribeOutcome {
-    Subscribed(Subscription),
-    /// The viewer was deleted: pages should stop reconnecting.
-    Deleted,
-}
+    pub fn limits(&self) -> HubLimits {
+        self.limits
+    }
 
-/// A PNG of a viewer, uploaded by one of its pages.
-#[derive(Debug, Clone)]
-pub struct Screenshot {
-    pub id: String,
-    pub viewer_id: ViewerId,
-    pub png: Bytes,
-    pub created: SystemTime,
-}
-
-/// One viewer in `GET /api/viewers`.
-#[derive(Debug, Clone, Serialize)]
-pub struct ViewerSummary {
-    pub id: ViewerId,
-    /// Pages (event streams) attached right now.
-    pub subscribers: usize,
-    pub model_id: Option<ModelId>,
-    pub created: String,
-    pub last_active: String,
-    pub last_event_id: Option<String>,
-}
-
-/// The merged status of a viewer, as its pages reported it.
-#[derive(Debug, Clone, Serialize)]
-pub struct ViewerStatus {
-    pub viewer_id: ViewerId,
-    pub subscribers: usize,
-    pub model_id: Option<ModelId>,
-    /// The viewer's effective config (server defaults, then the viewer's own settings).
-    pub config: JsonObject,
-    /// camera, UI toggles, tree visibility (`states`), picks: the latest value of each key.
-    pub status: JsonObject,
-}
-
-/// Counts for `/health`.
-#[derive(Debug, Clone, Serialize)]
-pub struct HubStats {
-    pub viewers: usize,
-    pub subscribers: usize,
-    pub models: usize,
-    pub model_bytes: usize,
-    pub model_budget: usize,
-    pub screenshots: usize,
-    pub store: &'static str,
-    /// Why the store cannot be used right now (a shared store that is unreachable).
-    pub store_error: Option<String>,
-}
-
-/// The state of the server. Every method is cheap or async: routes call them from async workers.
-#[rocket::async_trait]
-pub trait Hub: Send + Sync + 'static {
     /// Stores a model as the current model of `model.viewer_id` (creating the viewer) and
-    /// announces it to the viewer's subscribers.
-    async fn publish_model(&self, model: StoredModel) -> Result<Arc<StoredModel>, HubError>;
+    /// announces it to the viewer's pages. Models over the budget are refused; to make room, the
+    /// oldest model that no viewer shows goes first, then the oldest of all.
+    pub async fn publish_model(&self, model: StoredModel) -> Result<Arc<StoredModel>, HubError> {
+        let size = model.body.len();
+        let budget = self.limits.model_budget;
+        if size > budget {
+            return Err(HubError::OverBudget { size, budget });
+        }
+        self.make_room(size).await?;
+        let model = Arc::new(model);
+        let viewer = &model.viewer_id;
+        self.store.touch(viewer).await?;
+        self.store.put_model(model.clone()).await?;
+        self.store
+            .set_current_model(viewer, Some(&model.id))
+            .await?;
+        self.store
+            .merge_viewer_config(viewer, &model.config)
+            .await?;
+        let config = self.effective_config(viewer).await?;
+        let event = EventData::model(
+            EventKind::ModelUpdate,
+            &model,
+            &config,
+            self.limits.inline_limit,
+        );
+        self.store.append_event(viewer, &event).await?;
+        Ok(model)
+    }
+
+    async fn make_room(&self, size: usize) -> Result<(), HubError> {
+        while self.store.model_bytes().await? + size > self.limits.model_budget {
+            let oldest = self.store.oldest_models(EVICTION_WINDOW).await?;
+            let victim = oldest
+                .iter()
+                .find(|(_, current)| !current)
+                .or(oldest.first());
+            let Some((victim, _)) = victim else {
+                return Ok(());
+            };
+            tracing::debug!(model = %victim, "model evicted");
+            self.store.evict_model(victim).await?;
+        }
+        Ok(())
+    }
 
     /// A stored model; `ModelGone` once it was evicted.
-    async fn model(&self, id: &ModelId) -> Result<Arc<StoredModel>, HubError>;
+    pub async fn model(&self, id: &ModelId) -> Result<Arc<StoredModel>, HubError> {
+        self.store.model(id).await
+    }
 
-    /// Attaches a subscriber, creating the viewer. Without `last_event_id` the backlog is the
-    /// viewer's current state; with one, exactly the events after it, or a `resync` when they are
-    /// no longer all known.
-    async fn subscribe(
+    /// Attaches a page. Without `last_event_id` it first receives the viewer's current state;
+    /// with one, exactly the events after it, or one `resync` when they are no longer all kept
+    /// (or the id is unknown). Then live events, until the viewer is deleted.
+    pub async fn subscribe(
         &self,
         viewer: &ViewerId,
         last_event_id: Option<&str>,
-    ) -> Result<SubscribeOutcome, HubError>;
+    ) -> Result<SubscribeOutcome, HubError> {
+        if self.store.was_deleted(viewer).await? {
+            return Ok(SubscribeOutcome::Deleted);
+        }
+        self.store.touch(viewer).await?;
+        // Attached before reading anything: no event falls between the backlog and the feed
+        // (those in both are dropped from the feed by id).
+        let attachment = self.store.attach(viewer).await?;
+        let latest_text = self.store.latest_event(viewer).await?;
+        let latest = latest_text
+            .as_deref()
+            .and_then(EventId::parse)
+            .unwrap_or_default();
+        let latest_text = latest_text.unwrap_or_else(|| "0".into());
+        // An id this server never gave (garbage) counts as none: the page starts afresh.
+        let last = last_event_id.and_then(EventId::parse);
+        let backlog = match last {
+            None => {
+                self.state_event(viewer, EventKind::ModelUpdate, &latest_text)
+                    .await?
+            }
+            Some(last) if last == latest => Vec::new(),
+            Some(last) if last < latest => match self.store.events_after(viewer, last).await? {
+                Some(missed) => missed,
+                None => {
+                    self.state_event(viewer, EventKind::Resync, &latest_text)
+                        .await?
+                }
+            },
+            Some(_) => {
+                self.state_event(viewer, EventKind::Resync, &latest_text)
+                    .await?
+            }
+        };
+        let start = backlog
+            .last()
+            .and_then(|event| event.event_id())
+            .map_or(latest, |id| id.max(latest));
+        let live = live::events(self.clone(), viewer.clone(), attachment, start);
+        Ok(SubscribeOutcome::Subscribed(Subscription { backlog, live }))
+    }
 
-    /// Merges `delta` into the viewer's settings and sends `config_update`. Returns the effective
-    /// config.
-    async fn update_config(
+    /// The viewer's current state as at most one event with the id `event_id`: its model with the
+    /// effective config; with no model, the config (a `resync` always says there is no model).
+    async fn state_event(
+        &self,
+        viewer: &ViewerId,
+        kind: EventKind,
+        event_id: &str,
+    ) -> Result<Vec<Arc<Event>>, HubError> {
+        let own_config = self.store.viewer_config(viewer).await?;
+        let mut config = self.store.defaults().await?;
+        config.extend(own_config.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let record = self.store.viewer(viewer).await?;
+        let data = match record.and_then(|record| record.model) {
+            Some(model) => self.model_state(viewer, &model, kind, &config).await?,
+            None => None,
+        };
+        let data = data.or_else(|| match kind {
+            EventKind::Resync => Some(EventData::simple(
+                kind,
+                viewer,
+                json!({ "model_id": null, "config": config }),
+            )),
+            _ if !own_config.is_empty() => Some(EventData::simple(
+                EventKind::ConfigUpdate,
+                viewer,
+                json!({ "config": config }),
+            )),
+            _ => None,
+        });
+        Ok(data
+            .map(|data| Arc::new(data.with_id(event_id.to_string())))
+            .into_iter()
+            .collect())
+    }
+
+    /// A model event for the model on screen; a model over the inline limit is announced from its
+    /// size alone, without reading it. `None` if it was evicted meanwhile.
+    async fn model_state(
+        &self,
+        viewer: &ViewerId,
+        model: &ModelId,
+        kind: EventKind,
+        config: &JsonObject,
+    ) -> Result<Option<EventData>, HubError> {
+        let limit = self.limits.inline_limit;
+        match self.store.model_size(model).await? {
+            None => Ok(None),
+            Some(size) if size > limit => Ok(Some(EventData::model_announcement(
+                kind, model, viewer, size, config,
+            ))),
+            Some(_) => match self.store.model(model).await {
+                Ok(stored) => Ok(Some(EventData::model(kind, &stored, config, limit))),
+                Err(HubError::ModelGone(_) | HubError::ModelNotFound(_)) => Ok(None),
+                Err(err) => Err(err),
+            },
+        }
+    }
+
+    /// The current state as a `resync` with the newest event's id, for a page that lagged; the
+    /// id is read first, so events after it are the page's to receive live.
+    async fn resync(&self, viewer: &ViewerId) -> Result<(EventId, Vec<Arc<Event>>), HubError> {
+        let latest = self.store.latest_event(viewer).await?;
+        let latest = latest.unwrap_or_else(|| "0".into());
+        let events = self.state_event(viewer, EventKind::Resync, &latest).await?;
+        Ok((EventId::parse(&latest).unwrap_or_default(), events))
+    }
+
+    /// Merges `delta` into the viewer's settings and sends `config_update` with it. Returns the
+    /// effective config.
+    pub async fn update_config(
         &self,
         viewer: &ViewerId,
         delta: JsonObject,
-    ) -> Result<JsonObject, HubError>;
+    ) -> Result<JsonObject, HubError> {
+        self.store.touch(viewer).await?;
+        self.store.merge_viewer_config(viewer, &delta).await?;
+        let event = EventData::simple(EventKind::ConfigUpdate, viewer, json!({ "config": delta }));
+        self.store.append_event(viewer, &event).await?;
+        self.effective_config(viewer).await
+    }
 
-    /// Drops the viewer's current model and sends `clear`.
-    async fn clear(&self, viewer: &ViewerId) -> Result<(), HubError>;
+    /// The viewer's effective config: server defaults, then the viewer's own settings.
+    async fn effective_config(&self, viewer: &ViewerId) -> Result<JsonObject, HubError> {
+        let mut config = self.store.defaults().await?;
+        config.extend(self.store.viewer_config(viewer).await?);
+        Ok(config)
+    }
 
-    /// Ends the viewer: its pages get `closed`, its models are dropped.
-    async fn delete_viewer(&self, viewer: &ViewerId) -> Result<(), HubError>;
+    /// Drops the viewer's current model from the screen and sends `clear`.
+    pub async fn clear(&self, viewer: &ViewerId) -> Result<(), HubError> {
+        self.store.touch(viewer).await?;
+        self.store.set_current_model(viewer, None).await?;
+        let event = EventData::simple(EventKind::Clear, viewer, json!({}));
+        self.store.append_event(viewer, &event).await
+    }
 
-    /// Merges a page's report (`{key: value}` or `{key: {"old", "new"}}`) into the status.
-    async fn merge_status(
+    /// Ends the viewer: its pages get `closed` and stop, its models are dropped, and its pages
+    /// cannot bring it back (only a write can).
+    pub async fn delete_viewer(&self, viewer: &ViewerId) -> Result<(), HubError> {
+        if self.store.viewer(viewer).await?.is_none() {
+            return Err(HubError::ViewerNotFound(viewer.clone()));
+        }
+        let event = EventData::simple(EventKind::Closed, viewer, json!({}));
+        self.store.append_event(viewer, &event).await?;
+        self.store.remove_viewer(viewer, true).await
+    }
+
+    /// Merges a page's report into the status: `{key: value}`, or three-cad-viewer's
+    /// `{key: {"old", "new"}}`, of which the status keeps `new`.
+    pub async fn merge_status(
         &self,
         viewer: &ViewerId,
         delta: JsonObject,
-    ) -> Result<ViewerStatus, HubError>;
+    ) -> Result<ViewerStatus, HubError> {
+        if self.store.was_deleted(viewer).await? {
+            return Err(HubError::ViewerDeleted(viewer.clone()));
+        }
+        self.store.touch(viewer).await?;
+        let delta: JsonObject = delta
+            .into_iter()
+            .map(|(key, value)| (key, reported_value(value)))
+            .collect();
+        self.store.merge_viewer_status(viewer, &delta).await?;
+        self.status(viewer).await
+    }
 
     /// The merged status; `ViewerNotFound` for a viewer nobody used.
-    async fn status(&self, viewer: &ViewerId) -> Result<ViewerStatus, HubError>;
+    pub async fn status(&self, viewer: &ViewerId) -> Result<ViewerStatus, HubError> {
+        let record = self
+            .store
+            .viewer(viewer)
+            .await?
+            .ok_or_else(|| HubError::ViewerNotFound(viewer.clone()))?;
+        Ok(ViewerStatus {
+            viewer_id: viewer.clone(),
+            subscribers: self.store.subscribers(viewer).await?,
+            model_id: record.model,
+            config: self.effective_config(viewer).await?,
+            status: self.store.viewer_status(viewer).await?,
+        })
+    }
 
     /// Server-wide viewer defaults.
-    async fn defaults(&self) -> JsonObject;
+    pub async fn defaults(&self) -> Result<JsonObject, HubError> {
+        self.store.defaults().await
+    }
 
     /// Merges into the server-wide defaults; returns them.
-    async fn merge_defaults(&self, delta: JsonObject) -> JsonObject;
+    pub async fn merge_defaults(&self, delta: JsonObject) -> Result<JsonObject, HubError> {
+        self.store.merge_defaults(&delta).await?;
+        self.store.defaults().await
+    }
 
     /// Asks the viewer's pages for a PNG (a `screenshot_request` event) and waits for the first
-    /// answer.
-    async fn request_screenshot(
+    /// answer. A viewer no page shows, known or not, is `NoPage`: either way the remedy is to open
+    /// a page, and asking creates no viewer.
+    pub async fn request_screenshot(
         &self,
         viewer: &ViewerId,
         timeout: Duration,
-    ) -> Result<Screenshot, HubError>;
+    ) -> Result<Screenshot, HubError> {
+        if self.store.subscribers(viewer).await? == 0 {
+            return Err(HubError::NoPage(viewer.clone()));
+        }
+        let request = uuid::Uuid::new_v4().simple().to_string();
+        self.store.open_screenshot_request(&request, viewer).await?;
+        let event = EventData::simple(
+            EventKind::ScreenshotRequest,
+            viewer,
+            json!({ "request_id": request }),
+        );
+        let answer = match self.store.append_event(viewer, &event).await {
+            Ok(()) => self.store.await_screenshot_answer(&request, timeout).await,
+            Err(err) => Err(err),
+        };
+        self.store.close_screenshot_request(&request).await?;
+        match answer? {
+            Some(id) => self
+                .store
+                .screenshot(&id)
+                .await?
+                .ok_or(HubError::ScreenshotNotFound(id)),
+            None => Err(HubError::ScreenshotTimeout(viewer.clone())),
+        }
+    }
 
-    /// Stores a PNG a page uploaded, answering `request_id` if it is pending.
-    async fn store_screenshot(
+    /// Stores a PNG a page uploaded. It answers `request_id` only if that request is pending for
+    /// the same viewer: a page cannot answer for another viewer.
+    pub async fn store_screenshot(
         &self,
         viewer: &ViewerId,
         request_id: Option<&str>,
         png: Bytes,
-    ) -> Result<Screenshot, HubError>;
+    ) -> Result<Screenshot, HubError> {
+        let screenshot = Screenshot {
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            viewer_id: viewer.clone(),
+            png,
+            created: SystemTime::now(),
+        };
+        self.store.put_screenshot(&screenshot).await?;
+        if let Some(request) = request_id {
+            let pending = self.store.screenshot_request_viewer(request).await?;
+            if pending.as_ref() == Some(viewer) {
+                self.store
+                    .answer_screenshot_request(request, &screenshot.id)
+                    .await?;
+            }
+        }
+        Ok(screenshot)
+    }
 
-    async fn screenshot(&self, id: &str) -> Result<Screenshot, HubError>;
+    pub async fn screenshot(&self, id: &str) -> Result<Screenshot, HubError> {
+        self.store
+            .screenshot(id)
+            .await?
+            .ok_or_else(|| HubError::ScreenshotNotFound(id.to_string()))
+    }
 
-    async fn viewers(&self) -> Vec<ViewerSummary>;
+    /// Every viewer, the most recently active first.
+    pub async fn viewers(&self) -> Result<Vec<ViewerSummary>, HubError> {
+        let mut records = self.store.viewers().await?;
+        records.sort_by_key(|record| std::cmp::Reverse(record.last_active));
+        let mut viewers = Vec::with_capacity(records.len());
+        for record in records {
+            viewers.push(ViewerSummary {
+                subscribers: self.store.subscribers(&record.id).await?,
+                last_event_id: self.store.latest_event(&record.id).await?,
+                model_id: record.model,
+                created: rfc3339(record.created),
+                last_active: rfc3339(record.last_active),
+                id: record.id,
+            });
+        }
+        Ok(viewers)
+    }
 
-    async fn stats(&self) -> HubStats;
+    /// Counts for `/health`, over every instance sharing the store.
+    pub async fn stats(&self) -> Result<StoreCounts, HubError> {
+        self.store.counts().await
+    }
 
-    /// Drops viewers without subscribers idle for longer than `idle`; returns how many.
-    async fn collect_idle(&self, idle: Duration) -> usize;
+    /// The store's name, for answers that cannot reach it.
+    pub fn store_name(&self) -> &'static str {
+        self.store.name()
+    }
+
+    /// Drops viewers that have had no page and no activity for longer than `idle`, with their
+    /// models; returns how many. A viewer with a page counts as active.
+    pub async fn collect_idle(&self, idle: Duration) -> Result<usize, HubError> {
+        let now = SystemTime::now();
+        let mut collected = 0;
+        for record in self.store.viewers().await? {
+            if self.store.subscribers(&record.id).await? > 0 {
+                self.store.touch(&record.id).await?;
+            } else if now.duration_since(record.last_active).unwrap_or_default() > idle {
+                self.store.remove_viewer(&record.id, false).await?;
+                tracing::info!(viewer = %record.id, "idle viewer collected");
+                collected += 1;
+            }
+        }
+        Ok(collected)
+    }
+}
+
+/// The value a page reported for one key: the `new` of `{"old", "new"}`, or the value itself.
+fn reported_value(value: Value) -> Value {
+    match value {
+        Value::Object(mut change)
+            if change.contains_key("new") && change.keys().all(|k| k == "new" || k == "old") =>
+        {
+            change.remove("new").unwrap_or(Value::Null)
+        }
+        other => other,
+    }
 }
 
 /// Formats a time for JSON answers (RFC 3339, UTC).

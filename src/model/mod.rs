@@ -6,6 +6,7 @@
 //! the geometry stored byte for byte as posted. No `serde_json::Value` of a model is ever built.
 //!
 //! - [`upload`]: the three body forms a client may POST, and the stored form served back.
+//! - [`error`]: what is wrong with an upload, and where (a JSON path).
 //! - [`validate`]: everything the renderer relies on (tree shape, ids, array lengths, indices,
 //!   finite numbers, buffers), checked in one borrowed pass with JSON paths in errors.
 //! - [`builder`]: meshes, primitives, assemblies and file import for Rust users.
@@ -15,6 +16,8 @@
 
 pub mod builder;
 #[cfg(feature = "server")]
+pub mod error;
+#[cfg(feature = "server")]
 pub mod stored;
 pub mod synthetic;
 pub mod types;
@@ -23,6 +26,8 @@ pub mod upload;
 #[cfg(feature = "server")]
 pub mod validate;
 
+#[cfg(feature = "server")]
+pub use error::{ModelError, ModelErrorKind};
 #[cfg(feature = "server")]
 pub use stored::StoredJson;
 #[cfg(feature = "server")]

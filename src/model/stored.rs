@@ -64,6 +64,21 @@ impl From<Bytes> for StoredJson {
     }
 }
 
+/// What goes around a raw JSON value to make it the last field `key` of `object` (a JSON
+/// object): `{...object's fields,"key":` before it and `}` after it.
+pub fn raw_field_frame(object: &serde_json::Value, key: &str) -> (Vec<u8>, &'static [u8]) {
+    let head = object.to_string();
+    debug_assert!(head.starts_with('{') && head.ends_with('}'));
+    let mut open = Vec::with_capacity(head.len() + key.len() + 4);
+    open.extend_from_slice(&head.as_bytes()[..head.len() - 1]);
+    if head.len() > 2 {
+        open.push(b',');
+    }
+    open.extend_from_slice(serde_json::to_string(key).unwrap_or_default().as_bytes());
+    open.push(b':');
+    (open, b"}")
+}
+
 /// Reads a [`StoredJson`] front to back (and seeks, as Rocket's sized bodies require).
 pub struct StoredJsonReader {
     json: StoredJson,

@@ -8,41 +8,41 @@ use crate::model::builder::{Group, Mesh, Part};
 use crate::model::types::Message;
 
 /// A model ready to upload: the JSON body of `POST /api/model`.
-pub struct ModelBody(pub(crate) Vec<u8>);
+pub struct UploadBody(pub(crate) Vec<u8>);
 
 /// Turns a value into an upload. The server checks it in depth and answers with the JSON path of
 /// the first problem, so nothing here validates twice.
 pub trait IntoModel {
-    fn into_model(self) -> Result<ModelBody, Error>;
+    fn into_model(self) -> Result<UploadBody, Error>;
 }
 
 impl IntoModel for &Message {
-    fn into_model(self) -> Result<ModelBody, Error> {
-        Ok(ModelBody(self.to_json().into_bytes()))
+    fn into_model(self) -> Result<UploadBody, Error> {
+        Ok(UploadBody(self.to_json().into_bytes()))
     }
 }
 
 impl IntoModel for Message {
-    fn into_model(self) -> Result<ModelBody, Error> {
+    fn into_model(self) -> Result<UploadBody, Error> {
         (&self).into_model()
     }
 }
 
 impl IntoModel for &Group {
-    fn into_model(self) -> Result<ModelBody, Error> {
+    fn into_model(self) -> Result<UploadBody, Error> {
         self.to_message().into_model()
     }
 }
 
 impl IntoModel for Group {
-    fn into_model(self) -> Result<ModelBody, Error> {
+    fn into_model(self) -> Result<UploadBody, Error> {
         (&self).into_model()
     }
 }
 
 /// A part alone is shown in a group of its own name.
 impl IntoModel for &Part {
-    fn into_model(self) -> Result<ModelBody, Error> {
+    fn into_model(self) -> Result<UploadBody, Error> {
         Group::new(self.name.clone())
             .with(self.clone())
             .into_model()
@@ -50,39 +50,39 @@ impl IntoModel for &Part {
 }
 
 impl IntoModel for Part {
-    fn into_model(self) -> Result<ModelBody, Error> {
+    fn into_model(self) -> Result<UploadBody, Error> {
         Group::new(self.name.clone()).with(self).into_model()
     }
 }
 
 /// A bare mesh is shown as a part called `mesh`.
 impl IntoModel for Mesh {
-    fn into_model(self) -> Result<ModelBody, Error> {
-        Mesh::into_model(self, "mesh").into_model()
+    fn into_model(self) -> Result<UploadBody, Error> {
+        self.into_message("mesh").into_model()
     }
 }
 
 impl IntoModel for &Value {
-    fn into_model(self) -> Result<ModelBody, Error> {
-        Ok(ModelBody(serde_json::to_vec(self)?))
+    fn into_model(self) -> Result<UploadBody, Error> {
+        Ok(UploadBody(serde_json::to_vec(self)?))
     }
 }
 
 impl IntoModel for Value {
-    fn into_model(self) -> Result<ModelBody, Error> {
+    fn into_model(self) -> Result<UploadBody, Error> {
         (&self).into_model()
     }
 }
 
 /// JSON text, e.g. a file written by ocp_vscode or `ocp-notebook sample`.
 impl IntoModel for &str {
-    fn into_model(self) -> Result<ModelBody, Error> {
-        Ok(ModelBody(self.as_bytes().to_vec()))
+    fn into_model(self) -> Result<UploadBody, Error> {
+        Ok(UploadBody(self.as_bytes().to_vec()))
     }
 }
 
 impl IntoModel for String {
-    fn into_model(self) -> Result<ModelBody, Error> {
-        Ok(ModelBody(self.into_bytes()))
+    fn into_model(self) -> Result<UploadBody, Error> {
+        Ok(UploadBody(self.into_bytes()))
     }
 }

@@ -17,7 +17,7 @@ pub mod routes;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::{mpsc, Arc};
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -27,7 +27,7 @@ use rocket::shield::{Frame, Shield};
 use rocket::{Build, Rocket};
 use rocket_dyn_templates::Template;
 
-use crate::hub::{self, Hub, MemoryHub};
+use crate::hub::{self, Hub, HubLimits};
 use crate::Settings;
 use guards::Policy;
 use routes::health::StartedAt;
@@ -52,23 +52,14 @@ pub enum Signals {
     Ignore,
 }
 
-/// The application with the embedded hub, ready to launch.
-pub fn build(settings: Settings, signals: Signals) -> Rocket<Build> {
-    let hub: Arc<dyn Hub> = Arc::new(MemoryHub::new(
-        hub::memory::HubLimits::from_settings(&settings),
-        hub::initial_defaults(),
-    ));
-    build_with_hub(settings, hub, signals)
-}
-
 /// The hub `--store` names: this process's memory, or a shared Redis.
-pub async fn open_hub(settings: &Settings) -> Result<Arc<dyn Hub>, StartError> {
-    let limits = hub::memory::HubLimits::from_settings(settings);
+pub async fn open_hub(settings: &Settings) -> Result<Hub, StartError> {
+    let limits = HubLimits::from_settings(settings);
     match settings.store.as_str() {
-        "memory" | "" => Ok(Arc::new(MemoryHub::new(limits, hub::initial_defaults()))),
+        "memory" | "" => Ok(Hub::in_memory(limits)),
         #[cfg(feature = "redis")]
         url if url.starts_with("redis://") || url.starts_with("rediss://") => {
-            let hub = hub::redis::RedisHub::connect(
+            let store = hub::redis::RedisStore::connect(
                 url,
                 &settings.store_prefix,
                 limits,
@@ -76,7 +67,7 @@ pub async fn open_hub(settings: &Settings) -> Result<Arc<dyn Hub>, StartError> {
             )
             .await
             .map_err(|err| StartError::Other(format!("cannot use the store {url}: {err}")))?;
-            Ok(Arc::new(hub))
+            Ok(Hub::new(std::sync::Arc::new(store), limits))
         }
         other => Err(StartError::Other(format!(
             "unknown store {other:?}: use `memory`{}",
@@ -89,8 +80,8 @@ pub async fn open_hub(settings: &Settings) -> Result<Arc<dyn Hub>, StartError> {
     }
 }
 
-/// The application over any hub.
-pub fn build_with_hub(settings: Settings, hub: Arc<dyn Hub>, signals: Signals) -> Rocket<Build> {
+/// The application over `hub`.
+fn build(settings: Settings, hub: Hub, signals: Signals) -> Rocket<Build> {
     let shutdown = ShutdownConfig {
         ctrlc: signals == Signals::Handle,
         signals: match signals {
@@ -146,7 +137,7 @@ pub fn build_with_hub(settings: Settings, hub: Arc<dyn Hub>, signals: Signals) -
         .attach(Shield::default().disable::<Frame>())
         .attach(AdHoc::on_liftoff("collect idle viewers", move |rocket| {
             Box::pin(async move {
-                let hub = rocket.state::<Arc<dyn Hub>>().expect("managed").clone();
+                let hub = rocket.state::<Hub>().expect("managed").clone();
                 let mut shutdown = rocket.shutdown();
                 rocket::tokio::spawn(async move {
                     let mut ticks = rocket::tokio::time::interval(
@@ -154,7 +145,11 @@ pub fn build_with_hub(settings: Settings, hub: Arc<dyn Hub>, signals: Signals) -
                     );
                     loop {
                         rocket::tokio::select! {
-                            _ = ticks.tick() => { hub.collect_idle(idle).await; }
+                            _ = ticks.tick() => {
+                                if let Err(err) = hub.collect_idle(idle).await {
+                                    tracing::warn!(%err, "idle viewers could not be collected");
+                                }
+                            }
                             _ = &mut shutdown => break,
                         }
                     }
@@ -198,13 +193,13 @@ fn url_of(rocket: &Rocket<rocket::Orbit>) -> String {
 
 /// Runs a server until Ctrl-C or SIGTERM, printing its URL as the first line of stdout.
 pub async fn launch(mut settings: Settings) -> Result<(), StartError> {
-    if settings.secure() {
+    if settings.generate_token_if_exposed() {
         tracing::warn!("bound beyond loopback without a token: generated one (see the URL)");
     }
     let address = format!("{}:{}", settings.host, settings.port);
     let exit_with_stdin = settings.exit_with_stdin;
     let hub = open_hub(&settings).await?;
-    let rocket = build_with_hub(settings, hub, Signals::Handle).attach(AdHoc::on_liftoff(
+    let rocket = build(settings, hub, Signals::Handle).attach(AdHoc::on_liftoff(
         "print url",
         move |rocket| {
             Box::pin(async move {
@@ -275,7 +270,7 @@ impl RunningServer {
 /// Starts a server on its own thread and runtime, without signal handlers; returns once it
 /// listens. Use port 0 to get a free port.
 pub fn spawn(mut settings: Settings) -> Result<RunningServer, StartError> {
-    settings.secure();
+    settings.generate_token_if_exposed();
     let address = format!("{}:{}", settings.host, settings.port);
     let (ready, started) = mpsc::channel::<Result<(String, rocket::Shutdown), StartError>>();
     let thread = thread::Builder::new()
@@ -302,13 +297,14 @@ pub fn spawn(mut settings: Settings) -> Result<RunningServer, StartError> {
                         return;
                     }
                 };
-                let rocket = build_with_hub(settings, hub, Signals::Ignore).attach(
-                    AdHoc::on_liftoff("report url", move |rocket| {
+                let rocket = build(settings, hub, Signals::Ignore).attach(AdHoc::on_liftoff(
+                    "report url",
+                    move |rocket| {
                         let url = url_of(rocket);
                         let _ = announce.send(Ok((url, rocket.shutdown())));
                         Box::pin(async {})
-                    }),
-                );
+                    },
+                ));
                 if let Err(err) = rocket.launch().await {
                     let _ = ready.send(Err(start_error(err, address)));
                 }

@@ -4,20 +4,11 @@
 #![allow(dead_code)] // the tests and the benchmark use different parts
 
 use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A child process, killed when dropped.
-pub struct Process(pub Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+pub use crate::common::processes::{free_port, redis, Process};
+use crate::common::processes::{tool, wait_for_port};
 
 /// nginx's master process, stopped with SIGTERM when dropped: SIGKILL would leave its workers
 /// running (and holding the test's output open).
@@ -38,48 +29,6 @@ impl Drop for Nginx {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_for_port(port: u16, what: &str) {
-    let start = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "{what} does not listen on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn tool(name: &str) -> PathBuf {
-    for dir in ["/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"] {
-        let path = PathBuf::from(dir).join(name);
-        if path.exists() {
-            return path;
-        }
-    }
-    panic!("the scale-out tests need {name} (Debian: apt-get install redis-server nginx)")
-}
-
-/// `redis-server` on `port`, without persistence.
-pub fn redis(port: u16) -> Process {
-    let child = Command::new(tool("redis-server"))
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("redis-server starts");
-    wait_for_port(port, "redis-server");
-    Process(child)
 }
 
 /// One `ocp-notebook` on a free port sharing the store at `redis_port` (keys under `prefix`).

@@ -2,6 +2,9 @@
 //! HTTP client, and a small Server-Sent Events reader.
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod processes;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -12,10 +15,111 @@ use serde_json::Value;
 /// How long any single wait in a test may take before the test fails (never hangs).
 pub const PATIENCE: Duration = Duration::from_secs(20);
 
+/// Where a test server keeps its state. The contract tests (`tests/api.rs`, `tests/events.rs`)
+/// run every test on each store, so the two cannot drift apart.
+#[derive(Clone)]
+pub enum Store {
+    Memory,
+    /// A `redis-server` of the test's own, on a free port.
+    Redis(Arc<Redis>),
+}
+
+pub struct Redis {
+    pub port: u16,
+    pub process: std::sync::Mutex<Option<processes::Process>>,
+}
+
+impl Redis {
+    /// Stops the redis-server (an outage); [`Redis::restart`] brings it back on the same port.
+    pub fn stop(&self) {
+        self.process.lock().unwrap().take();
+    }
+
+    pub fn restart(&self) {
+        *self.process.lock().unwrap() = Some(processes::redis(self.port));
+    }
+}
+
+impl Store {
+    /// A Redis store on a fresh `redis-server`; `None` (with a note) where none is installed.
+    /// On CI (`CI` set) a missing redis-server fails the test: CI installs it.
+    pub fn redis() -> Option<Store> {
+        if processes::find_tool("redis-server").is_none() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must install redis-server for the contract tests"
+            );
+            eprintln!("redis-server is not installed: the Redis half of this test is skipped");
+            return None;
+        }
+        let port = processes::free_port();
+        let process = processes::redis(port);
+        Some(Store::Redis(Arc::new(Redis {
+            port,
+            process: std::sync::Mutex::new(Some(process)),
+        })))
+    }
+
+    /// A server on this store with default settings.
+    pub fn start(&self) -> TestServer {
+        self.with(Settings::default())
+    }
+
+    /// A server on this store with `settings`.
+    pub fn with(&self, settings: Settings) -> TestServer {
+        match self {
+            Store::Memory => TestServer::with(settings),
+            Store::Redis(redis) => {
+                let mut server = TestServer::with(Settings {
+                    store: format!("redis://127.0.0.1:{}", redis.port),
+                    store_prefix: format!("test-{}:", uuid::Uuid::new_v4().simple()),
+                    ..settings
+                });
+                server.redis = Some(redis.clone());
+                server
+            }
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Store::Memory => "memory",
+            Store::Redis(_) => "redis",
+        }
+    }
+}
+
+/// Runs each named `async fn NAME(store: Store)` as two tests, `memory::NAME` and `redis::NAME`.
+#[macro_export]
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::Store::Memory).await
+                }
+            )*
+        }
+        mod redis {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(store) = $crate::common::Store::redis() {
+                        super::$name(store).await
+                    }
+                }
+            )*
+        }
+    };
+}
+
 /// A real server on a free loopback port, stopped when dropped.
 pub struct TestServer {
     running: Option<RunningServer>,
     pub base: String,
+    /// The Redis the server uses, kept running until the server stops.
+    redis: Option<Arc<Redis>>,
 }
 
 impl TestServer {
@@ -39,6 +143,7 @@ impl TestServer {
         TestServer {
             running: Some(running),
             base,
+            redis: None,
         }
     }
 
@@ -47,6 +152,7 @@ impl TestServer {
         TestServer {
             running: None,
             base: base.trim_end_matches('/').to_string(),
+            redis: None,
         }
     }
 

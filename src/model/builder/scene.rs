@@ -309,10 +309,10 @@ impl Mesh {
     /// ```
     /// use ocp_notebook::model::builder::Mesh;
     ///
-    /// let json = Mesh::torus(10.0, 2.0, 32).into_model("ring").to_json();
+    /// let json = Mesh::torus(10.0, 2.0, 32).into_message("ring").to_json();
     /// assert!(json.contains("\"/ring/ring\""));
     /// ```
-    pub fn into_model(self, name: &str) -> Message {
+    pub fn into_message(self, name: &str) -> Message {
         Group::new(name).with(Part::new(name, self)).to_message()
     }
 }

@@ -11,7 +11,7 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use super::ARRAY_LIMIT;
-use crate::error::ApiError;
+use crate::model::error::ModelError;
 
 /// An array as read: plain numbers (already summarised) or an encoded buffer (still text).
 pub(super) enum Array<'a> {
@@ -200,7 +200,7 @@ impl<'de> Deserialize<'de> for ShapeField {
 
 impl Array<'_> {
     /// The values' summary, decoding a buffer if needed. `path` names the array in errors.
-    pub(super) fn stats(&self, path: &str, want: Kind) -> Result<Stats, ApiError> {
+    pub(super) fn stats(&self, path: &str, want: Kind) -> Result<Stats, ModelError> {
         match self {
             Array::Plain(stats) => Ok(*stats),
             Array::Encoded(encoded) => encoded.stats(path, want),
@@ -216,14 +216,14 @@ pub(super) enum Kind {
 }
 
 impl Encoded<'_> {
-    fn stats(&self, path: &str, want: Kind) -> Result<Stats, ApiError> {
+    fn stats(&self, path: &str, want: Kind) -> Result<Stats, ModelError> {
         let count = self
             .shape
             .iter()
             .try_fold(1u64, |acc, d| acc.checked_mul(*d))
             .filter(|n| *n <= ARRAY_LIMIT.with(Cell::get) as u64)
             .ok_or_else(|| {
-                ApiError::invalid(
+                ModelError::invalid(
                     "\"shape\" is larger than this server accepts",
                     format!("{path}.shape"),
                 )
@@ -231,13 +231,13 @@ impl Encoded<'_> {
         match (want, self.dtype) {
             (Kind::Float, Dtype::Float32) | (Kind::Integer, Dtype::Int32 | Dtype::Uint32) => {}
             (Kind::Float, other) => {
-                return Err(ApiError::invalid(
+                return Err(ModelError::invalid(
                     format!("dtype {other:?} holds integers; coordinates need float32"),
                     format!("{path}.dtype"),
                 ))
             }
             (Kind::Integer, other) => {
-                return Err(ApiError::invalid(
+                return Err(ModelError::invalid(
                     format!(
                         "dtype {other:?} holds floats; counts and indices need int32 or uint32"
                     ),
@@ -254,7 +254,7 @@ impl Encoded<'_> {
             .count();
         let decoded_len = (text.len() / 4 * 3).saturating_sub(padding);
         if !text.len().is_multiple_of(4) || decoded_len != count * 4 {
-            return Err(ApiError::invalid(
+            return Err(ModelError::invalid(
                 format!(
                     "the buffer holds {decoded_len} bytes but shape {:?} of {} needs {}",
                     self.shape,
@@ -273,7 +273,7 @@ impl Encoded<'_> {
                 .decode(chunk, base64_simd::Out::from_slice(&mut scratch))
                 .map_err(|_| {
                     let detail = explain_base64(chunk, n * CHUNK);
-                    ApiError::invalid(
+                    ModelError::invalid(
                         format!("the buffer is not valid base64: {detail}"),
                         format!("{path}.buffer"),
                     )

@@ -16,7 +16,7 @@ use serde::de::{self, Deserializer};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::error::{from_serde, ApiError};
+use crate::model::error::ModelError;
 
 mod arrays;
 
@@ -68,13 +68,13 @@ pub struct TreeSummary {
 /// let err = check(tree, "$", &Limits::default()).unwrap_err();
 /// assert_eq!(err.to_string(), "$.parts[0].shape.triangles: index 5 out of range (3 vertices)");
 /// ```
-pub fn check(geometry: &str, path: &str, limits: &Limits) -> Result<TreeSummary, ApiError> {
+pub fn check(geometry: &str, path: &str, limits: &Limits) -> Result<TreeSummary, ModelError> {
     let top: Node = NODE_BUDGET.with(|budget| {
         budget.set(limits.max_nodes);
         ARRAY_LIMIT.with(|limit| limit.set(limits.max_array_len));
         DEPTH.with(|depth| depth.set((0, limits.max_depth)));
         let mut de = serde_json::Deserializer::from_str(geometry);
-        serde_path_to_error::deserialize(&mut de).map_err(|err| from_serde(path, err))
+        serde_path_to_error::deserialize(&mut de).map_err(|err| ModelError::from_serde(path, err))
     })?;
     let mut walk = Walk {
         limits,
@@ -90,7 +90,7 @@ pub fn check(geometry: &str, path: &str, limits: &Limits) -> Result<TreeSummary,
                 walk.instance_triangles.push(triangles);
             }
             let tree = top.shapes.as_deref().ok_or_else(|| {
-                ApiError::invalid(
+                ModelError::invalid(
                     "the instanced form needs \"shapes\" beside \"instances\"",
                     path,
                 )
@@ -210,9 +210,9 @@ struct Walk<'l> {
 }
 
 impl Walk<'_> {
-    fn root(&mut self, root: &Node, path: &str) -> Result<(), ApiError> {
+    fn root(&mut self, root: &Node, path: &str) -> Result<(), ModelError> {
         if root.parts.is_none() {
-            return Err(ApiError::invalid(
+            return Err(ModelError::invalid(
                 "the root of a shapes tree must be a group with \"parts\"",
                 path,
             ));
@@ -220,7 +220,7 @@ impl Walk<'_> {
         let name = required(&root.name, "name", path)?;
         let id = required(&root.id, "id", path)?;
         if id != format!("/{name}") {
-            return Err(ApiError::invalid(
+            return Err(ModelError::invalid(
                 format!("the root's id is {id:?}; expected \"/{name}\" (\"/\" + its name)"),
                 format!("{path}.id"),
             ));
@@ -228,10 +228,10 @@ impl Walk<'_> {
         self.node(root, path, 1)
     }
 
-    fn node(&mut self, node: &Node, path: &str, depth: usize) -> Result<(), ApiError> {
+    fn node(&mut self, node: &Node, path: &str, depth: usize) -> Result<(), ModelError> {
         let id = required(&node.id, "id", path)?;
         if !self.ids.insert(id.to_string()) {
-            return Err(ApiError::invalid(
+            return Err(ModelError::invalid(
                 format!("id {id:?} is used twice; ids must be unique"),
                 format!("{path}.id"),
             ));
@@ -240,17 +240,17 @@ impl Walk<'_> {
             check_loc(loc, &format!("{path}.loc"))?;
         }
         match (&node.parts, &node.shape) {
-            (Some(_), Some(_)) => Err(ApiError::invalid(
+            (Some(_), Some(_)) => Err(ModelError::invalid(
                 "a node is a group (\"parts\") or a leaf (\"shape\"), not both",
                 path,
             )),
-            (None, None) => Err(ApiError::invalid(
+            (None, None) => Err(ModelError::invalid(
                 "a node needs \"parts\" (a group) or \"shape\" (a leaf)",
                 path,
             )),
             (Some(parts), None) => {
                 if depth > self.limits.max_depth {
-                    return Err(ApiError::invalid(
+                    return Err(ModelError::invalid(
                         format!("groups nest deeper than {} levels", self.limits.max_depth),
                         path,
                     ));
@@ -265,7 +265,7 @@ impl Walk<'_> {
                         .and_then(|rest| rest.strip_prefix('/'))
                         != Some(name)
                     {
-                        return Err(ApiError::invalid(
+                        return Err(ModelError::invalid(
                             format!("id {child_id:?} does not follow its parent: expected \"{id}/{name}\""),
                             format!("{child_path}.id"),
                         ));
@@ -281,22 +281,22 @@ impl Walk<'_> {
         }
     }
 
-    fn leaf(&mut self, node: &Node, shape: &Shape, path: &str) -> Result<(), ApiError> {
+    fn leaf(&mut self, node: &Node, shape: &Shape, path: &str) -> Result<(), ModelError> {
         match &node.state {
             None => {
-                return Err(ApiError::invalid(
+                return Err(ModelError::invalid(
                     "missing \"state\" ([faces, edges] visibility: 1 shown, 0 hidden, 3 n/a)",
                     path,
                 ))
             }
             Some(state) if state.iter().any(|s| ![0.0, 1.0, 2.0, 3.0].contains(s)) => {
-                return Err(ApiError::invalid(
+                return Err(ModelError::invalid(
                     format!("\"state\" is {state:?}; each value must be 0 (hidden), 1 (shown), 2 (mixed) or 3 (n/a)"),
                     format!("{path}.state"),
                 ))
             }
             Some(state) if state.len() != 2 => {
-                return Err(ApiError::invalid(
+                return Err(ModelError::invalid(
                     format!(
                         "\"state\" has {} values; expected [faces, edges]",
                         state.len()
@@ -307,20 +307,20 @@ impl Walk<'_> {
             Some(_) => {}
         }
         if let Some(alpha) = node.alpha.filter(|a| !(0.0..=1.0).contains(a)) {
-            return Err(ApiError::invalid(
+            return Err(ModelError::invalid(
                 format!("alpha {alpha} is outside 0..1"),
                 format!("{path}.alpha"),
             ));
         }
         if let Some(color) = node.color.as_deref().filter(|c| !is_css_color(c)) {
-            return Err(ApiError::invalid(
+            return Err(ModelError::invalid(
                 format!("color {color:?} is not \"#rrggbb\""),
                 format!("{path}.color"),
             ));
         }
         let kind = node.kind.as_deref().unwrap_or("shapes");
         if !matches!(kind, "shapes" | "edges" | "vertices") {
-            return Err(ApiError::invalid(
+            return Err(ModelError::invalid(
                 format!("\"type\" is {kind:?}; expected \"shapes\", \"edges\" or \"vertices\""),
                 format!("{path}.type"),
             ));
@@ -330,10 +330,10 @@ impl Walk<'_> {
             Some(reference) => {
                 let ref_path = format!("{shape_path}.ref");
                 let index = reference.as_u64().ok_or_else(|| {
-                    ApiError::invalid("\"ref\" must be a non-negative integer", &ref_path)
+                    ModelError::invalid("\"ref\" must be a non-negative integer", &ref_path)
                 })?;
                 let triangles = self.instance_triangles.get(index as usize).ok_or_else(|| {
-                    ApiError::invalid(
+                    ModelError::invalid(
                         format!(
                             "ref {index} out of range ({} instances)",
                             self.summary.instances
@@ -342,7 +342,7 @@ impl Walk<'_> {
                     )
                 })?;
                 if kind != "shapes" {
-                    return Err(ApiError::invalid(
+                    return Err(ModelError::invalid(
                         format!("a {kind:?} leaf cannot use a shared mesh"),
                         &ref_path,
                     ));
@@ -355,16 +355,20 @@ impl Walk<'_> {
     }
 }
 
-fn required<'n>(value: &'n Option<Cow<str>>, field: &str, path: &str) -> Result<&'n str, ApiError> {
+fn required<'n>(
+    value: &'n Option<Cow<str>>,
+    field: &str,
+    path: &str,
+) -> Result<&'n str, ModelError> {
     value
         .as_deref()
-        .ok_or_else(|| ApiError::invalid(format!("missing \"{field}\""), path))
+        .ok_or_else(|| ModelError::invalid(format!("missing \"{field}\""), path))
 }
 
 /// `loc` is `null` or `[[x, y, z], [qx, qy, qz, qw]]`.
-fn check_loc(loc: &RawValue, path: &str) -> Result<(), ApiError> {
+fn check_loc(loc: &RawValue, path: &str) -> Result<(), ModelError> {
     let parsed: Option<([f64; 3], [f64; 4])> = serde_json::from_str(loc.get()).map_err(|_| {
-        ApiError::invalid(
+        ModelError::invalid(
             "\"loc\" must be null or [[x, y, z], [qx, qy, qz, qw]]",
             path,
         )
@@ -372,7 +376,7 @@ fn check_loc(loc: &RawValue, path: &str) -> Result<(), ApiError> {
     if let Some((_, q)) = parsed {
         let norm = q.iter().map(|c| c * c).sum::<f64>().sqrt();
         if (norm - 1.0).abs() > 1e-3 {
-            return Err(ApiError::invalid(
+            return Err(ModelError::invalid(
                 format!("the rotation quaternion has length {norm:.4}; expected 1"),
                 path,
             ));
@@ -388,22 +392,23 @@ fn is_css_color(color: &str) -> bool {
 
 /// Checks one mesh (a leaf's inline shape or a shared instance) of a leaf of type `kind`;
 /// returns its triangle count.
-fn check_shape(shape: &Shape, kind: &str, path: &str) -> Result<usize, ApiError> {
+fn check_shape(shape: &Shape, kind: &str, path: &str) -> Result<usize, ModelError> {
     if shape.reference.is_some() {
-        return Err(ApiError::invalid(
+        return Err(ModelError::invalid(
             "a shared mesh cannot itself be a \"ref\"",
             format!("{path}.ref"),
         ));
     }
     let field = |name: &str| format!("{path}.{name}");
-    let get = |array: &Option<Array>, name: &str, want: Kind| -> Result<Option<Stats>, ApiError> {
-        array
-            .as_ref()
-            .map(|a| a.stats(&field(name), want))
-            .transpose()
-    };
+    let get =
+        |array: &Option<Array>, name: &str, want: Kind| -> Result<Option<Stats>, ModelError> {
+            array
+                .as_ref()
+                .map(|a| a.stats(&field(name), want))
+                .transpose()
+        };
     let require = |stats: Option<Stats>, name: &str, why: &str| {
-        stats.ok_or_else(|| ApiError::invalid(format!("missing \"{name}\" ({why})"), path))
+        stats.ok_or_else(|| ModelError::invalid(format!("missing \"{name}\" ({why})"), path))
     };
     let coords =
         |stats: &Stats, name: &str, per: usize| check_coordinates(stats, &field(name), per);
@@ -419,7 +424,7 @@ fn check_shape(shape: &Shape, kind: &str, path: &str) -> Result<usize, ApiError>
         if let Some(normals) = get(&shape.normals, "normals", Kind::Float)? {
             coords(&normals, "normals", 3)?;
             if normals.len != vertices.len {
-                return Err(ApiError::invalid(
+                return Err(ModelError::invalid(
                     format!(
                         "{} normal values for {} vertex values; expected one normal per vertex",
                         normals.len, vertices.len
@@ -435,13 +440,13 @@ fn check_shape(shape: &Shape, kind: &str, path: &str) -> Result<usize, ApiError>
         )?;
         check_counts(&triangles, &field("triangles"), 3)?;
         if triangles.len > 0 && triangles.min < 0.0 {
-            return Err(ApiError::invalid(
+            return Err(ModelError::invalid(
                 format!("index {} is negative", triangles.min),
                 field("triangles"),
             ));
         }
         if triangles.len > 0 && triangles.max >= vertex_count as f64 {
-            return Err(ApiError::invalid(
+            return Err(ModelError::invalid(
                 format!(
                     "index {} out of range ({vertex_count} vertices)",
                     triangles.max
@@ -475,7 +480,7 @@ fn check_shape(shape: &Shape, kind: &str, path: &str) -> Result<usize, ApiError>
         if let Some(uvs) = get(&shape.uvs, "uvs", Kind::Float)? {
             coords(&uvs, "uvs", 2)?;
             if uvs.len / 2 != vertex_count {
-                return Err(ApiError::invalid(
+                return Err(ModelError::invalid(
                     format!("{} uv pairs for {vertex_count} vertices", uvs.len / 2),
                     field("uvs"),
                 ));
@@ -512,15 +517,15 @@ fn check_shape(shape: &Shape, kind: &str, path: &str) -> Result<usize, ApiError>
     Ok(triangle_count)
 }
 
-fn check_coordinates(stats: &Stats, path: &str, per: usize) -> Result<(), ApiError> {
+fn check_coordinates(stats: &Stats, path: &str, per: usize) -> Result<(), ModelError> {
     if let Some(at) = stats.non_finite {
-        return Err(ApiError::invalid(
+        return Err(ModelError::invalid(
             format!("value {at} is not a finite number"),
             path,
         ));
     }
     if !stats.len.is_multiple_of(per) {
-        return Err(ApiError::invalid(
+        return Err(ModelError::invalid(
             format!("{} values is not a multiple of {per}", stats.len),
             path,
         ));
@@ -528,24 +533,24 @@ fn check_coordinates(stats: &Stats, path: &str, per: usize) -> Result<(), ApiErr
     Ok(())
 }
 
-fn check_counts(stats: &Stats, path: &str, per: usize) -> Result<(), ApiError> {
+fn check_counts(stats: &Stats, path: &str, per: usize) -> Result<(), ModelError> {
     if !stats.integers || stats.non_finite.is_some() {
-        return Err(ApiError::invalid("expected integers", path));
+        return Err(ModelError::invalid("expected integers", path));
     }
     check_coordinates(stats, path, per)
 }
 
 /// Per-face (per-edge) counts: non-negative integers that add up to the total.
-fn check_partition(counts: &Stats, total: usize, what: &str, path: &str) -> Result<(), ApiError> {
+fn check_partition(counts: &Stats, total: usize, what: &str, path: &str) -> Result<(), ModelError> {
     check_counts(counts, path, 1)?;
     if counts.len > 0 && counts.min < 0.0 {
-        return Err(ApiError::invalid(
+        return Err(ModelError::invalid(
             format!("count {} is negative", counts.min),
             path,
         ));
     }
     if counts.sum != total as f64 {
-        return Err(ApiError::invalid(
+        return Err(ModelError::invalid(
             format!(
                 "the counts add up to {} but there are {total} {what}",
                 counts.sum
@@ -563,10 +568,10 @@ fn check_types(
     counted_by: &str,
     max: u32,
     path: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), ModelError> {
     check_counts(types, path, 1)?;
     if let Some(expected) = expected.filter(|n| *n != types.len) {
-        return Err(ApiError::invalid(
+        return Err(ModelError::invalid(
             format!(
                 "{} types for {expected} entries of \"{counted_by}\"",
                 types.len
@@ -575,7 +580,7 @@ fn check_types(
         ));
     }
     if types.len > 0 && (types.min < 0.0 || types.max > max as f64) {
-        return Err(ApiError::invalid(
+        return Err(ModelError::invalid(
             format!(
                 "types must be 0 to {max}; found {} to {}",
                 types.min, types.max

@@ -5,6 +5,7 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 
 use super::*;
+use crate::model::ModelErrorKind;
 
 fn b64(kind: &str, bytes: Vec<u8>, len: usize) -> Value {
     json!({"shape": [len], "dtype": kind, "buffer": BASE64.encode(bytes), "codec": "b64"})
@@ -53,7 +54,7 @@ fn model() -> Value {
     })
 }
 
-fn error_for(mutate: impl FnOnce(&mut Value)) -> ApiError {
+fn error_for(mutate: impl FnOnce(&mut Value)) -> ModelError {
     let mut value = model();
     mutate(&mut value);
     check(&value.to_string(), "$.data", &Limits::default()).expect_err("invalid")
@@ -263,7 +264,7 @@ fn each_violation_is_reported_at_its_path() {
             err.message.contains(message),
             "{err} (expected {message:?})"
         );
-        assert_eq!(err.status.code, 422, "{err}");
+        assert_eq!(err.kind, ModelErrorKind::Invalid, "{err}");
     }
 }
 
@@ -319,7 +320,7 @@ fn hostile_nesting_is_an_error_not_a_crash() {
     let depth = 100_000;
     let text = format!("{}{}", "{\"parts\":[".repeat(depth), "]}".repeat(depth));
     let err = check(&text, "$", &Limits::default()).unwrap_err();
-    assert_eq!(err.status.code, 422, "{err}");
+    assert_eq!(err.kind, ModelErrorKind::Invalid, "{err}");
     assert!(err.message.contains("deeper than 48 levels"), "{err}");
 }
 

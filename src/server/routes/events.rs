@@ -23,7 +23,7 @@ use rocket::tokio::time::{interval_at, Instant};
 use rocket::{Shutdown, State};
 
 use crate::error::{ApiError, ApiResult};
-use crate::hub::{Event, Hub, SubscribeOutcome, Subscription};
+use crate::hub::{Event, EventData, EventKind, Hub, SubscribeOutcome, Subscription};
 use crate::ids::{InvalidId, ViewerId};
 use crate::server::guards::{Caller, LastEventId};
 use crate::Settings;
@@ -41,23 +41,23 @@ pub async fn events(
     _caller: Caller,
     id: Result<ViewerId, InvalidId>,
     last_event_id: LastEventId,
-    hub: &State<Arc<dyn Hub>>,
+    hub: &State<Hub>,
     settings: &State<Settings>,
     shutdown: Shutdown,
-) -> ApiResult<EventStream> {
+) -> ApiResult<EventsResponse> {
     let id = id?;
     match hub.subscribe(&id, last_event_id.0.as_deref()).await? {
         SubscribeOutcome::Subscribed(subscription) => {
             let source = events_of(subscription)
                 .map(|event| event.frame.clone())
                 .boxed();
-            Ok(EventStream::Open(with_keep_alive(
+            Ok(EventsResponse::Open(with_keep_alive(
                 source,
                 settings.heartbeat(),
                 shutdown,
             )))
         }
-        SubscribeOutcome::Deleted => Ok(EventStream::Deleted),
+        SubscribeOutcome::Deleted => Ok(EventsResponse::Deleted),
     }
 }
 
@@ -71,10 +71,10 @@ pub async fn shared_events(
     _caller: Caller,
     viewer: Vec<String>,
     last_event_id: LastEventId,
-    hub: &State<Arc<dyn Hub>>,
+    hub: &State<Hub>,
     settings: &State<Settings>,
     shutdown: Shutdown,
-) -> ApiResult<EventStream> {
+) -> ApiResult<EventsResponse> {
     let mut viewers: Vec<ViewerId> = Vec::new();
     for id in viewer {
         let id = ViewerId::new(id)?;
@@ -97,8 +97,8 @@ pub async fn shared_events(
         {
             SubscribeOutcome::Subscribed(subscription) => events_of(subscription),
             SubscribeOutcome::Deleted => {
-                let closed = Event::simple(String::new(), "closed", &id, serde_json::json!({}));
-                rocket::futures::stream::iter([Arc::new(closed)]).boxed()
+                let closed = EventData::simple(EventKind::Closed, &id, serde_json::json!({}));
+                rocket::futures::stream::iter([Arc::new(closed.with_id(String::new()))]).boxed()
             }
         };
         sources.push(tagged.map(move |event| (id.clone(), event)));
@@ -111,7 +111,7 @@ pub async fn shared_events(
             reframe(&latest, &event.frame)
         })
         .boxed();
-    Ok(EventStream::Open(with_keep_alive(
+    Ok(EventsResponse::Open(with_keep_alive(
         source,
         settings.heartbeat(),
         shutdown,
@@ -182,16 +182,16 @@ fn with_keep_alive(
 }
 
 /// An open event stream, or 204 for a deleted viewer (which makes EventSource stop retrying).
-pub enum EventStream {
+pub enum EventsResponse {
     Open(BoxStream<'static, Bytes>),
     Deleted,
 }
 
-impl<'r> Responder<'r, 'r> for EventStream {
+impl<'r> Responder<'r, 'r> for EventsResponse {
     fn respond_to(self, request: &'r Request<'_>) -> response::Result<'r> {
         match self {
-            EventStream::Deleted => Response::build().status(Status::NoContent).ok(),
-            EventStream::Open(frames) => {
+            EventsResponse::Deleted => Response::build().status(Status::NoContent).ok(),
+            EventsResponse::Open(frames) => {
                 Response::build_from(ByteStream(frames).respond_to(request)?)
                     .header(ContentType::new("text", "event-stream"))
                     .header(Header::new("Cache-Control", "no-cache, no-transform"))

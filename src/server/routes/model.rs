@@ -32,7 +32,7 @@ pub async fn post_model(
     _auth: Authorized,
     viewer: Option<&str>,
     body: JsonBytes,
-    hub: &State<Arc<dyn Hub>>,
+    hub: &State<Hub>,
     settings: &State<Settings>,
     base: BaseUrl,
 ) -> ApiResult<(Status, Json<Value>)> {
@@ -77,7 +77,7 @@ pub async fn post_model(
 pub async fn get_model(
     _caller: Caller,
     id: Result<ModelId, InvalidId>,
-    hub: &State<Arc<dyn Hub>>,
+    hub: &State<Hub>,
     conditional: Conditional,
 ) -> ApiResult<ModelBody> {
     let model = hub.model(&id?).await?;

@@ -3,8 +3,6 @@
 //! rendered with HTML escaping; every URL a page uses is relative, so the pages work behind a
 //! path prefix (jupyter-server-proxy).
 
-use std::sync::Arc;
-
 use rocket::http::Header;
 use rocket::request::Request;
 use rocket::response::{self, Responder};
@@ -126,15 +124,15 @@ pub fn viewer(
 #[rocket::get("/viewers")]
 pub async fn viewers(
     _caller: Caller,
-    hub: &State<Arc<dyn Hub>>,
+    hub: &State<Hub>,
     settings: &State<Settings>,
-) -> Page {
-    let viewers = hub.viewers().await;
+) -> ApiResult<Page> {
+    let viewers = hub.viewers().await?;
     let template = Template::render(
         "viewers.html",
         context! { viewers, page_css: asset_href("page.css") },
     );
-    Page::new(template, settings)
+    Ok(Page::new(template, settings))
 }
 
 fn viewer_page(id: &ViewerId, root: &str, options: PageOptions, settings: &Settings) -> Page {

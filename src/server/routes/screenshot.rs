@@ -2,7 +2,6 @@
 //! (`GET /api/screenshot/<id>`).
 
 use std::io::Cursor;
-use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -36,7 +35,7 @@ struct Upload {
 pub async fn upload(
     _caller: Caller,
     body: JsonBytes,
-    hub: &State<Arc<dyn Hub>>,
+    hub: &State<Hub>,
 ) -> ApiResult<(Status, Json<Value>)> {
     let (viewer, request_id, png) = rocket::tokio::task::spawn_blocking(move || decode(&body.0))
         .await
@@ -81,7 +80,7 @@ fn decode(body: &[u8]) -> ApiResult<(ViewerId, Option<String>, Bytes)> {
 }
 
 #[rocket::get("/api/screenshot/<id>")]
-pub async fn get(_caller: Caller, id: &str, hub: &State<Arc<dyn Hub>>) -> ApiResult<Png> {
+pub async fn get(_caller: Caller, id: &str, hub: &State<Hub>) -> ApiResult<Png> {
     Ok(Png(hub.screenshot(id).await?.png))
 }
 

@@ -1,7 +1,6 @@
 //! One viewer's API: what its pages report (status), live settings, clearing, deleting,
 //! screenshots on request, and the list of all viewers.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use rocket::serde::json::Json;
@@ -22,7 +21,7 @@ pub async fn post_status(
     _caller: Caller,
     id: Result<ViewerId, InvalidId>,
     report: JsonObjectBody,
-    hub: &State<Arc<dyn Hub>>,
+    hub: &State<Hub>,
 ) -> ApiResult<Json<ViewerStatus>> {
     Ok(Json(hub.merge_status(&id?, report.0).await?))
 }
@@ -32,7 +31,7 @@ pub async fn post_status(
 pub async fn get_status(
     _caller: Caller,
     id: Result<ViewerId, InvalidId>,
-    hub: &State<Arc<dyn Hub>>,
+    hub: &State<Hub>,
 ) -> ApiResult<Json<ViewerStatus>> {
     Ok(Json(hub.status(&id?).await?))
 }
@@ -43,7 +42,7 @@ pub async fn post_config(
     _auth: Authorized,
     id: Result<ViewerId, InvalidId>,
     delta: JsonObjectBody,
-    hub: &State<Arc<dyn Hub>>,
+    hub: &State<Hub>,
 ) -> ApiResult<Json<Value>> {
     let id = id?;
     let config = hub.update_config(&id, delta.0).await?;
@@ -54,7 +53,7 @@ pub async fn post_config(
 pub async fn clear(
     _auth: Authorized,
     id: Result<ViewerId, InvalidId>,
-    hub: &State<Arc<dyn Hub>>,
+    hub: &State<Hub>,
 ) -> ApiResult<Json<Value>> {
     let id = id?;
     hub.clear(&id).await?;
@@ -65,7 +64,7 @@ pub async fn clear(
 pub async fn delete(
     _auth: Authorized,
     id: Result<ViewerId, InvalidId>,
-    hub: &State<Arc<dyn Hub>>,
+    hub: &State<Hub>,
 ) -> ApiResult<Json<Value>> {
     let id = id?;
     hub.delete_viewer(&id).await?;
@@ -79,7 +78,7 @@ pub async fn request_screenshot(
     _auth: Authorized,
     id: Result<ViewerId, InvalidId>,
     timeout: Option<f64>,
-    hub: &State<Arc<dyn Hub>>,
+    hub: &State<Hub>,
     settings: &State<Settings>,
 ) -> ApiResult<Png> {
     let wait = timeout
@@ -90,9 +89,9 @@ pub async fn request_screenshot(
     Ok(Png(screenshot.png))
 }
 
-/// Every live viewer with its pages, model and activity.
+/// Every live viewer with its pages, model and activity, the most recently active first.
 #[rocket::get("/api/viewers")]
-pub async fn list(_auth: Authorized, hub: &State<Arc<dyn Hub>>) -> Json<Value> {
-    let viewers: Vec<ViewerSummary> = hub.viewers().await;
-    Json(json!({ "viewers": viewers }))
+pub async fn list(_auth: Authorized, hub: &State<Hub>) -> ApiResult<Json<Value>> {
+    let viewers: Vec<ViewerSummary> = hub.viewers().await?;
+    Ok(Json(json!({ "viewers": viewers })))
 }

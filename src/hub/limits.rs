@@ -1,0 +1,42 @@
+//! The bounds every store keeps to, defined once: what the flags set and what is fixed.
+
+use std::time::Duration;
+
+use crate::Settings;
+
+/// Live events buffered per viewer (and, on Redis, per instance) before a slow page lags and
+/// gets one `resync` instead of a growing queue.
+pub const LIVE_BUFFER: usize = 64;
+/// Bytes of event frames kept per viewer for replay (inlined models make frames big), beside the
+/// configured count.
+pub const HISTORY_BYTES: usize = 16 << 20;
+/// Screenshots kept (the newest), and for how long.
+pub const SCREENSHOTS: usize = 32;
+pub const SCREENSHOT_TTL: Duration = Duration::from_secs(3600);
+/// How long an unanswered screenshot request may still be answered.
+pub const SCREENSHOT_REQUEST_TTL: Duration = Duration::from_secs(60);
+/// Evicted model ids and deleted viewer ids remembered (so they answer 410 and 204, not 404 and
+/// a fresh viewer): at most this many, for at most this long.
+pub const TOMBSTONES: usize = 4096;
+pub const TOMBSTONE_TTL: Duration = Duration::from_secs(86_400);
+
+/// The bounds that come from the settings.
+#[derive(Debug, Clone, Copy)]
+pub struct HubLimits {
+    /// Bytes of stored models; beyond it the oldest go (`--model-memory`).
+    pub model_budget: usize,
+    /// Events kept per viewer for replay (`--event-history`).
+    pub event_history: usize,
+    /// Models up to this size travel inside their event (`--inline-limit`).
+    pub inline_limit: usize,
+}
+
+impl HubLimits {
+    pub fn from_settings(settings: &Settings) -> Self {
+        HubLimits {
+            model_budget: settings.model_memory.as_u64() as usize,
+            event_history: settings.event_history.max(1),
+            inline_limit: settings.inline_limit.as_u64() as usize,
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! Where everything lives in Redis. Every key starts with the `--store-prefix`, so clusters (or
+//! test runs) can share one Redis.
+//!
+//! | key | type | what |
+//! |---|---|---|
+//! | `viewers` | set | ids of live viewers |
+//! | `viewer:<id>` | hash | `created`, `last_active` (µs), `model` (current model id) |
+//! | `viewer:<id>:config`, `viewer:<id>:status`, `defaults` | hash | field -> JSON value |
+//! | `viewer:<id>:models` | set | the viewer's stored models |
+//! | `deleted:<id>` | string, TTL | the viewer was deleted |
+//! | `events:<id>` | stream | the viewer's events: `k` kind, `d` JSON data |
+//! | `model:<id>` | hash | `body` as served, `meta` (JSON), `size` |
+//! | `models` | sorted set | stored model ids by creation time |
+//! | `current_models` | set | models some viewer shows |
+//! | `model_bytes` | counter | bytes of stored models |
+//! | `gone:<id>` | string, TTL | the model was evicted (fetches say 410) |
+//! | `instances` | sorted set | instance id by last heartbeat (s) |
+//! | `subs:<viewer>` | hash | instance -> pages of the viewer on it |
+//! | `subs-total` | hash | instance -> pages on it |
+//! | `shot:<id>` | hash, TTL | `viewer`, `png`, `created` |
+//! | `shots` | sorted set | screenshot ids by creation time |
+//! | `shot-request:<id>` | string, TTL | the viewer a screenshot request is for |
+//! | `shot-answer:<id>` | list, TTL | the answering screenshot's id |
+
+use crate::ids::{ModelId, ViewerId};
+
+/// The key names under one prefix.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    pub fn new(prefix: &str) -> Self {
+        Keys {
+            prefix: prefix.to_string(),
+        }
+    }
+
+    fn key(&self, name: std::fmt::Arguments<'_>) -> String {
+        format!("{}{name}", self.prefix)
+    }
+
+    pub fn viewers(&self) -> String {
+        self.key(format_args!("viewers"))
+    }
+
+    pub fn viewer(&self, viewer: &ViewerId) -> String {
+        self.key(format_args!("viewer:{viewer}"))
+    }
+
+    pub fn config(&self, viewer: &ViewerId) -> String {
+        self.key(format_args!("viewer:{viewer}:config"))
+    }
+
+    pub fn status(&self, viewer: &ViewerId) -> String {
+        self.key(format_args!("viewer:{viewer}:status"))
+    }
+
+    pub fn viewer_models(&self, viewer: &ViewerId) -> String {
+        self.key(format_args!("viewer:{viewer}:models"))
+    }
+
+    pub fn deleted(&self, viewer: &ViewerId) -> String {
+        self.key(format_args!("deleted:{viewer}"))
+    }
+
+    pub fn defaults(&self) -> String {
+        self.key(format_args!("defaults"))
+    }
+
+    pub fn events(&self, viewer: &ViewerId) -> String {
+        self.key(format_args!("events:{viewer}"))
+    }
+
+    pub fn model(&self, model: &str) -> String {
+        self.key(format_args!("model:{model}"))
+    }
+
+    pub fn models(&self) -> String {
+        self.key(format_args!("models"))
+    }
+
+    pub fn current_models(&self) -> String {
+        self.key(format_args!("current_models"))
+    }
+
+    pub fn model_bytes(&self) -> String {
+        self.key(format_args!("model_bytes"))
+    }
+
+    pub fn gone(&self, model: &ModelId) -> String {
+        self.key(format_args!("gone:{model}"))
+    }
+
+    pub fn instances(&self) -> String {
+        self.key(format_args!("instances"))
+    }
+
+    pub fn subscribers(&self, viewer: &ViewerId) -> String {
+        self.key(format_args!("subs:{viewer}"))
+    }
+
+    pub fn subscribers_total(&self) -> String {
+        self.key(format_args!("subs-total"))
+    }
+
+    pub fn screenshot(&self, id: &str) -> String {
+        self.key(format_args!("shot:{id}"))
+    }
+
+    pub fn screenshots(&self) -> String {
+        self.key(format_args!("shots"))
+    }
+
+    pub fn screenshot_request(&self, request: &str) -> String {
+        self.key(format_args!("shot-request:{request}"))
+    }
+
+    pub fn screenshot_answer(&self, request: &str) -> String {
+        self.key(format_args!("shot-answer:{request}"))
+    }
+}

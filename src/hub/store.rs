@@ -1,0 +1,129 @@
+//! What a store does: keep the state and hand events around, nothing more. Every rule (what a
+//! page receives, what is evicted, who may answer a screenshot, how reports merge) is in
+//! [`Hub`](super::Hub), written once over this trait, so the embedded store and the shared one
+//! cannot drift apart. The contract tests run the same API and event suite against both.
+//!
+//! Every method can fail with [`HubError::Unavailable`] (a shared store out of reach), which
+//! the server answers with 503 `store_unavailable`.
+
+use std::any::Any;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::broadcast;
+
+use super::event::{Event, EventData, EventId};
+use super::{HubError, JsonObject, Screenshot, StoredModel};
+use crate::ids::{ModelId, ViewerId};
+
+/// What a store keeps of a viewer beside its settings and status.
+#[derive(Debug, Clone)]
+pub struct ViewerRecord {
+    pub id: ViewerId,
+    pub created: SystemTime,
+    pub last_active: SystemTime,
+    /// The model on screen.
+    pub model: Option<ModelId>,
+}
+
+/// This process's live feed of one viewer's events. The store counts it as a page for as long as
+/// it is held.
+pub struct Attachment {
+    pub receiver: broadcast::Receiver<Arc<Event>>,
+    /// Whatever the store needs dropped when the page goes (Redis uncounts it).
+    pub guard: Option<Box<dyn Any + Send + Sync>>,
+}
+
+/// Counts for `/health`, over every instance sharing the store.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StoreCounts {
+    pub viewers: usize,
+    pub subscribers: usize,
+    pub models: usize,
+    pub model_bytes: usize,
+    pub screenshots: usize,
+}
+
+type Result<T> = std::result::Result<T, HubError>;
+
+/// Storage for a [`Hub`](super::Hub).
+#[rocket::async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `memory` or `redis`, as `/health` reports it.
+    fn name(&self) -> &'static str;
+
+    // Viewers.
+
+    /// Creates the viewer if it is new (forgetting that it was deleted) and marks it active.
+    async fn touch(&self, viewer: &ViewerId) -> Result<()>;
+    async fn viewer(&self, viewer: &ViewerId) -> Result<Option<ViewerRecord>>;
+    async fn viewers(&self) -> Result<Vec<ViewerRecord>>;
+    async fn set_current_model(&self, viewer: &ViewerId, model: Option<&ModelId>) -> Result<()>;
+    /// Removes the viewer with its models, settings and status; `tombstone` remembers that it was
+    /// deleted (for [`TOMBSTONE_TTL`](super::limits::TOMBSTONE_TTL)) until it is touched again.
+    async fn remove_viewer(&self, viewer: &ViewerId, tombstone: bool) -> Result<()>;
+    async fn was_deleted(&self, viewer: &ViewerId) -> Result<bool>;
+
+    // Settings: JSON objects merged key by key.
+
+    async fn defaults(&self) -> Result<JsonObject>;
+    async fn merge_defaults(&self, delta: &JsonObject) -> Result<()>;
+    async fn viewer_config(&self, viewer: &ViewerId) -> Result<JsonObject>;
+    async fn merge_viewer_config(&self, viewer: &ViewerId, delta: &JsonObject) -> Result<()>;
+    async fn viewer_status(&self, viewer: &ViewerId) -> Result<JsonObject>;
+    async fn merge_viewer_status(&self, viewer: &ViewerId, delta: &JsonObject) -> Result<()>;
+
+    // Models.
+
+    /// Stores a model and counts its bytes (room was made first).
+    async fn put_model(&self, model: Arc<StoredModel>) -> Result<()>;
+    /// A stored model; `ModelGone` once evicted, `ModelNotFound` if never known.
+    async fn model(&self, id: &ModelId) -> Result<Arc<StoredModel>>;
+    /// A stored model's size, without reading it.
+    async fn model_size(&self, id: &ModelId) -> Result<Option<usize>>;
+    async fn model_bytes(&self) -> Result<usize>;
+    /// Up to `count` stored models, oldest first, each with whether a viewer shows it now.
+    async fn oldest_models(&self, count: usize) -> Result<Vec<(ModelId, bool)>>;
+    /// Drops a model, remembering its id so a fetch says 410.
+    async fn evict_model(&self, id: &ModelId) -> Result<()>;
+
+    // Events.
+
+    /// Gives the event the viewer's next id, keeps it for replay within the history bounds, and
+    /// sends it to every instance's live feed.
+    async fn append_event(&self, viewer: &ViewerId, event: &EventData) -> Result<()>;
+    /// The id of the viewer's newest event, as the store spells it.
+    async fn latest_event(&self, viewer: &ViewerId) -> Result<Option<String>>;
+    /// Every kept event after `after`, oldest first; `None` when some of them are no longer kept.
+    async fn events_after(
+        &self,
+        viewer: &ViewerId,
+        after: EventId,
+    ) -> Result<Option<Vec<Arc<Event>>>>;
+    /// A live feed of the viewer's events from now on.
+    async fn attach(&self, viewer: &ViewerId) -> Result<Attachment>;
+    /// Pages of the viewer, on every instance.
+    async fn subscribers(&self, viewer: &ViewerId) -> Result<usize>;
+
+    // Screenshots.
+
+    /// Keeps a screenshot: the newest [`SCREENSHOTS`](super::limits::SCREENSHOTS), each for at
+    /// most [`SCREENSHOT_TTL`](super::limits::SCREENSHOT_TTL).
+    async fn put_screenshot(&self, screenshot: &Screenshot) -> Result<()>;
+    async fn screenshot(&self, id: &str) -> Result<Option<Screenshot>>;
+    /// Records that `request` waits for a screenshot of `viewer`.
+    async fn open_screenshot_request(&self, request: &str, viewer: &ViewerId) -> Result<()>;
+    /// The viewer a pending request is for.
+    async fn screenshot_request_viewer(&self, request: &str) -> Result<Option<ViewerId>>;
+    /// Hands the screenshot `screenshot` to whoever waits for `request`, on any instance.
+    async fn answer_screenshot_request(&self, request: &str, screenshot: &str) -> Result<()>;
+    /// Waits for an answer to `request`: the screenshot's id, or `None` after `timeout`.
+    async fn await_screenshot_answer(
+        &self,
+        request: &str,
+        timeout: Duration,
+    ) -> Result<Option<String>>;
+    async fn close_screenshot_request(&self, request: &str) -> Result<()>;
+
+    async fn counts(&self) -> Result<StoreCounts>;
+}

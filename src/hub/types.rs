@@ -1,0 +1,123 @@
+//! What the hub hands out and takes in: stored models, subscriptions, screenshots, summaries,
+//! and its errors.
+
+use std::sync::{Arc, OnceLock};
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use rocket::futures::stream::BoxStream;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::Event;
+use crate::ids::{ModelId, ViewerId};
+use crate::model::{StoredJson, TreeSummary};
+
+/// A JSON object: configs, status and their deltas.
+pub type JsonObject = Map<String, Value>;
+
+/// Failures of the hub; the server maps each to a status code.
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    #[error("no model {0}")]
+    ModelNotFound(ModelId),
+    #[error("model {0} is no longer kept (evicted to stay within --model-memory, or its viewer was deleted); push it again")]
+    ModelGone(ModelId),
+    #[error("no viewer {0}")]
+    ViewerNotFound(ViewerId),
+    #[error("viewer {0} was deleted; push a model to it to start it again")]
+    ViewerDeleted(ViewerId),
+    #[error("no screenshot {0}")]
+    ScreenshotNotFound(String),
+    #[error("a model of {size} bytes does not fit the model memory budget of {budget} bytes (--model-memory)")]
+    OverBudget { size: usize, budget: usize },
+    #[error("no page is showing viewer {0}: open its viewer URL first")]
+    NoPage(ViewerId),
+    #[error("no page of viewer {0} answered the screenshot request in time")]
+    ScreenshotTimeout(ViewerId),
+    #[error("the state store is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A model as the hub stores and serves it: the stored form of [`crate::model::Upload`], with one
+/// copy of its bytes shared by every response and event that carries it.
+#[derive(Debug)]
+pub struct StoredModel {
+    pub id: ModelId,
+    pub viewer_id: ViewerId,
+    /// The JSON served by `GET /api/model/<id>`.
+    pub body: StoredJson,
+    /// The config sent with the model (not merged with anything).
+    pub config: JsonObject,
+    pub summary: TreeSummary,
+    pub created: SystemTime,
+    /// The body gzipped, made on demand and kept: every later page and client reuses it.
+    pub gzip: OnceLock<Bytes>,
+}
+
+impl StoredModel {
+    pub fn new(
+        id: ModelId,
+        viewer_id: ViewerId,
+        body: StoredJson,
+        config: JsonObject,
+        summary: TreeSummary,
+    ) -> Self {
+        StoredModel {
+            id,
+            viewer_id,
+            body,
+            config,
+            summary,
+            created: SystemTime::now(),
+            gzip: OnceLock::new(),
+        }
+    }
+}
+
+/// What a subscriber receives: first `backlog` (the current state, or what it missed since its
+/// `Last-Event-ID`), then `live` events as they happen. `live` ends after `closed`.
+pub struct Subscription {
+    pub backlog: Vec<Arc<Event>>,
+    pub live: BoxStream<'static, Arc<Event>>,
+}
+
+/// What `subscribe` found.
+pub enum SubscribeOutcome {
+    Subscribed(Subscription),
+    /// The viewer was deleted: pages should stop reconnecting.
+    Deleted,
+}
+
+/// A PNG of a viewer, uploaded by one of its pages.
+#[derive(Debug, Clone)]
+pub struct Screenshot {
+    pub id: String,
+    pub viewer_id: ViewerId,
+    pub png: Bytes,
+    pub created: SystemTime,
+}
+
+/// One viewer in `GET /api/viewers`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ViewerSummary {
+    pub id: ViewerId,
+    /// Pages (event streams) attached right now, on every instance.
+    pub subscribers: usize,
+    pub model_id: Option<ModelId>,
+    pub created: String,
+    pub last_active: String,
+    pub last_event_id: Option<String>,
+}
+
+/// The merged status of a viewer, as its pages reported it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ViewerStatus {
+    pub viewer_id: ViewerId,
+    pub subscribers: usize,
+    pub model_id: Option<ModelId>,
+    /// The viewer's effective config (server defaults, then the viewer's own settings).
+    pub config: JsonObject,
+    /// camera, UI toggles, tree visibility (`states`), picks: the latest value of each key.
+    pub status: JsonObject,
+}
