@@ -117,6 +117,11 @@ impl MemoryStore {
         }
     }
 
+    /// Reads from one viewer, if it exists.
+    fn read_viewer<T>(&self, id: &ViewerId, read: impl FnOnce(&Viewer) -> T) -> Option<T> {
+        self.lock().viewers.get(id).map(read)
+    }
+
     /// The state, even if a thread panicked while holding it: every update leaves it consistent.
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state
@@ -247,11 +252,8 @@ impl Store for MemoryStore {
     }
 
     async fn viewer_config(&self, id: &ViewerId) -> Result<JsonObject> {
-        let state = self.lock();
-        Ok(state
-            .viewers
-            .get(id)
-            .map(|v| v.config.clone())
+        Ok(self
+            .read_viewer(id, |v| v.config.clone())
             .unwrap_or_default())
     }
 
@@ -261,11 +263,8 @@ impl Store for MemoryStore {
     }
 
     async fn viewer_status(&self, id: &ViewerId) -> Result<JsonObject> {
-        let state = self.lock();
-        Ok(state
-            .viewers
-            .get(id)
-            .map(|v| v.status.clone())
+        Ok(self
+            .read_viewer(id, |v| v.status.clone())
             .unwrap_or_default())
     }
 
@@ -345,12 +344,8 @@ impl Store for MemoryStore {
     }
 
     async fn latest_event(&self, id: &ViewerId) -> Result<Option<String>> {
-        let state = self.lock();
-        Ok(state
-            .viewers
-            .get(id)
-            .and_then(|v| v.latest)
-            .map(|seq| seq.to_string()))
+        let latest = self.read_viewer(id, |v| v.latest).flatten();
+        Ok(latest.map(|seq| seq.to_string()))
     }
 
     async fn events_after(&self, id: &ViewerId, after: EventId) -> Result<Option<Vec<Arc<Event>>>> {
@@ -381,11 +376,9 @@ impl Store for MemoryStore {
     }
 
     async fn subscribers(&self, id: &ViewerId) -> Result<usize> {
-        let state = self.lock();
-        Ok(state
-            .viewers
-            .get(id)
-            .map_or(0, |viewer| viewer.live.receiver_count()))
+        Ok(self
+            .read_viewer(id, |v| v.live.receiver_count())
+            .unwrap_or(0))
     }
 
     async fn put_screenshot(&self, screenshot: &Screenshot) -> Result<()> {

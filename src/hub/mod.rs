@@ -289,13 +289,15 @@ impl Hub {
         self.status(viewer).await
     }
 
-    /// The merged status; `ViewerNotFound` for a viewer nobody used.
+    /// The merged status; `ViewerDeleted` for a deleted viewer (how a page that the server
+    /// answered 204 learns its viewer is gone), `ViewerNotFound` for one nobody used.
     pub async fn status(&self, viewer: &ViewerId) -> Result<ViewerStatus, HubError> {
-        let record = self
-            .store
-            .viewer(viewer)
-            .await?
-            .ok_or_else(|| HubError::ViewerNotFound(viewer.clone()))?;
+        let Some(record) = self.store.viewer(viewer).await? else {
+            return Err(match self.store.was_deleted(viewer).await? {
+                true => HubError::ViewerDeleted(viewer.clone()),
+                false => HubError::ViewerNotFound(viewer.clone()),
+            });
+        };
         Ok(ViewerStatus {
             viewer_id: viewer.clone(),
             subscribers: self.store.subscribers(viewer).await?,

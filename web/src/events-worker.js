@@ -2,6 +2,8 @@
 // stream. Browsers open at most six HTTP/1.1 connections per host, so a notebook with a dozen
 // viewer iframes cannot hold a stream each; here they share `api/events?viewer=a&viewer=b...`,
 // reopened (resuming every viewer exactly, by its composite id) when the set of viewers changes.
+// A deleted viewer's pages get its `closed` event and are let go: the stream is reopened without
+// it (the server answers a deleted viewer in a shared stream with one `closed` event each time).
 
 const pages = new Map(); // port -> { viewer, base }
 let source = null;
@@ -48,8 +50,18 @@ function reopen(force = false) {
     } catch {
       return;
     }
+    const closed = event.type === "closed";
     for (const [port, page] of pages) {
-      if (page.viewer === event.viewer_id) port.postMessage({ event });
+      if (page.viewer !== event.viewer_id) continue;
+      port.postMessage({ event });
+      if (closed) {
+        port.postMessage({ state: "closed" });
+        pages.delete(port);
+      }
+    }
+    if (closed) {
+      lastId = withoutViewer(lastId, event.viewer_id);
+      reopen();
     }
   };
 }

@@ -90,3 +90,35 @@ test("a bad setting shows an in-page error and the next push still works", async
   assert.equal(await page.isVisible("#message"), false);
   await page.close();
 });
+
+/** Deletes `viewer`, then checks what its open page shows: the closed message, a red badge, and
+ * (for `requests`, the page's own event-stream requests) nothing reopened for three seconds. */
+async function expectClosedForGood(page, requests) {
+  await page.waitForSelector("#connection[data-state=closed]", { timeout: 20_000 });
+  assert.match(await page.textContent("#message"), /This viewer was closed/);
+  const before = requests.length;
+  await page.waitForTimeout(3000);
+  assert.equal(await page.getAttribute("#connection", "data-state"), "closed", "still closed");
+  assert.equal(requests.length, before, `no stream reopened: ${requests.slice(before).join(", ")}`);
+}
+
+for (const [mode, shared] of [["a shared stream", true], ["a stream of its own", false]]) {
+  test(`a deleted viewer's page (${mode}) says it was closed and stops, also after a reload`, async () => {
+    const viewer = `bye-${shared ? "shared" : "own"}`;
+    await post(setup.server.base, `/api/model?viewer=${viewer}`, fixture("box.json"));
+    const page = await setup.browser.newPage({ viewport: { width: 800, height: 600 } });
+    if (!shared) await page.addInitScript(() => delete window.SharedWorker);
+    const requests = [];
+    page.on("request", (request) => {
+      if (request.url().includes("/events")) requests.push(request.url());
+    });
+    await page.goto(`${setup.server.base}/viewer/${viewer}`);
+    await waitForModel(page, "box");
+    const deleted = await fetch(`${setup.server.base}/api/viewer/${viewer}`, { method: "DELETE" });
+    assert.equal(deleted.status, 200);
+    await expectClosedForGood(page, requests);
+    await page.reload();
+    await expectClosedForGood(page, requests);
+    await page.close();
+  });
+}
