@@ -168,14 +168,16 @@ impl<'de, T: Element> Deserialize<'de> for Array<T> {
                         "the buffer is not a whole number of 4-byte values",
                     ));
                 }
-                let count: u64 = match shape {
-                    Some(Value::Array(dims)) => {
-                        dims.iter().map(|d| d.as_u64().unwrap_or(0)).product()
-                    }
-                    Some(Value::Number(n)) => n.as_u64().unwrap_or(0),
+                // A hostile shape may multiply past u64: that is a mismatch, never a panic.
+                let count: Option<u64> = match shape {
+                    Some(Value::Array(dims)) => dims
+                        .iter()
+                        .try_fold(1u64, |n, d| n.checked_mul(d.as_u64().unwrap_or(0))),
+                    Some(Value::Number(n)) => Some(n.as_u64().unwrap_or(0)),
                     _ => return Err(de::Error::missing_field("shape")),
                 };
-                if count as usize * 4 != bytes.len() {
+                if count.and_then(|n| n.checked_mul(4)) != Some(bytes.len() as u64) {
+                    let count = count.map_or("too many".to_string(), |n| n.to_string());
                     return Err(de::Error::custom(format!(
                         "shape says {count} values, the buffer holds {}",
                         bytes.len() / 4
@@ -569,6 +571,20 @@ mod tests {
         );
         assert_eq!(a[0].vertices.as_ref().unwrap().encoding, Encoding::Base64);
         assert_eq!(b[0].vertices.as_ref().unwrap().encoding, Encoding::Plain);
+    }
+
+    #[test]
+    fn a_shape_too_large_to_multiply_is_an_error_not_a_panic() {
+        for shape in [
+            "[4294967296, 4294967296, 4294967296]",
+            "[4611686018427387904]",
+        ] {
+            let json = format!(
+                r#"{{"shape": {shape}, "dtype": "float32", "buffer": "AAAAAA==", "codec": "b64"}}"#
+            );
+            let err = serde_json::from_str::<Array<f32>>(&json).unwrap_err();
+            assert!(err.to_string().contains("the buffer holds 1"), "{err}");
+        }
     }
 
     #[test]

@@ -72,13 +72,27 @@ impl Policy {
 }
 
 /// The name part of a Host header or URL authority: `[::1]:5000` -> `::1`, `a.b:80` -> `a.b`.
+/// Anything after the name but a port (`localhost:1.evil.example`) makes it no name at all.
 fn host_name(authority: &str) -> &str {
-    if let Some(rest) = authority.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or(rest);
+    let (name, port) = match authority.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']') {
+            Some((name, after)) => (
+                name,
+                after
+                    .strip_prefix(':')
+                    .or(Some(after).filter(|a| a.is_empty())),
+            ),
+            None => return "",
+        },
+        None => match authority.split_once(':') {
+            Some((name, port)) => (name, Some(port)),
+            None => (authority, Some("")),
+        },
+    };
+    match port {
+        Some(port) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => "",
     }
-    authority
-        .rsplit_once(':')
-        .map_or(authority, |(name, _)| name)
 }
 
 fn is_localhost_name(name: &str) -> bool {
@@ -123,11 +137,13 @@ impl<'r> FromRequest<'r> for Caller {
         let policy = policy(request);
         let host = request.headers().get_one("Host");
         if let Some(host) = host.filter(|h| !policy.host_allowed(h)) {
-            let message = format!(
-                "Host {host:?} is not allowed (DNS rebinding protection); start the server with \
-                 --allowed-host {} to accept it",
-                host_name(host)
-            );
+            let message = match host_name(host) {
+                "" => format!("Host {host:?} is not a host name with an optional port"),
+                name => format!(
+                    "Host {host:?} is not allowed (DNS rebinding protection); start the server \
+                     with --allowed-host {name} to accept it"
+                ),
+            };
             return fail(
                 request,
                 ApiError::new(Status::Forbidden, "host_not_allowed", message),
@@ -306,6 +322,15 @@ mod tests {
             assert!(p.host_allowed(host), "{host}");
         }
         assert!(!p.host_allowed("evil.example:5000"));
+        for trick in [
+            "localhost:1.evil.example",
+            "127.0.0.1:80@evil.example",
+            "[::1]x",
+            "[::1",
+            "localhost:80:81",
+        ] {
+            assert!(!p.host_allowed(trick), "{trick}");
+        }
         assert!(policy(&["cad.example"], &[]).host_allowed("CAD.example:5000"));
         assert!(policy(&["*"], &[]).host_allowed("evil.example"));
     }

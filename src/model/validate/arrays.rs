@@ -268,7 +268,18 @@ impl Encoded<'_> {
         stats.len = count;
         let mut scratch = vec![0u8; CHUNK / 4 * 3];
         let mut index = 0;
+        let last_chunk = text.len().saturating_sub(1) / CHUNK;
         for (n, chunk) in text.chunks(CHUNK).enumerate() {
+            // Each chunk decodes on its own, so padding that ends an inner chunk would pass.
+            if n < last_chunk && chunk.last() == Some(&b'=') {
+                return Err(ModelError::invalid(
+                    format!(
+                        "the buffer is not valid base64: padding '=' before its end, near offset {}",
+                        (n + 1) * CHUNK
+                    ),
+                    format!("{path}.buffer"),
+                ));
+            }
             let words = base64_simd::STANDARD
                 .decode(chunk, base64_simd::Out::from_slice(&mut scratch))
                 .map_err(|_| {

@@ -334,3 +334,24 @@ fn the_real_fixtures_validate() {
         assert!(summary.triangles >= 12, "{name}");
     }
 }
+
+#[test]
+fn padding_inside_a_long_buffer_is_refused() {
+    // 49151 bytes end a 64 KiB chunk of base64 with "="; 12 more bytes follow. The lengths add up
+    // as if the buffer held 12291 floats, which it does not.
+    let text = format!(
+        "{}{}",
+        BASE64.encode(vec![0u8; 49_151]),
+        BASE64.encode([0u8; 12])
+    );
+    let err = error_for(|v| {
+        v["instances"][0]["edges"] =
+            json!({"shape": [12_291], "dtype": "float32", "buffer": text, "codec": "b64"});
+    });
+    assert_eq!(
+        err.path.as_deref(),
+        Some("$.data.instances[0].edges.buffer"),
+        "{err}"
+    );
+    assert!(err.message.contains("padding"), "{err}");
+}

@@ -23,7 +23,7 @@ use rocket::tokio::time::{interval_at, Instant};
 use rocket::{Shutdown, State};
 
 use crate::error::{ApiError, ApiResult};
-use crate::hub::{Event, EventData, EventKind, Hub, SubscribeOutcome, Subscription};
+use crate::hub::{Event, EventData, EventId, EventKind, Hub, SubscribeOutcome, Subscription};
 use crate::ids::{InvalidId, ViewerId};
 use crate::server::guards::{Caller, LastEventId};
 use crate::Settings;
@@ -126,10 +126,15 @@ fn events_of(subscription: Subscription) -> BoxStream<'static, Arc<Event>> {
 }
 
 /// `a:17,b:42` -> {a: "17", b: "42"}; anything malformed is ignored (that viewer starts afresh).
+/// Ids are echoed in the stream's `id:` lines, so only ids a store could have given pass.
 fn parse_composite_id(text: &str) -> BTreeMap<ViewerId, String> {
     text.split(',')
+        .take(MAX_SHARED_VIEWERS)
         .filter_map(|pair| {
             let (viewer, id) = pair.trim().split_once(':')?;
+            let id = id.trim();
+            let plain = id.bytes().all(|b| b.is_ascii_digit() || b == b'-');
+            (plain && EventId::parse(id).is_some()).then_some(())?;
             Some((ViewerId::new(viewer).ok()?, id.to_string()))
         })
         .collect()
