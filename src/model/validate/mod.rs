@@ -156,7 +156,7 @@ struct NodeFields<'a> {
     id: Option<Cow<'a, str>>,
     #[serde(borrow)]
     name: Option<Cow<'a, str>>,
-    state: Option<Vec<f64>>,
+    state: Option<StateField>,
     #[serde(rename = "type", borrow)]
     kind: Option<Cow<'a, str>>,
     #[serde(borrow)]
@@ -165,39 +165,184 @@ struct NodeFields<'a> {
     loc: Option<&'a RawValue>,
     #[serde(borrow)]
     parts: Option<Vec<Node<'a>>>,
+    // Numbers the renderer reads beside the geometry: read (not skipped) so that one out of
+    // f64's range (1e999, Infinity to a page) is refused.
+    #[serde(rename = "bb")]
+    _bounds: Option<AnyFinite>,
+    #[serde(rename = "normal_len")]
+    _normal_len: Option<AnyFinite>,
+    #[serde(rename = "accuracy")]
+    _accuracy: Option<AnyFinite>,
+    #[serde(rename = "width")]
+    _width: Option<AnyFinite>,
+    #[serde(rename = "size")]
+    _size: Option<AnyFinite>,
     #[serde(borrow)]
-    shape: Option<Shape<'a>>,
+    shape: Option<Box<Shape<'a>>>,
     #[serde(borrow)]
-    instances: Option<Vec<Shape<'a>>>,
+    instances: Option<Instances<'a>>,
     #[serde(borrow)]
     shapes: Option<Box<Node<'a>>>,
 }
 
-/// A leaf's geometry (or one shared mesh), or `{"ref": N}` into the instances.
+/// A leaf's geometry (or one shared mesh), or `{"ref": N}` into the instances. Arrays are
+/// boxed so that a shape with few of them (`{}` even) stays small: the skeleton of a hostile
+/// upload costs a bounded few bytes per node.
 #[derive(Deserialize)]
 struct Shape<'a> {
     #[serde(rename = "ref")]
     reference: Option<serde_json::Number>,
     #[serde(borrow)]
-    vertices: Option<Array<'a>>,
+    vertices: Option<Box<Array<'a>>>,
     #[serde(borrow)]
-    normals: Option<Array<'a>>,
+    normals: Option<Box<Array<'a>>>,
     #[serde(borrow)]
-    triangles: Option<Array<'a>>,
+    triangles: Option<Box<Array<'a>>>,
     #[serde(borrow)]
-    triangles_per_face: Option<Array<'a>>,
+    triangles_per_face: Option<Box<Array<'a>>>,
     #[serde(borrow)]
-    face_types: Option<Array<'a>>,
+    face_types: Option<Box<Array<'a>>>,
     #[serde(borrow)]
-    edges: Option<Array<'a>>,
+    edges: Option<Box<Array<'a>>>,
     #[serde(borrow)]
-    segments_per_edge: Option<Array<'a>>,
+    segments_per_edge: Option<Box<Array<'a>>>,
     #[serde(borrow)]
-    edge_types: Option<Array<'a>>,
+    edge_types: Option<Box<Array<'a>>>,
     #[serde(borrow)]
-    obj_vertices: Option<Array<'a>>,
+    obj_vertices: Option<Box<Array<'a>>>,
     #[serde(borrow)]
-    uvs: Option<Array<'a>>,
+    uvs: Option<Box<Array<'a>>>,
+}
+
+/// The shared meshes of the instanced form. Each counts as a node toward
+/// [`Limits::max_nodes`], so a list of millions of `{}` is refused while it is read.
+struct Instances<'a>(Vec<Shape<'a>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Instances<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> de::Visitor<'de> for Visitor<'a> {
+            type Value = Instances<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of shapes")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut shapes = Vec::new();
+                loop {
+                    if NODE_BUDGET.with(|budget| budget.replace(budget.get().saturating_sub(1)))
+                        == 0
+                    {
+                        return Err(de::Error::custom(
+                            "the model has more parts and shared meshes than this server accepts",
+                        ));
+                    }
+                    match seq.next_element::<Shape<'a>>()? {
+                        Some(shape) => shapes.push(shape),
+                        None => return Ok(Instances(shapes)),
+                    }
+                }
+            }
+        }
+        deserializer.deserialize_seq(Visitor(std::marker::PhantomData))
+    }
+}
+
+impl<'a> std::ops::Deref for Instances<'a> {
+    type Target = [Shape<'a>];
+    fn deref(&self) -> &[Shape<'a>] {
+        &self.0
+    }
+}
+
+/// A leaf's `state`, read without keeping more values than a state can have: a hostile one
+/// costs nothing however long it is.
+struct StateField(Vec<f64>);
+
+/// More values than any `state` holds; the walk names the expected two.
+const STATE_VALUES: usize = 4;
+
+impl<'de> Deserialize<'de> for StateField {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> de::Visitor<'de> for Visitor {
+            type Value = StateField;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("[faces, edges]")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut values = Vec::new();
+                while let Some(value) = seq.next_element::<f64>()? {
+                    if values.len() == STATE_VALUES {
+                        return Err(de::Error::custom(
+                            "\"state\" has more than two values; expected [faces, edges]",
+                        ));
+                    }
+                    values.push(value);
+                }
+                Ok(StateField(values))
+            }
+        }
+        deserializer.deserialize_seq(Visitor)
+    }
+}
+
+impl std::fmt::Debug for StateField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::ops::Deref for StateField {
+    type Target = Vec<f64>;
+    fn deref(&self) -> &Vec<f64> {
+        &self.0
+    }
+}
+
+/// Any JSON value, read only so that every number in it is parsed: serde_json refuses a number
+/// out of f64's range when it reads one, but skips unknown fields unread. Nothing is kept.
+struct AnyFinite;
+
+impl<'de> Deserialize<'de> for AnyFinite {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> de::Visitor<'de> for Visitor {
+            type Value = AnyFinite;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<AnyFinite, E> {
+                Ok(AnyFinite)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<AnyFinite, E> {
+                Ok(AnyFinite)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<AnyFinite, E> {
+                Ok(AnyFinite)
+            }
+            fn visit_f64<E: de::Error>(self, value: f64) -> Result<AnyFinite, E> {
+                match value.is_finite() {
+                    true => Ok(AnyFinite),
+                    false => Err(E::custom("numbers must be finite")),
+                }
+            }
+            fn visit_str<E>(self, _: &str) -> Result<AnyFinite, E> {
+                Ok(AnyFinite)
+            }
+            fn visit_unit<E>(self) -> Result<AnyFinite, E> {
+                Ok(AnyFinite)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<AnyFinite, A::Error> {
+                while seq.next_element::<AnyFinite>()?.is_some() {}
+                Ok(AnyFinite)
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<AnyFinite, A::Error> {
+                while map.next_entry::<de::IgnoredAny, AnyFinite>()?.is_some() {}
+                Ok(AnyFinite)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 /// The walk over a parsed tree.
@@ -401,7 +546,7 @@ fn check_shape(shape: &Shape, kind: &str, path: &str) -> Result<usize, ModelErro
     }
     let field = |name: &str| format!("{path}.{name}");
     let get =
-        |array: &Option<Array>, name: &str, want: Kind| -> Result<Option<Stats>, ModelError> {
+        |array: &Option<Box<Array>>, name: &str, want: Kind| -> Result<Option<Stats>, ModelError> {
             array
                 .as_ref()
                 .map(|a| a.stats(&field(name), want))

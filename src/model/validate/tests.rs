@@ -355,3 +355,47 @@ fn padding_inside_a_long_buffer_is_refused() {
     );
     assert!(err.message.contains("padding"), "{err}");
 }
+
+#[test]
+fn instances_count_toward_the_parts_limit_while_they_are_read() {
+    let limits = Limits {
+        max_nodes: 1000,
+        ..Limits::default()
+    };
+    let many = format!(
+        r#"{{"instances": [{}], "shapes": {{}}}}"#,
+        vec!["{}"; 5000].join(",")
+    );
+    let err = check(&many, "$", &limits).unwrap_err();
+    assert!(err.message.contains("more parts"), "{err}");
+    assert_eq!(err.path.as_deref(), Some("$.instances"), "{err}");
+}
+
+#[test]
+fn a_long_state_is_refused_without_keeping_it() {
+    let err = error_for(|v| {
+        v["shapes"]["parts"][0]["state"] = json!(vec![1; 100_000]);
+    });
+    assert_eq!(
+        err.path.as_deref(),
+        Some("$.data.shapes.parts[0].state"),
+        "{err}"
+    );
+}
+
+#[test]
+fn numbers_out_of_range_beside_the_geometry_are_refused() {
+    for (field, value) in [
+        ("bb", r#"{"xmin": 1e999, "xmax": 1}"#),
+        ("normal_len", "-1e400"),
+    ] {
+        let mut value_json = model();
+        value_json["shapes"][field] = json!("PLACEHOLDER");
+        let text = value_json.to_string().replace("\"PLACEHOLDER\"", value);
+        let err = check(&text, "$.data", &Limits::default()).unwrap_err();
+        assert!(
+            err.message.contains("number out of range"),
+            "{field}: {err}"
+        );
+    }
+}
