@@ -110,6 +110,9 @@ impl From<HubError> for ApiError {
             HubError::ViewerDeleted(_) => (Status::Gone, "viewer_deleted"),
             HubError::ScreenshotNotFound(_) => (Status::NotFound, "screenshot_not_found"),
             HubError::OverBudget { .. } => (Status::PayloadTooLarge, "over_memory_budget"),
+            HubError::ModelMemoryFull { .. } => (Status::ServiceUnavailable, "model_memory_full"),
+            HubError::SettingsTooLarge { .. } => (Status::PayloadTooLarge, "too_large"),
+            HubError::TooManyViewers { .. } => (Status::TooManyRequests, "too_many_viewers"),
             HubError::NoPage(_) | HubError::ScreenshotTimeout(_) => {
                 (Status::GatewayTimeout, "no_page_answered")
             }

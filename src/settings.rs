@@ -43,8 +43,8 @@ pub struct Settings {
     )]
     pub allowed_origins: Vec<String>,
 
-    /// Who may frame the viewer pages (a CSP `frame-ancestors` source list). Defaults to any
-    /// page on loopback, and to this server alone when bound beyond it.
+    /// Who may frame the viewer pages (a CSP `frame-ancestors` source list). Defaults to pages
+    /// on loopback and VS Code's notebook views, and to this server alone when bound beyond it.
     #[arg(long, env = "OCP_NOTEBOOK_FRAME_ANCESTORS")]
     pub frame_ancestors: Option<String>,
 
@@ -59,6 +59,24 @@ pub struct Settings {
     /// Models up to this size travel inside their `model_update` event (no second request).
     #[arg(long, env = "OCP_NOTEBOOK_INLINE_LIMIT", value_parser = parse_bytes, default_value = "256KiB")]
     pub inline_limit: ByteUnit,
+
+    /// Largest settings object: a status report or config change, one viewer's merged status or
+    /// config, a model's config, the server-wide defaults (JSON bytes).
+    #[arg(long, env = "OCP_NOTEBOOK_SETTINGS_LIMIT", value_parser = parse_bytes, default_value = "256KiB")]
+    pub settings_limit: ByteUnit,
+
+    /// Largest screenshot a page may upload (PNG bytes); the newest 32 are kept.
+    #[arg(long, env = "OCP_NOTEBOOK_SCREENSHOT_LIMIT", value_parser = parse_bytes, default_value = "4MiB")]
+    pub screenshot_limit: ByteUnit,
+
+    /// Most viewers at once; a new one beyond it is refused (429) until others are deleted or
+    /// collected. A viewer only pages ever used is collected a minute after its last page left.
+    #[arg(long, env = "OCP_NOTEBOOK_MAX_VIEWERS", default_value_t = 512)]
+    pub max_viewers: usize,
+
+    /// Most event streams (pages) this server holds open at once.
+    #[arg(long, env = "OCP_NOTEBOOK_MAX_PAGES", default_value_t = 4096)]
+    pub max_pages: usize,
 
     /// Most groups and leaves one model may have.
     #[arg(long, env = "OCP_NOTEBOOK_MAX_PARTS", default_value_t = 200_000)]
@@ -152,7 +170,7 @@ impl Settings {
         match &self.frame_ancestors {
             Some(list) => list.clone(),
             None if self.is_exposed() => "'self'".into(),
-            None => "*".into(),
+            None => LOOPBACK_ANCESTORS.into(),
         }
     }
 
@@ -168,6 +186,11 @@ impl Settings {
         Duration::from_secs(self.screenshot_timeout_secs)
     }
 }
+
+/// Pages that may frame a loopback server's viewers: any port of a loopback name (a local
+/// Jupyter), and VS Code's webviews (its notebooks show outputs in one).
+const LOOPBACK_ANCESTORS: &str = "'self' http://localhost:* http://127.0.0.1:* http://[::1]:* \
+     https://localhost:* https://127.0.0.1:* https://[::1]:* http://*.localhost:* vscode-webview:";
 
 /// Parses a size such as `256MiB`, `1.5 GB` or `65536`.
 fn parse_bytes(text: &str) -> Result<ByteUnit, String> {

@@ -336,7 +336,8 @@ async fn evicted_models_answer_410(store: Store) {
         ..Settings::default()
     });
     let (_, first) = post(&server, "/api/model?viewer=a", fixture("bracket.json")).await;
-    let (status, _) = post(&server, "/api/model?viewer=b", fixture("assembly.json")).await;
+    // The viewer's next model takes the room of its last one, which then answers 410.
+    let (status, _) = post(&server, "/api/model?viewer=a", fixture("assembly.json")).await;
     assert_eq!(status, 201);
     let (status, answer) = get_json(
         &server,
@@ -345,6 +346,26 @@ async fn evicted_models_answer_410(store: Store) {
     .await;
     assert_eq!(status, 410, "{}", answer["error"]);
     assert_eq!(answer["error"]["code"], "model_evicted");
+
+    // Another viewer's model on screen is never evicted: the upload is refused instead, naming
+    // the flag, and what is on screen stays.
+    let (status, answer) = post(&server, "/api/model?viewer=b", fixture("bracket.json")).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (503, Some("model_memory_full")),
+        "{answer}"
+    );
+    assert!(answer["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("--model-memory"));
+    let (_, a) = get_json(&server, "/api/viewer/a/status").await;
+    let (status, _) = get_json(
+        &server,
+        &format!("/api/model/{}", a["model_id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(status, 200);
 
     // A model larger than the whole budget is refused up front.
     let (status, answer) = post(
@@ -507,9 +528,23 @@ async fn pages_are_framable_by_notebooks_and_run_only_their_own_scripts() {
     let policy = page.headers()["content-security-policy"].to_str().unwrap();
     assert!(policy.contains("script-src 'self'"), "{policy}");
     assert!(!policy.contains("unsafe-eval"), "{policy}");
+    let ancestors = policy.split("frame-ancestors ").nth(1).unwrap();
+    for allowed in [
+        "http://localhost:*",
+        "http://127.0.0.1:*",
+        "http://[::1]:*",
+        "vscode-webview:",
+    ] {
+        assert!(
+            ancestors.split(' ').any(|s| s == allowed),
+            "loopback default: {policy}"
+        );
+    }
     assert!(
-        policy.contains("frame-ancestors *"),
-        "loopback default: {policy}"
+        !ancestors
+            .split(' ')
+            .any(|s| s == "*" || s.starts_with("https://*")),
+        "pages elsewhere may not frame a loopback server's viewers: {policy}"
     );
 
     let strict = TestServer::with(Settings {

@@ -10,11 +10,16 @@ pub const LIVE_BUFFER: usize = 64;
 /// Bytes of event frames kept per viewer for replay (inlined models make frames big), beside the
 /// configured count.
 pub const HISTORY_BYTES: usize = 16 << 20;
-/// Screenshots kept (the newest), and for how long.
+/// Screenshots kept (the newest, each at most `--screenshot-limit`), and for how long.
 pub const SCREENSHOTS: usize = 32;
 pub const SCREENSHOT_TTL: Duration = Duration::from_secs(3600);
 /// How long an unanswered screenshot request may still be answered.
 pub const SCREENSHOT_REQUEST_TTL: Duration = Duration::from_secs(60);
+/// A viewer that pages alone ever used (no model, no settings) is collected this long after its
+/// last page left: pages may create viewers without a token, so they must not pile up.
+pub const EMPTY_VIEWER_IDLE: Duration = Duration::from_secs(60);
+/// How many of the oldest models eviction looks through for one it may drop.
+pub const EVICTION_WINDOW: usize = 1024;
 /// Evicted model ids and deleted viewer ids remembered (so they answer 410 and 204, not 404 and
 /// a fresh viewer): at most this many, for at most this long.
 pub const TOMBSTONES: usize = 4096;
@@ -29,6 +34,11 @@ pub struct HubLimits {
     pub event_history: usize,
     /// Models up to this size travel inside their event (`--inline-limit`).
     pub inline_limit: usize,
+    /// JSON bytes of one settings object: a viewer's config or status, the defaults
+    /// (`--settings-limit`).
+    pub settings_bytes: usize,
+    /// Viewers at once (`--max-viewers`).
+    pub max_viewers: usize,
 }
 
 impl HubLimits {
@@ -37,6 +47,8 @@ impl HubLimits {
             model_budget: settings.model_memory.as_u64() as usize,
             event_history: settings.event_history.max(1),
             inline_limit: settings.inline_limit.as_u64() as usize,
+            settings_bytes: settings.settings_limit.as_u64() as usize,
+            max_viewers: settings.max_viewers.max(1),
         }
     }
 }

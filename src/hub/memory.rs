@@ -214,6 +214,10 @@ impl Store for MemoryStore {
             .collect())
     }
 
+    async fn viewer_count(&self) -> Result<usize> {
+        Ok(self.lock().viewers.len())
+    }
+
     async fn set_current_model(&self, id: &ViewerId, model: Option<&ModelId>) -> Result<()> {
         self.lock().viewer_mut(id)?.model = model.cloned();
         Ok(())
@@ -481,6 +485,8 @@ mod tests {
             model_budget: 1 << 20,
             event_history,
             inline_limit: 1024,
+            settings_bytes: 1 << 16,
+            max_viewers: 100,
         };
         let store = Arc::new(MemoryStore::new(limits, JsonObject::new()));
         (Hub::new(store.clone(), limits), store)

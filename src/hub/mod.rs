@@ -31,12 +31,10 @@ use serde_json::{json, Value};
 use crate::ids::{ModelId, ViewerId};
 pub use event::{Event, EventData, EventId, EventKind};
 pub use limits::HubLimits;
+use limits::{EMPTY_VIEWER_IDLE, EVICTION_WINDOW};
 pub use memory::MemoryStore;
 pub use store::{Store, StoreCounts};
 pub use types::*;
-
-/// How many of the oldest models eviction looks at for one that no viewer shows.
-const EVICTION_WINDOW: usize = 64;
 
 /// The state of the server, with its rules, over a [`Store`]. Cheap to clone.
 #[derive(Clone)]
@@ -64,17 +62,21 @@ impl Hub {
 
     /// Stores a model as the current model of `model.viewer_id` (creating the viewer) and
     /// announces it to the viewer's pages. Models over the budget are refused; to make room, the
-    /// oldest model that no viewer shows goes first, then the oldest of all.
+    /// oldest models that no viewer shows go first, then this viewer's own; other viewers' models
+    /// on screen are never evicted (the upload is refused instead).
     pub async fn publish_model(&self, model: StoredModel) -> Result<Arc<StoredModel>, HubError> {
         let size = model.body.len();
         let budget = self.limits.model_budget;
         if size > budget {
             return Err(HubError::OverBudget { size, budget });
         }
-        self.make_room(size).await?;
+        let viewer = &model.viewer_id;
+        let own_config = self.store.viewer_config(viewer).await?;
+        self.within_settings_limit("the viewer's config", &own_config, &model.config)?;
+        self.open_viewer(viewer).await?;
+        self.make_room(size, viewer).await?;
         let model = Arc::new(model);
         let viewer = &model.viewer_id;
-        self.store.touch(viewer).await?;
         self.store.put_model(model.clone()).await?;
         self.store
             .set_current_model(viewer, Some(&model.id))
@@ -93,20 +95,51 @@ impl Hub {
         Ok(model)
     }
 
-    async fn make_room(&self, size: usize) -> Result<(), HubError> {
-        while self.store.model_bytes().await? + size > self.limits.model_budget {
+    async fn make_room(&self, size: usize, viewer: &ViewerId) -> Result<(), HubError> {
+        let budget = self.limits.model_budget;
+        let own = self.store.viewer(viewer).await?.and_then(|r| r.model);
+        while self.store.model_bytes().await? + size > budget {
             let oldest = self.store.oldest_models(EVICTION_WINDOW).await?;
+            if oldest.is_empty() {
+                return Ok(());
+            }
             let victim = oldest
                 .iter()
                 .find(|(_, current)| !current)
-                .or(oldest.first());
+                .or_else(|| oldest.iter().find(|(id, _)| Some(id) == own.as_ref()));
             let Some((victim, _)) = victim else {
-                return Ok(());
+                return Err(HubError::ModelMemoryFull { budget });
             };
             tracing::debug!(model = %victim, "model evicted");
             self.store.evict_model(victim).await?;
         }
         Ok(())
+    }
+
+    /// Creates the viewer if it is new, within `--max-viewers`, and marks it active.
+    async fn open_viewer(&self, viewer: &ViewerId) -> Result<(), HubError> {
+        let max = self.limits.max_viewers;
+        if self.store.viewer(viewer).await?.is_none() && self.store.viewer_count().await? >= max {
+            return Err(HubError::TooManyViewers { max });
+        }
+        self.store.touch(viewer).await
+    }
+
+    /// Whether `current` with `delta` merged in stays within `--settings-limit`.
+    fn within_settings_limit(
+        &self,
+        what: &'static str,
+        current: &JsonObject,
+        delta: &JsonObject,
+    ) -> Result<(), HubError> {
+        let mut merged = current.clone();
+        merged.extend(delta.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let size = serde_json::to_vec(&merged).map_or(usize::MAX, |json| json.len());
+        let limit = self.limits.settings_bytes;
+        match size > limit {
+            true => Err(HubError::SettingsTooLarge { what, size, limit }),
+            false => Ok(()),
+        }
     }
 
     /// A stored model; `ModelGone` once it was evicted.
@@ -125,7 +158,7 @@ impl Hub {
         if self.store.was_deleted(viewer).await? {
             return Ok(SubscribeOutcome::Deleted);
         }
-        self.store.touch(viewer).await?;
+        self.open_viewer(viewer).await?;
         // Attached before reading anything: no event falls between the backlog and the feed
         // (those in both are dropped from the feed by id).
         let attachment = self.store.attach(viewer).await?;
@@ -237,7 +270,9 @@ impl Hub {
         viewer: &ViewerId,
         delta: JsonObject,
     ) -> Result<JsonObject, HubError> {
-        self.store.touch(viewer).await?;
+        let own_config = self.store.viewer_config(viewer).await?;
+        self.within_settings_limit("the viewer's config", &own_config, &delta)?;
+        self.open_viewer(viewer).await?;
         self.store.merge_viewer_config(viewer, &delta).await?;
         let event = EventData::simple(EventKind::ConfigUpdate, viewer, json!({ "config": delta }));
         self.store.append_event(viewer, &event).await?;
@@ -253,7 +288,7 @@ impl Hub {
 
     /// Drops the viewer's current model from the screen and sends `clear`.
     pub async fn clear(&self, viewer: &ViewerId) -> Result<(), HubError> {
-        self.store.touch(viewer).await?;
+        self.open_viewer(viewer).await?;
         self.store.set_current_model(viewer, None).await?;
         let event = EventData::simple(EventKind::Clear, viewer, json!({}));
         self.store.append_event(viewer, &event).await
@@ -271,20 +306,23 @@ impl Hub {
     }
 
     /// Merges a page's report into the status: `{key: value}`, or three-cad-viewer's
-    /// `{key: {"old", "new"}}`, of which the status keeps `new`.
+    /// `{key: {"old", "new"}}`, of which the status keeps `new`. Reports create no viewer: a page
+    /// reports on the viewer it follows.
     pub async fn merge_status(
         &self,
         viewer: &ViewerId,
         delta: JsonObject,
     ) -> Result<ViewerStatus, HubError> {
-        if self.store.was_deleted(viewer).await? {
-            return Err(HubError::ViewerDeleted(viewer.clone()));
+        if self.store.viewer(viewer).await?.is_none() {
+            return Err(self.missing(viewer).await?);
         }
-        self.store.touch(viewer).await?;
         let delta: JsonObject = delta
             .into_iter()
             .map(|(key, value)| (key, reported_value(value)))
             .collect();
+        let status = self.store.viewer_status(viewer).await?;
+        self.within_settings_limit("the viewer's status", &status, &delta)?;
+        self.store.touch(viewer).await?;
         self.store.merge_viewer_status(viewer, &delta).await?;
         self.status(viewer).await
     }
@@ -293,10 +331,7 @@ impl Hub {
     /// answered 204 learns its viewer is gone), `ViewerNotFound` for one nobody used.
     pub async fn status(&self, viewer: &ViewerId) -> Result<ViewerStatus, HubError> {
         let Some(record) = self.store.viewer(viewer).await? else {
-            return Err(match self.store.was_deleted(viewer).await? {
-                true => HubError::ViewerDeleted(viewer.clone()),
-                false => HubError::ViewerNotFound(viewer.clone()),
-            });
+            return Err(self.missing(viewer).await?);
         };
         Ok(ViewerStatus {
             viewer_id: viewer.clone(),
@@ -307,6 +342,14 @@ impl Hub {
         })
     }
 
+    /// Why a viewer is not there: deleted, or never used.
+    async fn missing(&self, viewer: &ViewerId) -> Result<HubError, HubError> {
+        Ok(match self.store.was_deleted(viewer).await? {
+            true => HubError::ViewerDeleted(viewer.clone()),
+            false => HubError::ViewerNotFound(viewer.clone()),
+        })
+    }
+
     /// Server-wide viewer defaults.
     pub async fn defaults(&self) -> Result<JsonObject, HubError> {
         self.store.defaults().await
@@ -314,6 +357,8 @@ impl Hub {
 
     /// Merges into the server-wide defaults; returns them.
     pub async fn merge_defaults(&self, delta: JsonObject) -> Result<JsonObject, HubError> {
+        let defaults = self.store.defaults().await?;
+        self.within_settings_limit("the server-wide defaults", &defaults, &delta)?;
         self.store.merge_defaults(&delta).await?;
         self.store.defaults().await
     }
@@ -413,14 +458,20 @@ impl Hub {
     }
 
     /// Drops viewers that have had no page and no activity for longer than `idle`, with their
-    /// models; returns how many. A viewer with a page counts as active.
+    /// models; returns how many. A viewer with a page counts as active; one that only pages ever
+    /// used (no model, no settings) goes [`EMPTY_VIEWER_IDLE`] after its last page.
     pub async fn collect_idle(&self, idle: Duration) -> Result<usize, HubError> {
         let now = SystemTime::now();
         let mut collected = 0;
         for record in self.store.viewers().await? {
+            let quiet = now.duration_since(record.last_active).unwrap_or_default();
             if self.store.subscribers(&record.id).await? > 0 {
                 self.store.touch(&record.id).await?;
-            } else if now.duration_since(record.last_active).unwrap_or_default() > idle {
+            } else if quiet > idle
+                || (quiet > EMPTY_VIEWER_IDLE.min(idle)
+                    && record.model.is_none()
+                    && self.store.viewer_config(&record.id).await?.is_empty())
+            {
                 self.store.remove_viewer(&record.id, false).await?;
                 tracing::info!(viewer = %record.id, "idle viewer collected");
                 collected += 1;

@@ -58,6 +58,7 @@ pub trait Store: Send + Sync + 'static {
     async fn touch(&self, viewer: &ViewerId) -> Result<()>;
     async fn viewer(&self, viewer: &ViewerId) -> Result<Option<ViewerRecord>>;
     async fn viewers(&self) -> Result<Vec<ViewerRecord>>;
+    async fn viewer_count(&self) -> Result<usize>;
     async fn set_current_model(&self, viewer: &ViewerId, model: Option<&ModelId>) -> Result<()>;
     /// Removes the viewer with its models, settings and status; `tombstone` remembers that it was
     /// deleted (for [`TOMBSTONE_TTL`](super::limits::TOMBSTONE_TTL)) until it is touched again.

@@ -31,6 +31,16 @@ pub enum HubError {
     ScreenshotNotFound(String),
     #[error("a model of {size} bytes does not fit the model memory budget of {budget} bytes (--model-memory)")]
     OverBudget { size: usize, budget: usize },
+    #[error("the model memory budget of {budget} bytes (--model-memory) is held by models other viewers show now; delete or clear viewers, or raise --model-memory")]
+    ModelMemoryFull { budget: usize },
+    #[error("{what} would be {size} bytes of JSON, over this server's limit of {limit} (--settings-limit)")]
+    SettingsTooLarge {
+        what: &'static str,
+        size: usize,
+        limit: usize,
+    },
+    #[error("this server holds its limit of {max} viewers (--max-viewers); delete viewers or wait for idle ones to be collected")]
+    TooManyViewers { max: usize },
     #[error("no page is showing viewer {0}: open its viewer URL first")]
     NoPage(ViewerId),
     #[error("no page of viewer {0} answered the screenshot request in time")]

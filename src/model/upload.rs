@@ -134,9 +134,22 @@ impl Upload {
         let (open, close) = raw_field_frame(&head, "data");
         StoredJson::new(vec![
             Bytes::from(open),
-            self.body.slice(self.geometry.clone()),
+            self.stored_geometry(),
             Bytes::from_static(close),
         ])
+    }
+
+    /// The geometry to keep: a slice of the upload's buffer (no copy), unless that would keep
+    /// much more than the geometry alive (fields beside it, a "pad" of 40 MB), which the model
+    /// memory budget would not see. Then a copy of the geometry alone.
+    fn stored_geometry(&self) -> Bytes {
+        let geometry = self.geometry.clone();
+        let beside = self.body.len() - geometry.len();
+        if beside > self.body.len() / 8 && beside > 4096 {
+            Bytes::copy_from_slice(&self.body[geometry])
+        } else {
+            self.body.slice(geometry)
+        }
     }
 }
 

@@ -1,38 +1,139 @@
 //! Request bodies. Each is checked for its content type and size before it is read, read whole
 //! without blocking a worker, and refused with a precise error: 415, 413 naming the limit, 400
 //! for broken JSON, 422 for JSON of the wrong shape.
+//!
+//! Memory is taken as bytes arrive, never for a declared length alone, and all bodies being read
+//! or parsed at once share one budget ([`BodyBudget`], twice `--body-limit`): beyond it a request
+//! waits a little, then gets 503. A body that stops arriving for [`BODY_IDLE`] gets 408.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use rocket::data::{ByteUnit, Data, FromData, Outcome};
 use rocket::http::Status;
 use rocket::request::Request;
 use rocket::tokio::io::AsyncReadExt;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::guards::remember_failure;
 use crate::error::ApiError;
 use crate::hub::JsonObject;
 use crate::Settings;
 
-/// Limit for the small JSON bodies (config, status).
-const SMALL_BODY_LIMIT: ByteUnit = ByteUnit::Mebibyte(1);
+/// How long a body may stop arriving before the request is given up (408).
+pub const BODY_IDLE: Duration = Duration::from_secs(30);
+/// How long a request waits for room in the [`BodyBudget`] before it gets 503.
+const BUDGET_WAIT: Duration = Duration::from_secs(10);
+/// The first allocation for a body, and the most it grows by at once.
+const FIRST_READ: usize = 64 * 1024;
+const MAX_GROWTH: usize = 16 << 20;
 
-/// A JSON body up to the server's body limit, unparsed (models and screenshots are parsed on a
-/// blocking thread by their routes).
-pub struct JsonBytes(pub Vec<u8>);
+/// Bytes of request bodies held at once, while they are read and parsed.
+pub struct BodyBudget {
+    semaphore: Arc<Semaphore>,
+    bytes: usize,
+}
 
-/// A small JSON object (configs, status reports), parsed.
+impl BodyBudget {
+    /// Room for `bytes` of bodies at once.
+    pub fn new(bytes: usize) -> Self {
+        let bytes = bytes.min(Semaphore::MAX_PERMITS);
+        BodyBudget {
+            semaphore: Arc::new(Semaphore::new(bytes)),
+            bytes,
+        }
+    }
+
+    /// Takes room for `bytes` more, waiting up to [`BUDGET_WAIT`].
+    async fn take(
+        &self,
+        bytes: usize,
+        held: &mut Option<OwnedSemaphorePermit>,
+    ) -> Result<(), ApiError> {
+        let wanted = u32::try_from(bytes).unwrap_or(u32::MAX);
+        let permit = tokio::time::timeout(
+            BUDGET_WAIT,
+            self.semaphore.clone().acquire_many_owned(wanted),
+        )
+        .await;
+        match permit {
+            Ok(Ok(permit)) => {
+                match held {
+                    Some(held) => held.merge(permit),
+                    None => *held = Some(permit),
+                }
+                Ok(())
+            }
+            _ => Err(ApiError::new(
+                Status::ServiceUnavailable,
+                "busy",
+                format!(
+                    "the server is reading {} bytes of other bodies, its limit (twice --body-limit); try again",
+                    self.bytes
+                ),
+            )),
+        }
+    }
+}
+
+/// A body as read, with its share of the [`BodyBudget`], given back when it is dropped.
+pub struct Body {
+    pub bytes: Vec<u8>,
+    _room: Option<OwnedSemaphorePermit>,
+}
+
+/// A JSON body up to the server's body limit, unparsed (models are parsed on a blocking thread
+/// by their route).
+pub struct JsonBytes(pub Body);
+
+/// A screenshot upload: a PNG of at most `--screenshot-limit` in base64, unparsed.
+pub struct ScreenshotBytes(pub Body);
+
+/// A settings object (a config change, a status report) of at most `--settings-limit`, parsed.
 pub struct JsonObjectBody(pub JsonObject);
+
+/// A body limit and the flag that sets it (named when a body is over it).
+struct Limit {
+    bytes: ByteUnit,
+    flag: &'static str,
+}
+
+fn settings<'r>(request: &'r Request<'_>) -> &'r Settings {
+    request
+        .rocket()
+        .state::<Settings>()
+        .expect("the server manages its Settings")
+}
 
 #[rocket::async_trait]
 impl<'r> FromData<'r> for JsonBytes {
     type Error = ApiError;
 
     async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> Outcome<'r, Self> {
-        let limit = request
-            .rocket()
-            .state::<Settings>()
-            .map_or(ByteUnit::Mebibyte(256), |s| s.body_limit);
+        let limit = Limit {
+            bytes: settings(request).body_limit,
+            flag: "--body-limit",
+        };
         match read(request, data, limit).await {
             Ok(bytes) => Outcome::Success(JsonBytes(bytes)),
+            Err(error) => data_fail(request, error),
+        }
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromData<'r> for ScreenshotBytes {
+    type Error = ApiError;
+
+    async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> Outcome<'r, Self> {
+        // base64 of the largest PNG, and room for the data URL and the ids around it.
+        let png = settings(request).screenshot_limit.as_u64();
+        let limit = Limit {
+            bytes: ByteUnit::Byte(png.div_ceil(3) * 4 + 4096),
+            flag: "--screenshot-limit",
+        };
+        match read(request, data, limit).await {
+            Ok(bytes) => Outcome::Success(ScreenshotBytes(bytes)),
             Err(error) => data_fail(request, error),
         }
     }
@@ -43,9 +144,13 @@ impl<'r> FromData<'r> for JsonObjectBody {
     type Error = ApiError;
 
     async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> Outcome<'r, Self> {
-        let parsed = read(request, data, SMALL_BODY_LIMIT)
+        let limit = Limit {
+            bytes: settings(request).settings_limit,
+            flag: "--settings-limit",
+        };
+        let parsed = read(request, data, limit)
             .await
-            .and_then(|bytes| parse_object(&bytes));
+            .and_then(|body| parse_object(&body.bytes));
         match parsed {
             Ok(object) => Outcome::Success(JsonObjectBody(object)),
             Err(error) => data_fail(request, error),
@@ -59,7 +164,7 @@ fn data_fail<'r, T>(request: &'r Request<'_>, error: ApiError) -> Outcome<'r, T,
 }
 
 /// Reads a whole JSON body of at most `limit` bytes.
-async fn read(request: &Request<'_>, data: Data<'_>, limit: ByteUnit) -> Result<Vec<u8>, ApiError> {
+async fn read(request: &Request<'_>, data: Data<'_>, limit: Limit) -> Result<Body, ApiError> {
     if let Some(content_type) = request.content_type() {
         let json = content_type.is_json() || content_type.sub().as_str().ends_with("+json");
         if !json {
@@ -72,9 +177,10 @@ async fn read(request: &Request<'_>, data: Data<'_>, limit: ByteUnit) -> Result<
             ));
         }
     }
+    let Limit { bytes: limit, flag } = limit;
     let too_large = || {
         ApiError::too_large(format!(
-            "the body is larger than this server's limit of {limit} (start it with --body-limit to change it)"
+            "the body is larger than this server's limit of {limit} (start it with {flag} to change it)"
         ))
     };
     let declared = request
@@ -84,21 +190,50 @@ async fn read(request: &Request<'_>, data: Data<'_>, limit: ByteUnit) -> Result<
     if declared.is_some_and(|len| len > limit.as_u64()) {
         return Err(too_large());
     }
-    // Read straight into one buffer of the declared size (no regrowing for a 40 MB model); one
-    // byte past the limit tells a body that is too large.
+    // Grow with what arrives, doubling (a declared length reserves nothing up front), within the
+    // budget; one byte past the limit tells a body that is too large.
     let max = limit.as_u64() as usize;
-    let mut bytes = Vec::with_capacity(declared.map_or(64 * 1024, |len| len as usize));
-    data.open((max + 1).into())
-        .read_to_end(&mut bytes)
-        .await
-        .map_err(|err| ApiError::bad_request(format!("could not read the body: {err}")))?;
-    if bytes.len() > max {
-        return Err(too_large());
+    let budget = request
+        .rocket()
+        .state::<BodyBudget>()
+        .expect("the server manages a BodyBudget");
+    let mut room = None;
+    let mut bytes: Vec<u8> = Vec::new();
+    let mut stream = data.open((max + 1).into());
+    loop {
+        if bytes.len() == bytes.capacity() {
+            let growth = bytes
+                .capacity()
+                .clamp(FIRST_READ, MAX_GROWTH)
+                .min(max + 1 - bytes.len());
+            budget.take(growth, &mut room).await?;
+            bytes.reserve_exact(growth);
+        }
+        let read = tokio::time::timeout(BODY_IDLE, stream.read_buf(&mut bytes))
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    Status::RequestTimeout,
+                    "body_timeout",
+                    format!(
+                        "the body stopped arriving ({} bytes in, none for {} s)",
+                        bytes.len(),
+                        BODY_IDLE.as_secs()
+                    ),
+                )
+            })?
+            .map_err(|err| ApiError::bad_request(format!("could not read the body: {err}")))?;
+        if read == 0 {
+            break;
+        }
+        if bytes.len() > max {
+            return Err(too_large());
+        }
     }
     if bytes.is_empty() {
         return Err(ApiError::malformed_json("the body is empty; expected JSON"));
     }
-    Ok(bytes)
+    Ok(Body { bytes, _room: room })
 }
 
 /// Parses a JSON object, telling syntax errors (400) from other values (422).

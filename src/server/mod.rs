@@ -107,6 +107,10 @@ fn build(settings: Settings, hub: Hub, signals: Signals) -> Rocket<Build> {
     let figment = rocket::figment::Figment::from(config).merge(("template_dir", &template_dir));
     rocket::custom(figment)
         .manage(Policy::new(&settings))
+        .manage(routes::events::OpenStreams::new(settings.max_pages))
+        .manage(body::BodyBudget::new(
+            (settings.body_limit.as_u64() as usize).saturating_mul(2),
+        ))
         .manage(settings)
         .manage(hub)
         .manage(StartedAt(Instant::now()))

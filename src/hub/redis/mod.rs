@@ -140,6 +140,14 @@ impl Store for RedisStore {
         self.inner.records().await
     }
 
+    async fn viewer_count(&self) -> Result<usize> {
+        let hub = &self.inner;
+        hub.conn()
+            .scard(hub.keys.viewers())
+            .await
+            .map_err(unavailable)
+    }
+
     async fn set_current_model(&self, viewer: &ViewerId, model: Option<&ModelId>) -> Result<()> {
         self.inner.set_current_model(viewer, model).await
     }

@@ -11,6 +11,7 @@
 //! viewer (`a:17,b:42`), so a reconnect resumes each viewer exactly where it was.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -36,6 +37,50 @@ const RETRY_MS: u32 = 1000;
 /// only touched as far as frames fill it, so idle streams stay small.
 const MAX_WRITE: usize = 32 * 1024;
 
+/// The event streams open on this server, within `--max-pages`.
+pub struct OpenStreams {
+    count: AtomicUsize,
+    max: usize,
+}
+
+impl OpenStreams {
+    pub fn new(max: usize) -> Arc<Self> {
+        Arc::new(OpenStreams {
+            count: AtomicUsize::new(0),
+            max,
+        })
+    }
+
+    /// A place for one more stream, held until the stream ends.
+    fn claim(self: &Arc<Self>) -> ApiResult<StreamSlot> {
+        let taken = self
+            .count
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.max).then_some(n + 1)
+            });
+        match taken {
+            Ok(_) => Ok(StreamSlot(self.clone())),
+            Err(_) => Err(ApiError::new(
+                Status::TooManyRequests,
+                "too_many_pages",
+                format!(
+                    "this server holds its limit of {} open event streams (--max-pages); close pages or raise --max-pages",
+                    self.max
+                ),
+            )),
+        }
+    }
+}
+
+/// One open stream, counted until dropped.
+struct StreamSlot(Arc<OpenStreams>);
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        self.0.count.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 #[rocket::get("/api/viewer/<id>/events")]
 pub async fn events(
     _caller: Caller,
@@ -43,9 +88,11 @@ pub async fn events(
     last_event_id: LastEventId,
     hub: &State<Hub>,
     settings: &State<Settings>,
+    streams: &State<Arc<OpenStreams>>,
     shutdown: Shutdown,
 ) -> ApiResult<EventsResponse> {
     let id = id?;
+    let slot = streams.claim()?;
     match hub.subscribe(&id, last_event_id.0.as_deref()).await? {
         SubscribeOutcome::Subscribed(subscription) => {
             let source = events_of(subscription)
@@ -55,6 +102,7 @@ pub async fn events(
                 source,
                 settings.heartbeat(),
                 shutdown,
+                slot,
             )))
         }
         SubscribeOutcome::Deleted => Ok(EventsResponse::Deleted),
@@ -73,6 +121,7 @@ pub async fn shared_events(
     last_event_id: LastEventId,
     hub: &State<Hub>,
     settings: &State<Settings>,
+    streams: &State<Arc<OpenStreams>>,
     shutdown: Shutdown,
 ) -> ApiResult<EventsResponse> {
     let mut viewers: Vec<ViewerId> = Vec::new();
@@ -87,6 +136,7 @@ pub async fn shared_events(
             "name 1 to {MAX_SHARED_VIEWERS} viewers: /api/events?viewer=a&viewer=b"
         )));
     }
+    let slot = streams.claim()?;
     let mut latest = parse_composite_id(last_event_id.0.as_deref().unwrap_or(""));
     latest.retain(|id, _| viewers.contains(id));
     let mut sources = Vec::new();
@@ -115,6 +165,7 @@ pub async fn shared_events(
         source,
         settings.heartbeat(),
         shutdown,
+        slot,
     )))
 }
 
@@ -162,13 +213,15 @@ fn reframe(latest: &BTreeMap<ViewerId, String>, frame: &Bytes) -> Bytes {
 }
 
 /// Frames `source` as an event stream: a `retry` hint first, keep-alive comments while idle,
-/// the end at shutdown.
+/// the end at shutdown. The stream holds its `slot` while it lives.
 fn with_keep_alive(
     mut source: BoxStream<'static, Bytes>,
     heartbeat: std::time::Duration,
     mut shutdown: Shutdown,
+    slot: StreamSlot,
 ) -> BoxStream<'static, Bytes> {
     stream! {
+        let _slot = slot;
         yield Bytes::from(format!("retry: {RETRY_MS}\n: connected\n\n"));
         let mut ticks = interval_at(Instant::now() + heartbeat, heartbeat);
         loop {

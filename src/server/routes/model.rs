@@ -39,7 +39,8 @@ pub async fn post_model(
     let query_viewer = viewer.map(ViewerId::new).transpose()?;
     let limits = settings.model_limits();
     let model = rocket::tokio::task::spawn_blocking(move || -> ApiResult<StoredModel> {
-        let upload = parse_upload(body.0, &limits)?;
+        let JsonBytes(body) = body;
+        let upload = parse_upload(body.bytes, &limits)?;
         let viewer_id = upload
             .viewer_id
             .clone()

@@ -14,7 +14,7 @@ use super::assets::Asset;
 use crate::error::{ApiError, ApiResult};
 use crate::hub::Hub;
 use crate::ids::{InvalidId, ViewerId};
-use crate::server::guards::Caller;
+use crate::server::guards::{Authorized, Caller};
 use crate::Settings;
 
 /// The templates, registered from the binary (names end in `.html`, which turns escaping on).
@@ -121,9 +121,11 @@ pub fn viewer(
     Ok(viewer_page(&id?, "../", options.check()?, settings))
 }
 
+/// Every viewer, with links. Viewer ids are capabilities: this needs the token where
+/// `GET /api/viewers` does.
 #[rocket::get("/viewers")]
 pub async fn viewers(
-    _caller: Caller,
+    _auth: Authorized,
     hub: &State<Hub>,
     settings: &State<Settings>,
 ) -> ApiResult<Page> {

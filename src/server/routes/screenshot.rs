@@ -17,29 +17,34 @@ use serde_json::{json, Value};
 use crate::error::{from_serde, ApiError, ApiResult};
 use crate::hub::Hub;
 use crate::ids::ViewerId;
-use crate::server::body::JsonBytes;
+use crate::server::body::ScreenshotBytes;
 use crate::server::guards::Caller;
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
-/// What a page uploads: the PNG as a data URL (`viewer.getImage()` gives one) or plain base64.
+/// What a page uploads: the PNG as a data URL (`viewer.getImage()` gives one) or plain base64,
+/// borrowed from the body unless it holds escapes, so the upload is held once and its PNG once.
 #[derive(Deserialize)]
-struct Upload {
+struct Upload<'a> {
     viewer_id: String,
     request_id: Option<String>,
-    data: String,
+    #[serde(borrow)]
+    data: std::borrow::Cow<'a, str>,
 }
 
 /// Stores a page's PNG and hands it to the request it answers, if any.
 #[rocket::post("/api/screenshot", data = "<body>")]
 pub async fn upload(
     _caller: Caller,
-    body: JsonBytes,
+    body: ScreenshotBytes,
     hub: &State<Hub>,
 ) -> ApiResult<(Status, Json<Value>)> {
-    let (viewer, request_id, png) = rocket::tokio::task::spawn_blocking(move || decode(&body.0))
-        .await
-        .map_err(|err| ApiError::internal(format!("the screenshot could not be read: {err}")))??;
+    let (viewer, request_id, png) =
+        rocket::tokio::task::spawn_blocking(move || decode(&body.0.bytes))
+            .await
+            .map_err(|err| {
+                ApiError::internal(format!("the screenshot could not be read: {err}"))
+            })??;
     let screenshot = hub
         .store_screenshot(&viewer, request_id.as_deref(), png)
         .await?;
@@ -68,7 +73,7 @@ fn decode(body: &[u8]) -> ApiResult<(ViewerId, Option<String>, Bytes)> {
             }
             data
         }
-        _ => upload.data.as_str(),
+        _ => upload.data.as_ref(),
     };
     let png = BASE64.decode(encoded.trim()).map_err(|err| {
         ApiError::invalid(format!("the PNG is not valid base64: {err}"), "$.data")
