@@ -19,6 +19,7 @@ crate::contract!(
     idle_streams_get_keep_alives,
     one_shared_stream_carries_many_viewers_and_resumes_each,
     a_page_answers_screenshot_requests_of_its_own_viewer_only,
+    the_history_keeps_at_most_16_mib_of_events,
 );
 
 async fn a_page_opened_after_the_push_gets_the_model(store: Store) {
@@ -369,5 +370,36 @@ async fn a_page_answers_screenshot_requests_of_its_own_viewer_only(store: Store)
         b"\x89PNG\r\n\x1a\nmine",
         "the request got its own viewer's picture ({})",
         store.name()
+    );
+}
+
+/// Big inlined models fill the replay history by bytes long before its count: beyond 16 MiB the
+/// oldest go, on both stores, and a page that last saw one of them gets a resync.
+async fn the_history_keeps_at_most_16_mib_of_events(store: Store) {
+    let server = store.with(Settings {
+        inline_limit: "8MiB".parse().unwrap(),
+        ..Settings::default()
+    });
+    let model = ocp_notebook::model::synthetic::sphere_message(120_000);
+    assert!(model.len() > 3 << 20, "{} bytes", model.len());
+    let (_, first) = post(&server, "/api/model?viewer=heavy", model.clone()).await;
+    let mut page = SseReader::open(&server, "heavy", None).await;
+    let seen = page.next().await;
+    assert_eq!(seen.data["model_id"], first["model_id"]);
+    drop(page);
+    let mut last = serde_json::Value::Null;
+    for _ in 0..5 {
+        let (status, answer) = post(&server, "/api/model?viewer=heavy", model.clone()).await;
+        assert_eq!(status, 201, "{answer}");
+        last = answer;
+    }
+    let mut page = SseReader::open(&server, "heavy", seen.id.as_deref()).await;
+    let resync = page.next().await;
+    assert_eq!(
+        (resync.kind(), &resync.data["model_id"]),
+        ("resync", &last["model_id"]),
+        "{}: 6 events of {} bytes are more than 16 MiB",
+        store.name(),
+        model.len()
     );
 }

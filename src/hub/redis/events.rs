@@ -1,6 +1,7 @@
 //! Each viewer's events as a Redis Stream, `events:<viewer>`: an entry's id is the SSE id, its
-//! fields are `k` (the kind) and `d` (the JSON data). The stream is trimmed to the event history,
-//! and `max-deleted-entry-id` tells whether a page's id is still replayable.
+//! fields are `k` (the kind) and `d` (the JSON data). The stream is trimmed to the event history
+//! by count and by bytes, as the memory store's is: `events-sizes:<viewer>` lists each entry's id
+//! and size, oldest first, and `events-bytes:<viewer>` their sum.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,21 +10,42 @@ use redis::streams::{StreamId, StreamRangeReply};
 use redis::{AsyncCommands, Value as RedisValue};
 
 use super::{unavailable, Inner, Result};
+use crate::hub::limits::HISTORY_BYTES;
 use crate::hub::{Event, EventData, EventId, EventKind};
 use crate::ids::ViewerId;
 
+/// Appends an entry and drops the oldest while the history is over its count or its bytes
+/// (keeping the newest, whatever its size), in one step on the server.
+const APPEND: &str = r"
+local id = redis.call('XADD', KEYS[1], '*', 'k', ARGV[1], 'd', ARGV[2])
+local size = string.len(ARGV[2])
+redis.call('RPUSH', KEYS[2], id .. ' ' .. size)
+local total = redis.call('INCRBY', KEYS[3], size)
+local count = redis.call('LLEN', KEYS[2])
+local max_count, max_bytes = tonumber(ARGV[3]), tonumber(ARGV[4])
+while count > 1 and (count > max_count or total > max_bytes) do
+  local oldest = redis.call('LPOP', KEYS[2])
+  local gap = string.find(oldest, ' ', 1, true)
+  redis.call('XDEL', KEYS[1], string.sub(oldest, 1, gap - 1))
+  total = redis.call('INCRBY', KEYS[3], -tonumber(string.sub(oldest, gap + 1)))
+  count = count - 1
+end
+return id
+";
+
 impl Inner {
     pub(super) async fn append_event(&self, viewer: &ViewerId, event: &EventData) -> Result<()> {
-        // Exact trimming (no `~`): the history holds what `--event-history` says, no more.
-        let _: String = redis::cmd("XADD")
+        // EVAL with the text each time: Redis keeps the compiled script by its hash.
+        let _: String = redis::cmd("EVAL")
+            .arg(APPEND)
+            .arg(3)
             .arg(self.keys.events(viewer))
-            .arg("MAXLEN")
-            .arg(self.limits.event_history)
-            .arg("*")
-            .arg("k")
+            .arg(self.keys.event_sizes(viewer))
+            .arg(self.keys.event_bytes(viewer))
             .arg(event.kind.as_str())
-            .arg("d")
             .arg(&event.json)
+            .arg(self.limits.event_history)
+            .arg(HISTORY_BYTES)
             .query_async(&mut self.conn())
             .await
             .map_err(unavailable)?;
@@ -65,9 +87,9 @@ impl Inner {
         ))
     }
 
-    /// Whether every event after `after` is still in the stream. Trimming does not move
-    /// `max-deleted-entry-id`, so: nothing was ever dropped, or `after` is no older than the
-    /// first entry kept (a page whose id was the last one dropped gets a needless resync).
+    /// Whether every event after `after` is still in the stream: nothing newer than it was
+    /// dropped (`max-deleted-entry-id`, which `XDEL` moves and trimming would not), and nothing
+    /// was dropped at all or `after` is no older than the first entry kept.
     async fn replayable(&self, viewer: &ViewerId, after: EventId) -> Result<bool> {
         let info: std::result::Result<HashMap<String, RedisValue>, _> = redis::cmd("XINFO")
             .arg("STREAM")

@@ -9,6 +9,7 @@
 //! | `viewer:<id>:models` | set | the viewer's stored models |
 //! | `deleted:<id>` | string, TTL | the viewer was deleted |
 //! | `events:<id>` | stream | the viewer's events: `k` kind, `d` JSON data |
+//! | `events-sizes:<id>`, `events-bytes:<id>` | list, counter | each kept event's `<entry id> <bytes>`, and their sum |
 //! | `model:<id>` | hash | `body` as served, `meta` (JSON), `size` |
 //! | `models` | sorted set | stored model ids by creation time |
 //! | `current_models` | set | models some viewer shows |
@@ -71,6 +72,14 @@ impl Keys {
 
     pub fn events(&self, viewer: &ViewerId) -> String {
         self.key(format_args!("events:{viewer}"))
+    }
+
+    pub fn event_sizes(&self, viewer: &ViewerId) -> String {
+        self.key(format_args!("events-sizes:{viewer}"))
+    }
+
+    pub fn event_bytes(&self, viewer: &ViewerId) -> String {
+        self.key(format_args!("events-bytes:{viewer}"))
     }
 
     pub fn model(&self, model: &str) -> String {

@@ -117,6 +117,10 @@ impl Inner {
             ])
             .ignore()
             .expire(self.keys.events(viewer), CLOSED_STREAM_SECS)
+            .ignore()
+            .expire(self.keys.event_sizes(viewer), CLOSED_STREAM_SECS)
+            .ignore()
+            .expire(self.keys.event_bytes(viewer), CLOSED_STREAM_SECS)
             .ignore();
         if tombstone {
             pipe.set_ex(self.keys.deleted(viewer), 1, TOMBSTONE_TTL.as_secs())
