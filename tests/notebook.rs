@@ -175,6 +175,34 @@ fn a_child_server_exits_with_its_parent() {
         .map_while(Result::ok)
         .find_map(|line| line.strip_prefix("child at ").map(str::to_string))
         .expect("the parent reports its child's URL");
+    // A started server wants a token for writes (any local user reaches loopback ports); its
+    // URL carries it, and pages need none.
+    let (base, token) = url.split_once("/?token=").expect("the URL carries a token");
+    assert_eq!(token.len(), 32, "{url}");
+    let http = reqwest::blocking::Client::new();
+    let push = |token: Option<&str>| {
+        let mut request = http
+            .post(format!("{base}/api/model?viewer=t"))
+            .header("Content-Type", "application/json")
+            .body(fixture("box.json"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().unwrap().status().as_u16()
+    };
+    assert_eq!(push(None), 401, "a write without the token is refused");
+    assert_eq!(push(Some(token)), 201);
+    let page = http.get(format!("{base}/viewer/t")).send().unwrap();
+    assert_eq!(page.status(), 200, "pages need no token");
+    let report = http
+        .post(format!("{base}/api/viewer/t/status"))
+        .header("Content-Type", "application/json")
+        .body(r#"{"zoom": 2}"#)
+        .send()
+        .unwrap();
+    assert_eq!(report.status(), 200, "nor do their reports");
+
+    let url = format!("{base}/");
     let health = |url: &str| reqwest::blocking::get(format!("{url}health")).is_ok();
     assert!(health(&url), "the child server answers at {url}");
 

@@ -18,7 +18,7 @@ PROGRESS_FROM = 8 << 20
 
 
 class Client:
-    """One server: its base URL and the token writes carry, if any."""
+    """One server: its base URL and the token every request carries, if any."""
 
     def __init__(self, base, token=None, timeout=120):
         self.base = base.rstrip("/")
@@ -46,7 +46,7 @@ class Client:
         if body is not None:
             headers["Content-Type"] = "application/json"
             headers["Content-Length"] = str(len(body))
-        if self.token and method != "GET":
+        if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         try:
             connection.putrequest(method, parsed.path.rstrip("/") + path)

@@ -51,7 +51,7 @@ def from_answer(status, body):
     path = error.get("path")
     if code in ("invalid", "malformed_json") and path and path.startswith("$"):
         return InvalidModel(status, code, message, path)
-    if code == "viewer_not_found":
+    if code in ("viewer_not_found", "viewer_deleted"):
         return ViewerClosed(status, code, message, path)
     if code == "no_page_answered":
         return NoPage(

@@ -7,9 +7,15 @@
    keeps the child's stdin open for as long as it lives, so the server exits with the kernel,
    however the kernel ends. Its URL goes into `OCP_NOTEBOOK_URL`, where the Rust bridge in the
    same process would look too.
+
+A server started here wants a token for writes (`OCP_NOTEBOOK_TOKEN` if set, else a fresh one,
+passed in its environment, which other users cannot read): on a shared machine every local user
+can reach every loopback port. Pages need none to follow and report; this process's requests
+carry it.
 """
 
 import os
+import secrets
 import shutil
 import subprocess
 import threading
@@ -62,9 +68,11 @@ def binary():
 def start_child(path, timeout=30):
     """Starts the server binary at `path` on a free loopback port; answers its URL."""
     try:
+        token = os.environ.get(TOKEN_VAR) or secrets.token_hex(16)
         child = subprocess.Popen(
             [path, "--port", "0", "--log", "off", "--exit-with-stdin"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            env={**os.environ, TOKEN_VAR: token},
         )
     except OSError as error:
         raise ServerStartError(

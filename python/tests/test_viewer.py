@@ -51,8 +51,17 @@ def test_a_child_server_exits_with_its_parent(binary):
          "print(server.start_child(sys.argv[1]), flush=True); time.sleep(600)", binary],
         stdout=subprocess.PIPE, text=True,
     )
-    url = parent.stdout.readline().strip()
+    printed = parent.stdout.readline().strip()
+    url, _, token = printed.partition("?token=")
+    assert len(token) == 32, f"a started server wants a token for writes: {printed}"
     assert get_json(url.rstrip("/") + "/health")["status"] == "ok"
+    refused = urllib.request.Request(
+        url.rstrip("/") + "/api/config", data=b'{"axes": true}', method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(refused, timeout=10)
+    assert error.value.code == 401
     parent.kill()
     parent.wait()
     deadline = time.time() + 15

@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use super::Error;
 
-/// One server: its base URL (no trailing slash) and the token writes carry, if any.
+/// One server: its base URL (no trailing slash) and the token every request carries, if any
+/// (writes need it; so does the viewer listing).
 #[derive(Clone)]
 pub(crate) struct Client {
     base: String,
@@ -42,7 +43,7 @@ impl Client {
 
     /// `GET path` answered with JSON.
     pub(crate) fn get_json(&self, path: &str) -> Result<Value, Error> {
-        let response = self.agent.get(self.url(path)).call();
+        let response = self.authorized(self.agent.get(self.url(path))).call();
         json(self.answer(response)?)
     }
 

@@ -7,7 +7,11 @@
 //! 3. Without it (light mode), the installed `ocp-notebook` binary as a child process on a free
 //!    port, told to exit when its standard input closes, which happens when the kernel exits.
 //!
-//! Once started, the server's URL goes into `OCP_NOTEBOOK_URL` of this process. That is the
+//! A server the bridge starts wants a token for writes (`OCP_NOTEBOOK_TOKEN` if set, else a fresh
+//! one): on a shared machine every local user can reach every loopback port. Pages need none to
+//! follow and report; the kernel's requests carry it.
+//!
+//! Once started, the server's URL (with `?token=`) goes into `OCP_NOTEBOOK_URL` of this process. That is the
 //! process-wide handle: evcxr compiles every cell separately, each with its own copy of every
 //! static, so a `static` would start a second server in the next cell; the environment is one.
 
@@ -96,10 +100,19 @@ fn start_default() -> Result<String, Error> {
 fn start_in_process() -> Result<String, Error> {
     let settings = crate::Settings {
         port: 0,
+        token: Some(token_for_new_server()),
         ..crate::Settings::default()
     };
     let running = crate::server::spawn(settings).map_err(|err| Error::Start(err.to_string()))?;
     Ok(running.url().to_string())
+}
+
+/// The token a server started here gets: `OCP_NOTEBOOK_TOKEN` if set, else a fresh random one.
+fn token_for_new_server() -> String {
+    std::env::var(TOKEN_VAR)
+        .ok()
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
 }
 
 /// The binary light mode starts.
@@ -128,8 +141,10 @@ pub fn binary() -> PathBuf {
 /// line it prints). Its standard input stays open for as long as this process lives, so it
 /// exits with the kernel, however the kernel ends.
 pub fn start_child(bin: &std::path::Path) -> Result<String, Error> {
+    // The token goes in the environment, which other users cannot read (unlike arguments).
     let mut child = Command::new(bin)
         .args(["--port", "0", "--log", "off", "--exit-with-stdin"])
+        .env(TOKEN_VAR, token_for_new_server())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -258,7 +258,9 @@ impl Viewer {
     /// Runs a request, naming this viewer in "not found" answers.
     fn request<T>(&self, call: impl FnOnce(&Client, &ViewerId) -> Result<T>) -> Result<T> {
         call(&self.client, &self.id).map_err(|err| match err {
-            Error::Server { code, .. } if code == "viewer_not_found" => {
+            Error::Server { code, .. }
+                if code == "viewer_not_found" || code == "viewer_deleted" =>
+            {
                 Error::ViewerClosed(self.id.to_string())
             }
             Error::Server { code, .. } if code == "no_page_answered" => {
