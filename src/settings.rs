@@ -107,6 +107,10 @@ pub struct Settings {
     #[arg(long, env = "OCP_NOTEBOOK_VIEWER_IDLE_SECS", default_value_t = 6 * 3600)]
     pub viewer_idle_secs: u64,
 
+    /// Seconds a request body may stop arriving before the request gets 408.
+    #[arg(long, env = "OCP_NOTEBOOK_BODY_TIMEOUT_SECS", default_value_t = 30)]
+    pub body_timeout_secs: u64,
+
     /// Seconds between SSE keep-alive comments.
     #[arg(long, env = "OCP_NOTEBOOK_HEARTBEAT_SECS", default_value_t = 15)]
     pub heartbeat_secs: u64,
@@ -172,6 +176,10 @@ impl Settings {
             None if self.is_exposed() => "'self'".into(),
             None => LOOPBACK_ANCESTORS.into(),
         }
+    }
+
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_secs(self.body_timeout_secs.max(1))
     }
 
     pub fn heartbeat(&self) -> Duration {

@@ -4,7 +4,7 @@
 //!
 //! Memory is taken as bytes arrive, never for a declared length alone, and all bodies being read
 //! or parsed at once share one budget ([`BodyBudget`], twice `--body-limit`): beyond it a request
-//! waits a little, then gets 503. A body that stops arriving for [`BODY_IDLE`] gets 408.
+//! waits a little, then gets 503. A body that stops arriving for `--body-timeout-secs` gets 408.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,8 +20,6 @@ use crate::error::ApiError;
 use crate::hub::JsonObject;
 use crate::Settings;
 
-/// How long a body may stop arriving before the request is given up (408).
-pub const BODY_IDLE: Duration = Duration::from_secs(30);
 /// How long a request waits for room in the [`BodyBudget`] before it gets 503.
 const BUDGET_WAIT: Duration = Duration::from_secs(10);
 /// The first allocation for a body, and the most it grows by at once.
@@ -197,6 +195,7 @@ async fn read(request: &Request<'_>, data: Data<'_>, limit: Limit) -> Result<Bod
         .rocket()
         .state::<BodyBudget>()
         .expect("the server manages a BodyBudget");
+    let idle = settings(request).body_timeout();
     let mut room = None;
     let mut bytes: Vec<u8> = Vec::new();
     let mut stream = data.open((max + 1).into());
@@ -209,16 +208,16 @@ async fn read(request: &Request<'_>, data: Data<'_>, limit: Limit) -> Result<Bod
             budget.take(growth, &mut room).await?;
             bytes.reserve_exact(growth);
         }
-        let read = tokio::time::timeout(BODY_IDLE, stream.read_buf(&mut bytes))
+        let read = tokio::time::timeout(idle, stream.read_buf(&mut bytes))
             .await
             .map_err(|_| {
                 ApiError::new(
                     Status::RequestTimeout,
                     "body_timeout",
                     format!(
-                        "the body stopped arriving ({} bytes in, none for {} s)",
+                        "the body stopped arriving ({} bytes in, none for {} s: --body-timeout-secs)",
                         bytes.len(),
-                        BODY_IDLE.as_secs()
+                        idle.as_secs()
                     ),
                 )
             })?

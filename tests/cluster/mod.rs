@@ -7,6 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[allow(unused_imports)] // each test binary and the benchmark use their own subset
 pub use crate::common::processes::{free_port, redis, Process};
 use crate::common::processes::{tool, wait_for_port};
 

@@ -133,14 +133,14 @@ impl<'de: 'a, 'a> Deserialize<'de> for Node<'a> {
         });
         if exhausted {
             return Err(de::Error::custom(
-                "the tree has more nodes than this server accepts",
+                "the tree has more groups and parts than this server accepts (--max-parts)",
             ));
         }
         let (depth, max_depth) = DEPTH.with(Cell::get);
         // The top of the instanced form and the root each take a level.
         if depth > max_depth + 1 {
             return Err(de::Error::custom(format!(
-                "groups nest deeper than {max_depth} levels"
+                "groups nest deeper than {max_depth} levels (--max-depth)"
             )));
         }
         DEPTH.with(|d| d.set((depth + 1, max_depth)));
@@ -233,7 +233,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Instances<'a> {
                         == 0
                     {
                         return Err(de::Error::custom(
-                            "the model has more parts and shared meshes than this server accepts",
+                            "the model has more parts and shared meshes than this server accepts (--max-parts)",
                         ));
                     }
                     match seq.next_element::<Shape<'a>>()? {
@@ -396,7 +396,10 @@ impl Walk<'_> {
             (Some(parts), None) => {
                 if depth > self.limits.max_depth {
                     return Err(ModelError::invalid(
-                        format!("groups nest deeper than {} levels", self.limits.max_depth),
+                        format!(
+                            "groups nest deeper than {} levels (--max-depth)",
+                            self.limits.max_depth
+                        ),
                         path,
                     ));
                 }
