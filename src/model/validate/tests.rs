@@ -290,7 +290,7 @@ fn limits_bound_depth_nodes_and_arrays() {
         ..Limits::default()
     };
     let err = check(&tree.to_string(), "$", &few).unwrap_err();
-    assert!(err.message.contains("more nodes"), "{err}");
+    assert!(err.message.contains("more groups and parts"), "{err}");
 
     let short = Limits {
         max_array_len: 5,
