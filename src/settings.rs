@@ -196,9 +196,10 @@ impl Settings {
 }
 
 /// Pages that may frame a loopback server's viewers: any port of a loopback name (a local
-/// Jupyter), and VS Code's webviews (its notebooks show outputs in one).
-const LOOPBACK_ANCESTORS: &str = "'self' http://localhost:* http://127.0.0.1:* http://[::1]:* \
-     https://localhost:* https://127.0.0.1:* https://[::1]:* http://*.localhost:* vscode-webview:";
+/// Jupyter), and VS Code's webviews (its notebooks show outputs in one). CSP has no way to name
+/// an IPv6 address, so a notebook at `[::1]` needs `--frame-ancestors`.
+const LOOPBACK_ANCESTORS: &str = "'self' http://localhost:* http://127.0.0.1:* \
+     https://localhost:* https://127.0.0.1:* http://*.localhost:* vscode-webview:";
 
 /// Parses a size such as `256MiB`, `1.5 GB` or `65536`.
 fn parse_bytes(text: &str) -> Result<ByteUnit, String> {
