@@ -532,7 +532,6 @@ async fn pages_are_framable_by_notebooks_and_run_only_their_own_scripts() {
     for allowed in [
         "http://localhost:*",
         "http://127.0.0.1:*",
-        "http://[::1]:*",
         "vscode-webview:",
     ] {
         assert!(
