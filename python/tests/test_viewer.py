@@ -128,7 +128,10 @@ def test_errors_are_exceptions_with_the_servers_message_and_path(server_url):
         Viewer(server="http://127.0.0.1:9", display=False)
     with pytest.raises(ValueError, match="not a valid viewer id"):
         Viewer(id="<script>", server=server_url, display=False)
-    request = urllib.request.Request(f"{viewer.server_url}/api/viewer/{viewer.id}", method="DELETE")
+    request = urllib.request.Request(
+        f"{viewer.server_url}/api/viewer/{viewer.id}", method="DELETE",
+        headers={"Authorization": f"Bearer {viewer.client.token}"} if viewer.client.token else {},
+    )
     urllib.request.urlopen(request).close()
     with pytest.raises(ocp_notebook.ViewerClosed):
         viewer.status()

@@ -15,7 +15,7 @@ pub const SCREENSHOTS: usize = 32;
 pub const SCREENSHOT_TTL: Duration = Duration::from_secs(3600);
 /// How long an unanswered screenshot request may still be answered.
 pub const SCREENSHOT_REQUEST_TTL: Duration = Duration::from_secs(60);
-/// A viewer that pages alone ever used (no model, no settings) is collected this long after its
+/// A viewer that pages alone ever used (no push, config or clear) is collected this long after its
 /// last page left: pages may create viewers without a token, so they must not pile up.
 pub const EMPTY_VIEWER_IDLE: Duration = Duration::from_secs(60);
 /// How many of the oldest models eviction looks through for one it may drop.

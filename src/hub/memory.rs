@@ -46,6 +46,7 @@ struct Viewer {
     created: SystemTime,
     last_active: SystemTime,
     model: Option<ModelId>,
+    written: bool,
     config: JsonObject,
     status: JsonObject,
     history: VecDeque<Arc<Event>>,
@@ -137,6 +138,7 @@ impl Viewer {
             created: now,
             last_active: now,
             model: None,
+            written: false,
             config: JsonObject::new(),
             status: JsonObject::new(),
             history: VecDeque::new(),
@@ -153,6 +155,7 @@ impl Viewer {
             created: self.created,
             last_active: self.last_active,
             model: self.model.clone(),
+            written: self.written,
         }
     }
 }
@@ -193,11 +196,12 @@ impl Store for MemoryStore {
         "memory"
     }
 
-    async fn touch(&self, id: &ViewerId) -> Result<()> {
+    async fn touch(&self, id: &ViewerId, written: bool) -> Result<()> {
         let mut state = self.lock();
         state.deleted_viewers.remove(id);
         let viewer = state.viewers.entry(id.clone()).or_insert_with(Viewer::new);
         viewer.last_active = SystemTime::now();
+        viewer.written |= written;
         Ok(())
     }
 

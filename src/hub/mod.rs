@@ -73,7 +73,7 @@ impl Hub {
         let viewer = &model.viewer_id;
         let own_config = self.store.viewer_config(viewer).await?;
         self.within_settings_limit("the viewer's config", &own_config, &model.config)?;
-        self.open_viewer(viewer).await?;
+        self.open_viewer(viewer, true).await?;
         self.make_room(size, viewer).await?;
         let model = Arc::new(model);
         let viewer = &model.viewer_id;
@@ -116,13 +116,14 @@ impl Hub {
         Ok(())
     }
 
-    /// Creates the viewer if it is new, within `--max-viewers`, and marks it active.
-    async fn open_viewer(&self, viewer: &ViewerId) -> Result<(), HubError> {
+    /// Creates the viewer if it is new, within `--max-viewers`, and marks it active; `written`
+    /// for writes (which need the token where there is one), not for pages.
+    async fn open_viewer(&self, viewer: &ViewerId, written: bool) -> Result<(), HubError> {
         let max = self.limits.max_viewers;
         if self.store.viewer(viewer).await?.is_none() && self.store.viewer_count().await? >= max {
             return Err(HubError::TooManyViewers { max });
         }
-        self.store.touch(viewer).await
+        self.store.touch(viewer, written).await
     }
 
     /// Whether `current` with `delta` merged in stays within `--settings-limit`.
@@ -158,7 +159,7 @@ impl Hub {
         if self.store.was_deleted(viewer).await? {
             return Ok(SubscribeOutcome::Deleted);
         }
-        self.open_viewer(viewer).await?;
+        self.open_viewer(viewer, false).await?;
         // Attached before reading anything: no event falls between the backlog and the feed
         // (those in both are dropped from the feed by id).
         let attachment = self.store.attach(viewer).await?;
@@ -272,7 +273,7 @@ impl Hub {
     ) -> Result<JsonObject, HubError> {
         let own_config = self.store.viewer_config(viewer).await?;
         self.within_settings_limit("the viewer's config", &own_config, &delta)?;
-        self.open_viewer(viewer).await?;
+        self.open_viewer(viewer, true).await?;
         self.store.merge_viewer_config(viewer, &delta).await?;
         let event = EventData::simple(EventKind::ConfigUpdate, viewer, json!({ "config": delta }));
         self.store.append_event(viewer, &event).await?;
@@ -288,7 +289,7 @@ impl Hub {
 
     /// Drops the viewer's current model from the screen and sends `clear`.
     pub async fn clear(&self, viewer: &ViewerId) -> Result<(), HubError> {
-        self.open_viewer(viewer).await?;
+        self.open_viewer(viewer, true).await?;
         self.store.set_current_model(viewer, None).await?;
         let event = EventData::simple(EventKind::Clear, viewer, json!({}));
         self.store.append_event(viewer, &event).await
@@ -322,7 +323,7 @@ impl Hub {
             .collect();
         let status = self.store.viewer_status(viewer).await?;
         self.within_settings_limit("the viewer's status", &status, &delta)?;
-        self.store.touch(viewer).await?;
+        self.store.touch(viewer, false).await?;
         self.store.merge_viewer_status(viewer, &delta).await?;
         self.status(viewer).await
     }
@@ -459,19 +460,15 @@ impl Hub {
 
     /// Drops viewers that have had no page and no activity for longer than `idle`, with their
     /// models; returns how many. A viewer with a page counts as active; one that only pages ever
-    /// used (no model, no settings) goes [`EMPTY_VIEWER_IDLE`] after its last page.
+    /// used (no write) goes [`EMPTY_VIEWER_IDLE`] after its last page.
     pub async fn collect_idle(&self, idle: Duration) -> Result<usize, HubError> {
         let now = SystemTime::now();
         let mut collected = 0;
         for record in self.store.viewers().await? {
             let quiet = now.duration_since(record.last_active).unwrap_or_default();
             if self.store.subscribers(&record.id).await? > 0 {
-                self.store.touch(&record.id).await?;
-            } else if quiet > idle
-                || (quiet > EMPTY_VIEWER_IDLE.min(idle)
-                    && record.model.is_none()
-                    && self.store.viewer_config(&record.id).await?.is_empty())
-            {
+                self.store.touch(&record.id, false).await?;
+            } else if quiet > idle || (quiet > EMPTY_VIEWER_IDLE.min(idle) && !record.written) {
                 self.store.remove_viewer(&record.id, false).await?;
                 tracing::info!(viewer = %record.id, "idle viewer collected");
                 collected += 1;

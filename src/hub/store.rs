@@ -24,6 +24,8 @@ pub struct ViewerRecord {
     pub last_active: SystemTime,
     /// The model on screen.
     pub model: Option<ModelId>,
+    /// Whether a write ever used it (a push, a config, a clear), or pages alone.
+    pub written: bool,
 }
 
 /// This process's live feed of one viewer's events. The store counts it as a page for as long as
@@ -54,8 +56,9 @@ pub trait Store: Send + Sync + 'static {
 
     // Viewers.
 
-    /// Creates the viewer if it is new (forgetting that it was deleted) and marks it active.
-    async fn touch(&self, viewer: &ViewerId) -> Result<()>;
+    /// Creates the viewer if it is new (forgetting that it was deleted) and marks it active;
+    /// `written`: a client with the right to write used it (else only pages did, so far).
+    async fn touch(&self, viewer: &ViewerId, written: bool) -> Result<()>;
     async fn viewer(&self, viewer: &ViewerId) -> Result<Option<ViewerRecord>>;
     async fn viewers(&self) -> Result<Vec<ViewerRecord>>;
     async fn viewer_count(&self) -> Result<usize>;

@@ -4,7 +4,7 @@
 //! | key | type | what |
 //! |---|---|---|
 //! | `viewers` | set | ids of live viewers |
-//! | `viewer:<id>` | hash | `created`, `last_active` (µs), `model` (current model id) |
+//! | `viewer:<id>` | hash | `created`, `last_active` (µs), `model` (current model id), `written` (a write used it) |
 //! | `viewer:<id>:config`, `viewer:<id>:status`, `defaults` | hash | field -> JSON value |
 //! | `viewer:<id>:models` | set | the viewer's stored models |
 //! | `deleted:<id>` | string, TTL | the viewer was deleted |

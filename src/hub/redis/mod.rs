@@ -128,8 +128,8 @@ impl Store for RedisStore {
         "redis"
     }
 
-    async fn touch(&self, viewer: &ViewerId) -> Result<()> {
-        self.inner.touch(viewer).await
+    async fn touch(&self, viewer: &ViewerId, written: bool) -> Result<()> {
+        self.inner.touch(viewer, written).await
     }
 
     async fn viewer(&self, viewer: &ViewerId) -> Result<Option<ViewerRecord>> {

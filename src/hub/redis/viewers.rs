@@ -15,8 +15,9 @@ use crate::ids::{ModelId, ViewerId};
 const CLOSED_STREAM_SECS: i64 = 60;
 
 impl Inner {
-    /// Creates the viewer if need be, forgets that it was deleted, and marks it active.
-    pub(super) async fn touch(&self, viewer: &ViewerId) -> Result<()> {
+    /// Creates the viewer if need be, forgets that it was deleted, and marks it active (and
+    /// `written`, once a write used it).
+    pub(super) async fn touch(&self, viewer: &ViewerId, written: bool) -> Result<()> {
         let now = micros(SystemTime::now());
         let key = self.keys.viewer(viewer);
         let mut pipe = redis::pipe();
@@ -28,6 +29,9 @@ impl Inner {
             .ignore()
             .del(self.keys.deleted(viewer))
             .ignore();
+        if written {
+            pipe.hset(&key, "written", 1).ignore();
+        }
         self.run(&pipe).await
     }
 
@@ -49,6 +53,7 @@ impl Inner {
             model: fields
                 .get("model")
                 .and_then(|id| ModelId::new(id.clone()).ok()),
+            written: fields.contains_key("written"),
         }))
     }
 
