@@ -20,6 +20,7 @@ crate::contract!(
     health_reports_counts_and_limits,
     viewers_are_listed_most_recently_active_first,
     a_deleted_viewer_stays_deleted_for_its_pages,
+    concurrent_reports_cannot_pass_the_settings_limit_together,
 );
 
 /// The list a person reads top down: the viewer used last comes first, whatever the store.
@@ -82,6 +83,50 @@ async fn a_deleted_viewer_stays_deleted_for_its_pages(store: Store) {
     )
     .await;
     assert_eq!(status, 200, "a push started it again");
+}
+
+/// Each report alone fits `--settings-limit`; merged they would not. Sent at once, the limit is
+/// checked where the merge happens, so the status stays within it.
+async fn concurrent_reports_cannot_pass_the_settings_limit_together(store: Store) {
+    let server = store.with(Settings {
+        settings_limit: "64KiB".parse().unwrap(),
+        ..Settings::default()
+    });
+    post(&server, "/api/model?viewer=s", fixture("box.json")).await;
+    let reports = (0..12).map(|i| {
+        let body = json!({ format!("key{i}"): "x".repeat(40_000) }).to_string();
+        let url = server.url("/api/viewer/s/status");
+        tokio::spawn(async move {
+            client()
+                .post(url)
+                .header("Content-Type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    });
+    let mut statuses = Vec::new();
+    for report in reports.collect::<Vec<_>>() {
+        statuses.push(report.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 413),
+        "{statuses:?}"
+    );
+    let (_, read) = get_json(&server, "/api/viewer/s/status").await;
+    assert!(
+        read["status"].to_string().len() <= 64 * 1024,
+        "{}",
+        store.name()
+    );
 }
 
 /// A shared store that goes away: every route that needs it answers 503 `store_unavailable`

@@ -20,6 +20,7 @@ crate::contract!(
     one_shared_stream_carries_many_viewers_and_resumes_each,
     a_page_answers_screenshot_requests_of_its_own_viewer_only,
     the_history_keeps_at_most_16_mib_of_events,
+    a_viewer_deleted_and_started_again_counts_its_pages_right,
 );
 
 async fn a_page_opened_after_the_push_gets_the_model(store: Store) {
@@ -238,8 +239,11 @@ async fn screenshots_round_trip_through_the_page(store: Store) {
         .unwrap();
     assert_eq!(kept.bytes().await.unwrap().to_vec(), png);
 
-    // A page that never answers: 504 after the timeout.
+    // A page that never answers: 504 after the timeout, however short (Redis reads a zero
+    // wait as forever).
     let (status, _) = post(&server, "/api/viewer/shot/screenshot?timeout=0.3", "").await;
+    assert_eq!(status, 504);
+    let (status, _) = post(&server, "/api/viewer/shot/screenshot?timeout=1e-12", "").await;
     assert_eq!(status, 504);
 }
 
@@ -402,4 +406,39 @@ async fn the_history_keeps_at_most_16_mib_of_events(store: Store) {
         store.name(),
         model.len()
     );
+}
+
+/// A page of a deleted viewer leaves; the viewer comes back with a push and a new page: it
+/// counts one page, not zero (a late uncount) and not two (a stale count).
+async fn a_viewer_deleted_and_started_again_counts_its_pages_right(store: Store) {
+    let server = store.start();
+    post(&server, "/api/model?viewer=again", fixture("box.json")).await;
+    let mut page = SseReader::open(&server, "again", None).await;
+    page.next().await;
+    let deleted = client()
+        .delete(server.url("/api/viewer/again"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 200);
+    assert_eq!(page.next().await.kind(), "closed");
+    page.expect_end().await;
+    drop(page);
+    post(&server, "/api/model?viewer=again", fixture("box.json")).await;
+    let mut page = SseReader::open(&server, "again", None).await;
+    page.next().await;
+    // Counts settle within a beat.
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let (_, status) = get_json(&server, "/api/viewer/again/status").await;
+        if status["subscribers"] == 1 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}: {status}",
+            store.name()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }

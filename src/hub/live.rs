@@ -67,6 +67,10 @@ impl Feed {
                     // was read comes through the receiver (and twice is harmless; never lost).
                     self.attachment.receiver = self.attachment.receiver.resubscribe();
                     // A store out of reach ends the stream: the page reconnects and resumes.
+                    // A viewer deleted meanwhile ends it too, the way its `closed` would have.
+                    if self.hub.was_deleted(&self.viewer).await.unwrap_or(true) {
+                        return None;
+                    }
                     let (latest, resync) = self.hub.resync(&self.viewer).await.ok()?;
                     tracing::debug!(viewer = %self.viewer, missed, "slow page resynced");
                     self.start = latest;

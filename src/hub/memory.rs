@@ -14,7 +14,7 @@ use super::limits::{
     HubLimits, HISTORY_BYTES, LIVE_BUFFER, SCREENSHOTS, SCREENSHOT_REQUEST_TTL, SCREENSHOT_TTL,
     TOMBSTONES, TOMBSTONE_TTL,
 };
-use super::store::{Attachment, Store, StoreCounts, ViewerRecord};
+use super::store::{Attachment, SettingsLimit, Store, StoreCounts, ViewerRecord};
 use super::{Event, EventData, EventId, HubError, JsonObject, Screenshot, StoredModel};
 use crate::ids::{ModelId, ViewerId};
 
@@ -186,8 +186,14 @@ impl State {
     }
 }
 
-fn merge(target: &mut JsonObject, delta: &JsonObject) {
-    target.extend(delta.iter().map(|(k, v)| (k.clone(), v.clone())));
+/// Merges `delta` into `target` unless the result would be over `limit` (checked under the
+/// same lock as the merge).
+fn merge_within(target: &mut JsonObject, delta: &JsonObject, limit: SettingsLimit) -> Result<()> {
+    let mut merged = target.clone();
+    merged.extend(delta.iter().map(|(k, v)| (k.clone(), v.clone())));
+    limit.check(serde_json::to_vec(&merged).map_or(usize::MAX, |json| json.len()))?;
+    *target = merged;
+    Ok(())
 }
 
 #[rocket::async_trait]
@@ -254,9 +260,8 @@ impl Store for MemoryStore {
         Ok(self.lock().defaults.clone())
     }
 
-    async fn merge_defaults(&self, delta: &JsonObject) -> Result<()> {
-        merge(&mut self.lock().defaults, delta);
-        Ok(())
+    async fn merge_defaults(&self, delta: &JsonObject, limit: SettingsLimit) -> Result<()> {
+        merge_within(&mut self.lock().defaults, delta, limit)
     }
 
     async fn viewer_config(&self, id: &ViewerId) -> Result<JsonObject> {
@@ -265,9 +270,13 @@ impl Store for MemoryStore {
             .unwrap_or_default())
     }
 
-    async fn merge_viewer_config(&self, id: &ViewerId, delta: &JsonObject) -> Result<()> {
-        merge(&mut self.lock().viewer_mut(id)?.config, delta);
-        Ok(())
+    async fn merge_viewer_config(
+        &self,
+        id: &ViewerId,
+        delta: &JsonObject,
+        limit: SettingsLimit,
+    ) -> Result<()> {
+        merge_within(&mut self.lock().viewer_mut(id)?.config, delta, limit)
     }
 
     async fn viewer_status(&self, id: &ViewerId) -> Result<JsonObject> {
@@ -276,9 +285,13 @@ impl Store for MemoryStore {
             .unwrap_or_default())
     }
 
-    async fn merge_viewer_status(&self, id: &ViewerId, delta: &JsonObject) -> Result<()> {
-        merge(&mut self.lock().viewer_mut(id)?.status, delta);
-        Ok(())
+    async fn merge_viewer_status(
+        &self,
+        id: &ViewerId,
+        delta: &JsonObject,
+        limit: SettingsLimit,
+    ) -> Result<()> {
+        merge_within(&mut self.lock().viewer_mut(id)?.status, delta, limit)
     }
 
     async fn put_model(&self, model: Arc<StoredModel>) -> Result<()> {

@@ -33,7 +33,11 @@ pub use event::{Event, EventData, EventId, EventKind};
 pub use limits::HubLimits;
 use limits::{EMPTY_VIEWER_IDLE, EVICTION_WINDOW};
 pub use memory::MemoryStore;
+use store::SettingsLimit;
 pub use store::{Store, StoreCounts};
+
+/// What a viewer's own settings are called in errors.
+const VIEWER_CONFIG: &str = "the viewer's config";
 pub use types::*;
 
 /// The state of the server, with its rules, over a [`Store`]. Cheap to clone.
@@ -71,8 +75,11 @@ impl Hub {
             return Err(HubError::OverBudget { size, budget });
         }
         let viewer = &model.viewer_id;
+        // Checked before anything is stored (and again, atomically, when the config is merged).
         let own_config = self.store.viewer_config(viewer).await?;
-        self.within_settings_limit("the viewer's config", &own_config, &model.config)?;
+        let mut merged = own_config;
+        merged.extend(model.config.iter().map(|(k, v)| (k.clone(), v.clone())));
+        self.limit(VIEWER_CONFIG).check(json_size(&merged))?;
         self.open_viewer(viewer, true).await?;
         self.make_room(size, viewer).await?;
         let model = Arc::new(model);
@@ -82,7 +89,7 @@ impl Hub {
             .set_current_model(viewer, Some(&model.id))
             .await?;
         self.store
-            .merge_viewer_config(viewer, &model.config)
+            .merge_viewer_config(viewer, &model.config, self.limit(VIEWER_CONFIG))
             .await?;
         let config = self.effective_config(viewer).await?;
         let event = EventData::model(
@@ -126,20 +133,11 @@ impl Hub {
         self.store.touch(viewer, written).await
     }
 
-    /// Whether `current` with `delta` merged in stays within `--settings-limit`.
-    fn within_settings_limit(
-        &self,
-        what: &'static str,
-        current: &JsonObject,
-        delta: &JsonObject,
-    ) -> Result<(), HubError> {
-        let mut merged = current.clone();
-        merged.extend(delta.iter().map(|(k, v)| (k.clone(), v.clone())));
-        let size = serde_json::to_vec(&merged).map_or(usize::MAX, |json| json.len());
-        let limit = self.limits.settings_bytes;
-        match size > limit {
-            true => Err(HubError::SettingsTooLarge { what, size, limit }),
-            false => Ok(()),
+    /// The `--settings-limit` of `what`.
+    fn limit(&self, what: &'static str) -> SettingsLimit {
+        SettingsLimit {
+            what,
+            bytes: self.limits.settings_bytes,
         }
     }
 
@@ -255,6 +253,11 @@ impl Hub {
         }
     }
 
+    /// Whether the viewer was deleted (a lagging page's stream then ends).
+    async fn was_deleted(&self, viewer: &ViewerId) -> Result<bool, HubError> {
+        self.store.was_deleted(viewer).await
+    }
+
     /// The current state as a `resync` with the newest event's id, for a page that lagged; the
     /// id is read first, so events after it are the page's to receive live.
     async fn resync(&self, viewer: &ViewerId) -> Result<(EventId, Vec<Arc<Event>>), HubError> {
@@ -271,10 +274,10 @@ impl Hub {
         viewer: &ViewerId,
         delta: JsonObject,
     ) -> Result<JsonObject, HubError> {
-        let own_config = self.store.viewer_config(viewer).await?;
-        self.within_settings_limit("the viewer's config", &own_config, &delta)?;
         self.open_viewer(viewer, true).await?;
-        self.store.merge_viewer_config(viewer, &delta).await?;
+        self.store
+            .merge_viewer_config(viewer, &delta, self.limit(VIEWER_CONFIG))
+            .await?;
         let event = EventData::simple(EventKind::ConfigUpdate, viewer, json!({ "config": delta }));
         self.store.append_event(viewer, &event).await?;
         self.effective_config(viewer).await
@@ -321,10 +324,10 @@ impl Hub {
             .into_iter()
             .map(|(key, value)| (key, reported_value(value)))
             .collect();
-        let status = self.store.viewer_status(viewer).await?;
-        self.within_settings_limit("the viewer's status", &status, &delta)?;
         self.store.touch(viewer, false).await?;
-        self.store.merge_viewer_status(viewer, &delta).await?;
+        self.store
+            .merge_viewer_status(viewer, &delta, self.limit("the viewer's status"))
+            .await?;
         self.status(viewer).await
     }
 
@@ -358,9 +361,9 @@ impl Hub {
 
     /// Merges into the server-wide defaults; returns them.
     pub async fn merge_defaults(&self, delta: JsonObject) -> Result<JsonObject, HubError> {
-        let defaults = self.store.defaults().await?;
-        self.within_settings_limit("the server-wide defaults", &defaults, &delta)?;
-        self.store.merge_defaults(&delta).await?;
+        self.store
+            .merge_defaults(&delta, self.limit("the server-wide defaults"))
+            .await?;
         self.store.defaults().await
     }
 
@@ -375,6 +378,8 @@ impl Hub {
         if self.store.subscribers(viewer).await? == 0 {
             return Err(HubError::NoPage(viewer.clone()));
         }
+        // Redis reads a zero wait as "forever".
+        let timeout = timeout.max(Duration::from_millis(10));
         let request = uuid::Uuid::new_v4().simple().to_string();
         self.store.open_screenshot_request(&request, viewer).await?;
         let event = EventData::simple(
@@ -476,6 +481,11 @@ impl Hub {
         }
         Ok(collected)
     }
+}
+
+/// The size of a JSON object as text.
+fn json_size(object: &JsonObject) -> usize {
+    serde_json::to_vec(object).map_or(usize::MAX, |json| json.len())
 }
 
 /// The value a page reported for one key: the `new` of `{"old", "new"}`, or the value itself.

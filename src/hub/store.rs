@@ -48,6 +48,27 @@ pub struct StoreCounts {
 
 type Result<T> = std::result::Result<T, HubError>;
 
+/// The most JSON bytes a settings object may hold after a merge, and what to call it.
+#[derive(Debug, Clone, Copy)]
+pub struct SettingsLimit {
+    pub what: &'static str,
+    pub bytes: usize,
+}
+
+impl SettingsLimit {
+    /// `SettingsTooLarge` when `size` is over the limit.
+    pub fn check(&self, size: usize) -> Result<()> {
+        match size > self.bytes {
+            true => Err(HubError::SettingsTooLarge {
+                what: self.what,
+                size,
+                limit: self.bytes,
+            }),
+            false => Ok(()),
+        }
+    }
+}
+
 /// Storage for a [`Hub`](super::Hub).
 #[rocket::async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -68,14 +89,25 @@ pub trait Store: Send + Sync + 'static {
     async fn remove_viewer(&self, viewer: &ViewerId, tombstone: bool) -> Result<()>;
     async fn was_deleted(&self, viewer: &ViewerId) -> Result<bool>;
 
-    // Settings: JSON objects merged key by key.
+    // Settings: JSON objects merged key by key, each merge checked against its limit in the same
+    // step as it is applied (concurrent merges cannot pass the check together).
 
     async fn defaults(&self) -> Result<JsonObject>;
-    async fn merge_defaults(&self, delta: &JsonObject) -> Result<()>;
+    async fn merge_defaults(&self, delta: &JsonObject, limit: SettingsLimit) -> Result<()>;
     async fn viewer_config(&self, viewer: &ViewerId) -> Result<JsonObject>;
-    async fn merge_viewer_config(&self, viewer: &ViewerId, delta: &JsonObject) -> Result<()>;
+    async fn merge_viewer_config(
+        &self,
+        viewer: &ViewerId,
+        delta: &JsonObject,
+        limit: SettingsLimit,
+    ) -> Result<()>;
     async fn viewer_status(&self, viewer: &ViewerId) -> Result<JsonObject>;
-    async fn merge_viewer_status(&self, viewer: &ViewerId, delta: &JsonObject) -> Result<()>;
+    async fn merge_viewer_status(
+        &self,
+        viewer: &ViewerId,
+        delta: &JsonObject,
+        limit: SettingsLimit,
+    ) -> Result<()>;
 
     // Models.
 

@@ -2,9 +2,12 @@
 //! without blocking a worker, and refused with a precise error: 415, 413 naming the limit, 400
 //! for broken JSON, 422 for JSON of the wrong shape.
 //!
-//! Memory is taken as bytes arrive, never for a declared length alone, and all bodies being read
-//! or parsed at once share one budget ([`BodyBudget`], twice `--body-limit`): beyond it a request
-//! waits a little, then gets 503. A body that stops arriving for `--body-timeout-secs` gets 408.
+//! Memory is taken as bytes arrive, never for a declared length alone, and bodies being read or
+//! parsed at once share a budget ([`BodyBudgets`]): models (which need the token where there is
+//! one) twice `--body-limit`, the small bodies any page may send (status, config, screenshots)
+//! a few of their limits, so pages cannot crowd out uploads. Beyond it a request waits a little,
+//! then gets 503. A body that stops arriving for `--body-timeout-secs` gets 408, and so does one
+//! still arriving after twenty times that.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,25 +23,46 @@ use crate::error::ApiError;
 use crate::hub::JsonObject;
 use crate::Settings;
 
-/// How long a request waits for room in the [`BodyBudget`] before it gets 503.
+/// How long a request waits for room in its budget before it gets 503.
 const BUDGET_WAIT: Duration = Duration::from_secs(10);
 /// The first allocation for a body, and the most it grows by at once.
 const FIRST_READ: usize = 64 * 1024;
 const MAX_GROWTH: usize = 16 << 20;
 
+/// The budgets of bodies in flight: models, and the small bodies pages may send.
+pub struct BodyBudgets {
+    models: BodyBudget,
+    small: BodyBudget,
+}
+
+impl BodyBudgets {
+    pub fn new(settings: &Settings) -> Self {
+        let models = (settings.body_limit.as_u64() as usize).saturating_mul(2);
+        let small = screenshot_body_limit(settings)
+            .saturating_mul(4)
+            .saturating_add((settings.settings_limit.as_u64() as usize).saturating_mul(16));
+        BodyBudgets {
+            models: BodyBudget::new(models, "twice --body-limit"),
+            small: BodyBudget::new(small, "4 screenshots and 16 settings objects"),
+        }
+    }
+}
+
 /// Bytes of request bodies held at once, while they are read and parsed.
-pub struct BodyBudget {
+struct BodyBudget {
     semaphore: Arc<Semaphore>,
     bytes: usize,
+    what: &'static str,
 }
 
 impl BodyBudget {
     /// Room for `bytes` of bodies at once.
-    pub fn new(bytes: usize) -> Self {
+    fn new(bytes: usize, what: &'static str) -> Self {
         let bytes = bytes.min(Semaphore::MAX_PERMITS);
         BodyBudget {
             semaphore: Arc::new(Semaphore::new(bytes)),
             bytes,
+            what,
         }
     }
 
@@ -66,15 +90,15 @@ impl BodyBudget {
                 Status::ServiceUnavailable,
                 "busy",
                 format!(
-                    "the server is reading {} bytes of other bodies, its limit (twice --body-limit); try again",
-                    self.bytes
+                    "the server is reading {} bytes of other bodies, its limit ({}); try again",
+                    self.bytes, self.what
                 ),
             )),
         }
     }
 }
 
-/// A body as read, with its share of the [`BodyBudget`], given back when it is dropped.
+/// A body as read, with its share of its budget, given back when it is dropped.
 pub struct Body {
     pub bytes: Vec<u8>,
     _room: Option<OwnedSemaphorePermit>,
@@ -90,10 +114,18 @@ pub struct ScreenshotBytes(pub Body);
 /// A settings object (a config change, a status report) of at most `--settings-limit`, parsed.
 pub struct JsonObjectBody(pub JsonObject);
 
-/// A body limit and the flag that sets it (named when a body is over it).
+/// A body limit, the flag that sets it (named when a body is over it), and whether the body is
+/// a model's (else a small one any page may send).
 struct Limit {
     bytes: ByteUnit,
     flag: &'static str,
+    model: bool,
+}
+
+/// The largest screenshot upload: base64 of the largest PNG, and room for the data URL and the
+/// ids around it.
+fn screenshot_body_limit(settings: &Settings) -> usize {
+    (settings.screenshot_limit.as_u64() as usize).div_ceil(3) * 4 + 4096
 }
 
 fn settings<'r>(request: &'r Request<'_>) -> &'r Settings {
@@ -111,6 +143,7 @@ impl<'r> FromData<'r> for JsonBytes {
         let limit = Limit {
             bytes: settings(request).body_limit,
             flag: "--body-limit",
+            model: true,
         };
         match read(request, data, limit).await {
             Ok(bytes) => Outcome::Success(JsonBytes(bytes)),
@@ -124,11 +157,10 @@ impl<'r> FromData<'r> for ScreenshotBytes {
     type Error = ApiError;
 
     async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> Outcome<'r, Self> {
-        // base64 of the largest PNG, and room for the data URL and the ids around it.
-        let png = settings(request).screenshot_limit.as_u64();
         let limit = Limit {
-            bytes: ByteUnit::Byte(png.div_ceil(3) * 4 + 4096),
+            bytes: ByteUnit::Byte(screenshot_body_limit(settings(request)) as u64),
             flag: "--screenshot-limit",
+            model: false,
         };
         match read(request, data, limit).await {
             Ok(bytes) => Outcome::Success(ScreenshotBytes(bytes)),
@@ -145,6 +177,7 @@ impl<'r> FromData<'r> for JsonObjectBody {
         let limit = Limit {
             bytes: settings(request).settings_limit,
             flag: "--settings-limit",
+            model: false,
         };
         let parsed = read(request, data, limit)
             .await
@@ -175,7 +208,11 @@ async fn read(request: &Request<'_>, data: Data<'_>, limit: Limit) -> Result<Bod
             ));
         }
     }
-    let Limit { bytes: limit, flag } = limit;
+    let Limit {
+        bytes: limit,
+        flag,
+        model,
+    } = limit;
     let too_large = || {
         ApiError::too_large(format!(
             "the body is larger than this server's limit of {limit} (start it with {flag} to change it)"
@@ -191,11 +228,17 @@ async fn read(request: &Request<'_>, data: Data<'_>, limit: Limit) -> Result<Bod
     // Grow with what arrives, doubling (a declared length reserves nothing up front), within the
     // budget; one byte past the limit tells a body that is too large.
     let max = limit.as_u64() as usize;
-    let budget = request
+    let budgets = request
         .rocket()
-        .state::<BodyBudget>()
-        .expect("the server manages a BodyBudget");
+        .state::<BodyBudgets>()
+        .expect("the server manages its BodyBudgets");
+    let budget = if model {
+        &budgets.models
+    } else {
+        &budgets.small
+    };
     let idle = settings(request).body_timeout();
+    let deadline = tokio::time::Instant::now() + idle * 20;
     let mut room = None;
     let mut bytes: Vec<u8> = Vec::new();
     let mut stream = data.open((max + 1).into());
@@ -207,6 +250,16 @@ async fn read(request: &Request<'_>, data: Data<'_>, limit: Limit) -> Result<Bod
                 .min(max + 1 - bytes.len());
             budget.take(growth, &mut room).await?;
             bytes.reserve_exact(growth);
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(ApiError::new(
+                Status::RequestTimeout,
+                "body_timeout",
+                format!(
+                    "the body took longer than {} s (twenty times --body-timeout-secs)",
+                    (idle * 20).as_secs()
+                ),
+            ));
         }
         let read = tokio::time::timeout(idle, stream.read_buf(&mut bytes))
             .await

@@ -108,9 +108,7 @@ fn build(settings: Settings, hub: Hub, signals: Signals) -> Rocket<Build> {
     rocket::custom(figment)
         .manage(Policy::new(&settings))
         .manage(routes::events::OpenStreams::new(settings.max_pages))
-        .manage(body::BodyBudget::new(
-            (settings.body_limit.as_u64() as usize).saturating_mul(2),
-        ))
+        .manage(body::BodyBudgets::new(&settings))
         .manage(settings)
         .manage(hub)
         .manage(StartedAt(Instant::now()))

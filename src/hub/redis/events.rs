@@ -111,10 +111,16 @@ impl Inner {
             Some(RedisValue::SimpleString(text)) => EventId::parse(text),
             _ => None,
         };
-        let nothing_dropped = number("entries-added") == number("length");
-        let first_kept = id("recorded-first-entry-id").unwrap_or_default();
-        let deleted = id("max-deleted-entry-id").unwrap_or_default();
-        Ok(after >= deleted && (nothing_dropped || after >= first_kept))
+        // Fields a Redis older than 7.0 lacks make nothing replayable (a resync is always safe).
+        let (Some(added), Some(length), Some(first_kept), Some(deleted)) = (
+            number("entries-added"),
+            number("length"),
+            id("recorded-first-entry-id"),
+            id("max-deleted-entry-id"),
+        ) else {
+            return Ok(false);
+        };
+        Ok(after >= deleted && (added == length || after >= first_kept))
     }
 }
 

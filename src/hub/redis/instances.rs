@@ -1,5 +1,6 @@
 //! Instances and their pages. Each instance heartbeats into `instances`; pages are counted per
-//! instance (`subs:<viewer>` and `subs-total`, field = instance) and only while their instance's
+//! instance (`subs:<viewer>` and `subs-total`, field = instance), written as absolute counts
+//! when a page comes or goes and at every beat, and counted only while their instance's
 //! heartbeat is fresh, so a killed instance's pages stop counting by themselves.
 
 use std::collections::HashMap;
@@ -60,26 +61,80 @@ impl Inner {
         self.count_alive(self.keys.subscribers_total()).await
     }
 
-    async fn add_page(&self, viewer: &ViewerId, delta: i64) -> Result<()> {
+    /// Writes this instance's page counts of `viewers` (and its total) as they are now: absolute
+    /// values, so a count lost to an outage or a deleted viewer heals at the next write.
+    async fn report_pages(&self, viewers: &[ViewerId]) -> Result<()> {
+        let (counts, total) = {
+            let local = self.local.lock().unwrap_or_else(|e| e.into_inner());
+            let counts: Vec<(ViewerId, usize)> = viewers
+                .iter()
+                .map(|v| (v.clone(), local.get(v).map_or(0, |l| l.pages())))
+                .collect();
+            let total: usize = local.values().map(|l| l.pages()).sum();
+            (counts, total)
+        };
         let mut pipe = redis::pipe();
-        pipe.hincr(self.keys.subscribers(viewer), &self.instance, delta)
-            .ignore()
-            .hincr(self.keys.subscribers_total(), &self.instance, delta)
+        for (viewer, count) in &counts {
+            match count {
+                0 => pipe.hdel(self.keys.subscribers(viewer), &self.instance),
+                n => pipe.hset(self.keys.subscribers(viewer), &self.instance, n),
+            }
             .ignore();
-        self.run(&pipe).await
+        }
+        pipe.hset(self.keys.subscribers_total(), &self.instance, total)
+            .ignore();
+        self.run(&pipe).await?;
+        let mut reported = self.reported.lock().unwrap_or_else(|e| e.into_inner());
+        for (viewer, count) in counts {
+            match count {
+                0 => reported.remove(&viewer),
+                _ => reported.insert(viewer),
+            };
+        }
+        Ok(())
     }
 
     /// Counts a page of `viewer` on this instance until the guard is dropped.
     pub(super) async fn count_page(self: &Arc<Self>, viewer: &ViewerId) -> Result<PageGuard> {
-        self.add_page(viewer, 1).await?;
+        self.report_pages(std::slice::from_ref(viewer)).await?;
         Ok(PageGuard {
             hub: self.clone(),
             viewer: viewer.clone(),
         })
     }
+
+    /// Heartbeats, rewrites every count this instance reported, and forgets instances silent for
+    /// an hour (their counts stopped counting after three beats already).
+    async fn beat(&self) -> Result<()> {
+        self.heartbeat().await?;
+        let viewers: Vec<ViewerId> = {
+            let reported = self.reported.lock().unwrap_or_else(|e| e.into_inner());
+            reported.iter().cloned().collect()
+        };
+        self.report_pages(&viewers).await?;
+        let dead: Vec<String> = self
+            .conn()
+            .zrangebyscore(
+                self.keys.instances(),
+                "-inf",
+                now_secs().saturating_sub(3600),
+            )
+            .await
+            .map_err(unavailable)?;
+        if !dead.is_empty() {
+            let mut pipe = redis::pipe();
+            pipe.zrem(self.keys.instances(), &dead)
+                .ignore()
+                .hdel(self.keys.subscribers_total(), &dead)
+                .ignore();
+            self.run(&pipe).await?;
+        }
+        Ok(())
+    }
 }
 
-/// A counted page; dropping it uncounts the page.
+/// A counted page; dropping it counts the viewer's pages here again (the page's receiver is
+/// dropped before its guard).
 pub(super) struct PageGuard {
     hub: Arc<Inner>,
     viewer: ViewerId,
@@ -90,8 +145,8 @@ impl Drop for PageGuard {
         let (hub, viewer) = (self.hub.clone(), self.viewer.clone());
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
-                if let Err(err) = hub.add_page(&viewer, -1).await {
-                    tracing::warn!(%err, %viewer, "a page that left could not be uncounted");
+                if let Err(err) = hub.report_pages(std::slice::from_ref(&viewer)).await {
+                    tracing::warn!(%err, %viewer, "a page that left is uncounted at the next beat");
                 }
             });
         }
@@ -103,7 +158,7 @@ pub(super) async fn beat(inner: Weak<Inner>) {
     loop {
         tokio::time::sleep(HEARTBEAT).await;
         let Some(hub) = inner.upgrade() else { return };
-        if let Err(err) = hub.heartbeat().await {
+        if let Err(err) = hub.beat().await {
             tracing::warn!(%err, "redis heartbeat failed");
         }
     }

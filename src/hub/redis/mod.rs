@@ -23,7 +23,7 @@ mod screenshots;
 mod tail;
 mod viewers;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -31,7 +31,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::AsyncCommands;
 
 use super::limits::HubLimits;
-use super::store::{Attachment, Store, StoreCounts, ViewerRecord};
+use super::store::{Attachment, SettingsLimit, Store, StoreCounts, ViewerRecord};
 use super::{Event, EventData, EventId, HubError, JsonObject, Screenshot, StoredModel};
 use crate::ids::{ModelId, ViewerId};
 use keys::Keys;
@@ -53,6 +53,8 @@ struct Inner {
     instance: String,
     /// Viewers with pages on this instance: their live channel and the last entry read.
     local: Mutex<HashMap<ViewerId, tail::Local>>,
+    /// Viewers whose page count here was last written as more than zero.
+    reported: Mutex<HashSet<ViewerId>>,
 }
 
 fn unavailable(err: redis::RedisError) -> HubError {
@@ -94,6 +96,7 @@ impl RedisStore {
             limits,
             instance: uuid::Uuid::new_v4().simple().to_string(),
             local: Mutex::new(HashMap::new()),
+            reported: Mutex::new(HashSet::new()),
         });
         let mut conn = inner.conn();
         for (key, value) in defaults {
@@ -168,27 +171,40 @@ impl Store for RedisStore {
         self.inner.json_hash(&self.inner.keys.defaults()).await
     }
 
-    async fn merge_defaults(&self, delta: &JsonObject) -> Result<()> {
+    async fn merge_defaults(&self, delta: &JsonObject, limit: SettingsLimit) -> Result<()> {
         let hub = &self.inner;
-        hub.set_json_fields(&hub.keys.defaults(), delta).await
+        hub.set_json_fields(&hub.keys.defaults(), delta, limit)
+            .await
     }
 
     async fn viewer_config(&self, viewer: &ViewerId) -> Result<JsonObject> {
         self.inner.json_hash(&self.inner.keys.config(viewer)).await
     }
 
-    async fn merge_viewer_config(&self, viewer: &ViewerId, delta: &JsonObject) -> Result<()> {
+    async fn merge_viewer_config(
+        &self,
+        viewer: &ViewerId,
+        delta: &JsonObject,
+        limit: SettingsLimit,
+    ) -> Result<()> {
         let hub = &self.inner;
-        hub.set_json_fields(&hub.keys.config(viewer), delta).await
+        hub.set_json_fields(&hub.keys.config(viewer), delta, limit)
+            .await
     }
 
     async fn viewer_status(&self, viewer: &ViewerId) -> Result<JsonObject> {
         self.inner.json_hash(&self.inner.keys.status(viewer)).await
     }
 
-    async fn merge_viewer_status(&self, viewer: &ViewerId, delta: &JsonObject) -> Result<()> {
+    async fn merge_viewer_status(
+        &self,
+        viewer: &ViewerId,
+        delta: &JsonObject,
+        limit: SettingsLimit,
+    ) -> Result<()> {
         let hub = &self.inner;
-        hub.set_json_fields(&hub.keys.status(viewer), delta).await
+        hub.set_json_fields(&hub.keys.status(viewer), delta, limit)
+            .await
     }
 
     async fn put_model(&self, model: Arc<StoredModel>) -> Result<()> {

@@ -13,6 +13,22 @@ use crate::hub::{HubError, JsonObject, StoredModel};
 use crate::ids::{ModelId, ViewerId};
 use crate::model::{StoredJson, TreeSummary};
 
+/// Drops model ARGV[1]: its hash (KEYS[1]), its place in `models`, `current_models` and its
+/// viewer's set, its bytes from `model_bytes`; sets its tombstone (KEYS[5], ARGV[2] seconds).
+const DROP_MODEL: &str = r"
+local size = redis.call('HGET', KEYS[1], 'size')
+local set = redis.call('HGET', KEYS[1], 'viewer_models')
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('SREM', KEYS[3], ARGV[1])
+redis.call('SET', KEYS[5], 1, 'EX', ARGV[2])
+if size then
+  redis.call('DEL', KEYS[1])
+  redis.call('DECRBY', KEYS[4], size)
+  if set then redis.call('SREM', set, ARGV[1]) end
+end
+return 1
+";
+
 /// What a model's hash keeps beside its body.
 #[derive(Serialize, Deserialize)]
 struct ModelMeta {
@@ -45,6 +61,10 @@ impl Inner {
                     ("body", model.body.to_vec()),
                     ("meta", meta.into_bytes()),
                     ("size", size.to_string().into_bytes()),
+                    (
+                        "viewer_models",
+                        self.keys.viewer_models(&model.viewer_id).into_bytes(),
+                    ),
                 ],
             )
             .ignore()
@@ -121,23 +141,22 @@ impl Inner {
             .collect())
     }
 
-    /// Drops a model and uncounts its bytes, leaving a tombstone so later fetches say 410.
+    /// Drops a model and uncounts its bytes (once, however many instances drop it at the same
+    /// time), leaving a tombstone so later fetches say 410.
     pub(super) async fn drop_model(&self, model: &ModelId) -> Result<()> {
-        let id = model.as_str();
-        let key = self.keys.model(id);
-        let size: Option<i64> = self.conn().hget(&key, "size").await.map_err(unavailable)?;
-        let mut pipe = redis::pipe();
-        pipe.atomic()
-            .del(&key)
-            .ignore()
-            .zrem(self.keys.models(), id)
-            .ignore()
-            .srem(self.keys.current_models(), id)
-            .ignore()
-            .decr(self.keys.model_bytes(), size.unwrap_or(0))
-            .ignore()
-            .set_ex(self.keys.gone(model), 1, TOMBSTONE_TTL.as_secs())
-            .ignore();
-        self.run(&pipe).await
+        let _: i64 = redis::cmd("EVAL")
+            .arg(DROP_MODEL)
+            .arg(5)
+            .arg(self.keys.model(model.as_str()))
+            .arg(self.keys.models())
+            .arg(self.keys.current_models())
+            .arg(self.keys.model_bytes())
+            .arg(self.keys.gone(model))
+            .arg(model.as_str())
+            .arg(TOMBSTONE_TTL.as_secs())
+            .query_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        Ok(())
     }
 }

@@ -28,6 +28,13 @@ pub(super) struct Local {
     cursor: String,
 }
 
+impl Local {
+    /// Pages of the viewer on this instance.
+    pub(super) fn pages(&self) -> usize {
+        self.live.receiver_count()
+    }
+}
+
 impl Inner {
     /// A receiver of the viewer's entries from now on (the tail starts reading at the stream's
     /// newest entry if no page here followed the viewer yet).

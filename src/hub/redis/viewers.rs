@@ -7,9 +7,43 @@ use redis::AsyncCommands;
 
 use super::{from_micros, micros, unavailable, Inner, Result};
 use crate::hub::limits::TOMBSTONE_TTL;
-use crate::hub::store::ViewerRecord;
+use crate::hub::store::{SettingsLimit, ViewerRecord};
 use crate::hub::JsonObject;
 use crate::ids::{ModelId, ViewerId};
+
+/// Puts model ARGV[1] (or none, '') on a viewer's screen (KEYS[1]), moving `current_models`
+/// (KEYS[2]) from the previous one in the same step.
+const SET_CURRENT_MODEL: &str = r"
+local previous = redis.call('HGET', KEYS[1], 'model')
+if previous then redis.call('SREM', KEYS[2], previous) end
+if ARGV[1] == '' then
+  redis.call('HDEL', KEYS[1], 'model')
+else
+  redis.call('HSET', KEYS[1], 'model', ARGV[1])
+  redis.call('SADD', KEYS[2], ARGV[1])
+end
+return 1
+";
+
+/// Merges field/value pairs (ARGV[2..]) into a hash unless its JSON size would pass ARGV[1];
+/// answers that size either way.
+const MERGE_WITHIN: &str = r"
+local limit = tonumber(ARGV[1])
+local new = {}
+local size = 2
+for i = 2, #ARGV, 2 do
+  if new[ARGV[i]] == nil then size = size + #ARGV[i] + #ARGV[i + 1] + 4 end
+  new[ARGV[i]] = ARGV[i + 1]
+end
+local old = redis.call('HGETALL', KEYS[1])
+for i = 1, #old, 2 do
+  if new[old[i]] == nil then size = size + #old[i] + #old[i + 1] + 4 end
+end
+if size <= limit then
+  for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+end
+return size
+";
 
 /// How long a deleted viewer's stream stays, so that tails still read its final `closed`.
 const CLOSED_STREAM_SECS: i64 = 60;
@@ -28,6 +62,12 @@ impl Inner {
             .hset(&key, "last_active", now)
             .ignore()
             .del(self.keys.deleted(viewer))
+            .ignore()
+            .persist(self.keys.events(viewer))
+            .ignore()
+            .persist(self.keys.event_sizes(viewer))
+            .ignore()
+            .persist(self.keys.event_bytes(viewer))
             .ignore();
         if written {
             pipe.hset(&key, "written", 1).ignore();
@@ -79,23 +119,16 @@ impl Inner {
         viewer: &ViewerId,
         model: Option<&ModelId>,
     ) -> Result<()> {
-        let key = self.keys.viewer(viewer);
-        let previous: Option<String> =
-            self.conn().hget(&key, "model").await.map_err(unavailable)?;
-        let mut pipe = redis::pipe();
-        pipe.atomic();
-        if let Some(previous) = previous {
-            pipe.srem(self.keys.current_models(), previous).ignore();
-        }
-        match model {
-            Some(model) => pipe
-                .hset(&key, "model", model.as_str())
-                .ignore()
-                .sadd(self.keys.current_models(), model.as_str())
-                .ignore(),
-            None => pipe.hdel(&key, "model").ignore(),
-        };
-        self.run(&pipe).await
+        let _: i64 = redis::cmd("EVAL")
+            .arg(SET_CURRENT_MODEL)
+            .arg(2)
+            .arg(self.keys.viewer(viewer))
+            .arg(self.keys.current_models())
+            .arg(model.map_or("", ModelId::as_str))
+            .query_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        Ok(())
     }
 
     /// Removes a viewer's state and models. Its stream is left to expire, so that tails still
@@ -143,19 +176,26 @@ impl Inner {
             .collect())
     }
 
-    pub(super) async fn set_json_fields(&self, key: &str, fields: &JsonObject) -> Result<()> {
+    /// Merges `fields` into the hash at `key` unless the result would be over `limit`, in one
+    /// step on the server; the size is the merged object's JSON size (or a byte per field over).
+    pub(super) async fn set_json_fields(
+        &self,
+        key: &str,
+        fields: &JsonObject,
+        limit: SettingsLimit,
+    ) -> Result<()> {
         if fields.is_empty() {
             return Ok(());
         }
-        let pairs: Vec<(&str, String)> = fields
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.to_string()))
-            .collect();
-        let _: () = self
-            .conn()
-            .hset_multiple(key, &pairs)
+        let mut script = redis::cmd("EVAL");
+        script.arg(MERGE_WITHIN).arg(1).arg(key).arg(limit.bytes);
+        for (name, value) in fields {
+            script.arg(name).arg(value.to_string());
+        }
+        let size: i64 = script
+            .query_async(&mut self.conn())
             .await
             .map_err(unavailable)?;
-        Ok(())
+        limit.check(size.max(0) as usize)
     }
 }
