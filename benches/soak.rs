@@ -245,12 +245,6 @@ async fn soak(store: &str, seconds: u64, redis_port: Option<u16>, mut outage: Op
     let mut args: Vec<&str> = vec!["--token", TOKEN, "--max-pages", "1000"];
     args.extend(store_args.iter().map(String::as_str));
     let (process, base) = server(&args);
-    let base = base
-        .split('?')
-        .next()
-        .unwrap()
-        .trim_end_matches('/')
-        .to_string();
     let pid = process.0.id();
     let start_rss = rss(pid);
     let max_rss = Arc::new(AtomicU64::new(start_rss));

@@ -53,10 +53,9 @@ pub fn server(args: &[&str]) -> (Process, String) {
         .read_line(&mut line)
         .unwrap();
     assert!(line.starts_with("http"), "the server printed {line:?}");
-    (
-        Process(child),
-        line.trim().trim_end_matches('/').to_string(),
-    )
+    // The base URL, without the `?token=` a server with a token prints.
+    let base = line.trim().split('?').next().unwrap_or_default();
+    (Process(child), base.trim_end_matches('/').to_string())
 }
 
 /// nginx on a free port, round robin over `upstreams` (base URLs); answers its base URL.
