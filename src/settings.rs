@@ -70,7 +70,8 @@ pub struct Settings {
     pub screenshot_limit: ByteUnit,
 
     /// Most viewers at once; a new one beyond it is refused (429) until others are deleted or
-    /// collected. A viewer only pages ever used is collected a minute after its last page left.
+    /// collected. Viewers only pages ever used may take half of it, and are collected a minute
+    /// after their last page left.
     #[arg(long, env = "OCP_NOTEBOOK_MAX_VIEWERS", default_value_t = 512)]
     pub max_viewers: usize,
 

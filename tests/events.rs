@@ -21,6 +21,7 @@ crate::contract!(
     a_page_answers_screenshot_requests_of_its_own_viewer_only,
     the_history_keeps_at_most_16_mib_of_events,
     a_viewer_deleted_and_started_again_counts_its_pages_right,
+    pages_alone_take_at_most_half_of_the_viewers,
 );
 
 async fn a_page_opened_after_the_push_gets_the_model(store: Store) {
@@ -441,4 +442,38 @@ async fn a_viewer_deleted_and_started_again_counts_its_pages_right(store: Store)
         );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
+}
+
+/// Pages may make viewers without a token, but only half of `--max-viewers`: a push still
+/// makes a new viewer when pages hold their half.
+async fn pages_alone_take_at_most_half_of_the_viewers(store: Store) {
+    let server = store.with(Settings {
+        max_viewers: 4,
+        ..Settings::default()
+    });
+    let first = SseReader::request(&server, "p1", None).await;
+    let second = SseReader::request(&server, "p2", None).await;
+    assert_eq!(
+        (first.status().as_u16(), second.status().as_u16()),
+        (200, 200)
+    );
+    let third = SseReader::request(&server, "p3", None).await;
+    assert_eq!(third.status(), 429, "{}", store.name());
+    let answer: serde_json::Value = third.json().await.unwrap();
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--max-viewers"),
+        "{answer}"
+    );
+    let (status, answer) = post(&server, "/api/model?viewer=w1", fixture("box.json")).await;
+    assert_eq!(status, 201, "{answer}");
+    let (status, _) = post(&server, "/api/model?viewer=w2", fixture("box.json")).await;
+    assert_eq!(status, 201);
+    let (status, answer) = post(&server, "/api/model?viewer=w3", fixture("box.json")).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (429, Some("too_many_viewers"))
+    );
 }

@@ -283,7 +283,7 @@ async fn every_hostile_request_gets_a_clear_answer_and_memory_stays_bounded() {
     }
     target.assert_bounded("screenshots");
 
-    // Pages may create viewers without a token, but not past --max-viewers.
+    // Pages may create viewers without a token, but not past half of --max-viewers.
     let mut streams = Vec::new();
     let mut refused = None;
     for i in 0..60 {
@@ -298,6 +298,13 @@ async fn every_hostile_request_gets_a_clear_answer_and_memory_stays_bounded() {
     assert_eq!(refused.status(), 429);
     let answer: Value = refused.json().await.unwrap();
     assert_error(429, &answer, 429, "too_many_viewers", "--max-viewers");
+    assert!(
+        streams.len() <= 20,
+        "viewers only pages use take at most half of --max-viewers: {}",
+        streams.len()
+    );
+    // They cannot lock writes out: a push still makes a new viewer.
+    post_model_for_viewer(&target, "writer").await;
     drop(streams);
 
     // A declared length of 200 MB with 20 bytes sent: nothing is reserved for it, and the

@@ -224,8 +224,10 @@ impl Store for MemoryStore {
             .collect())
     }
 
-    async fn viewer_count(&self) -> Result<usize> {
-        Ok(self.lock().viewers.len())
+    async fn viewer_counts(&self) -> Result<(usize, usize)> {
+        let state = self.lock();
+        let written = state.viewers.values().filter(|v| v.written).count();
+        Ok((state.viewers.len(), written))
     }
 
     async fn set_current_model(&self, id: &ViewerId, model: Option<&ModelId>) -> Result<()> {

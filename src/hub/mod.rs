@@ -124,11 +124,25 @@ impl Hub {
     }
 
     /// Creates the viewer if it is new, within `--max-viewers`, and marks it active; `written`
-    /// for writes (which need the token where there is one), not for pages.
+    /// for writes (which need the token where there is one), not for pages. Viewers only pages
+    /// use may take half of the limit, so pages cannot lock writes out.
     async fn open_viewer(&self, viewer: &ViewerId, written: bool) -> Result<(), HubError> {
-        let max = self.limits.max_viewers;
-        if self.store.viewer(viewer).await?.is_none() && self.store.viewer_count().await? >= max {
-            return Err(HubError::TooManyViewers { max });
+        if self.store.viewer(viewer).await?.is_none() {
+            let max = self.limits.max_viewers;
+            let (all, by_writes) = self.store.viewer_counts().await?;
+            if all >= max {
+                return Err(HubError::TooManyViewers {
+                    max,
+                    pages_only: false,
+                });
+            }
+            let half = (max / 2).max(1);
+            if !written && all.saturating_sub(by_writes) >= half {
+                return Err(HubError::TooManyViewers {
+                    max: half,
+                    pages_only: true,
+                });
+            }
         }
         self.store.touch(viewer, written).await
     }

@@ -82,7 +82,8 @@ pub trait Store: Send + Sync + 'static {
     async fn touch(&self, viewer: &ViewerId, written: bool) -> Result<()>;
     async fn viewer(&self, viewer: &ViewerId) -> Result<Option<ViewerRecord>>;
     async fn viewers(&self) -> Result<Vec<ViewerRecord>>;
-    async fn viewer_count(&self) -> Result<usize>;
+    /// How many viewers there are, and how many of them a write used.
+    async fn viewer_counts(&self) -> Result<(usize, usize)>;
     async fn set_current_model(&self, viewer: &ViewerId, model: Option<&ModelId>) -> Result<()>;
     /// Removes the viewer with its models, settings and status; `tombstone` remembers that it was
     /// deleted (for [`TOMBSTONE_TTL`](super::limits::TOMBSTONE_TTL)) until it is touched again.

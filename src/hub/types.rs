@@ -39,8 +39,8 @@ pub enum HubError {
         size: usize,
         limit: usize,
     },
-    #[error("this server holds its limit of {max} viewers (--max-viewers); delete viewers or wait for idle ones to be collected")]
-    TooManyViewers { max: usize },
+    #[error("this server holds its limit of {max} viewers{} (--max-viewers); delete viewers or wait for idle ones to be collected", if *pages_only { " that only pages use (half of the limit)" } else { "" })]
+    TooManyViewers { max: usize, pages_only: bool },
     #[error("no page is showing viewer {0}: open its viewer URL first")]
     NoPage(ViewerId),
     #[error("no page of viewer {0} answered the screenshot request in time")]

@@ -4,6 +4,7 @@
 //! | key | type | what |
 //! |---|---|---|
 //! | `viewers` | set | ids of live viewers |
+//! | `written-viewers` | set | ids of live viewers a write used |
 //! | `viewer:<id>` | hash | `created`, `last_active` (µs), `model` (current model id), `written` (a write used it) |
 //! | `viewer:<id>:config`, `viewer:<id>:status`, `defaults` | hash | field -> JSON value |
 //! | `viewer:<id>:models` | set | the viewer's stored models |
@@ -44,6 +45,10 @@ impl Keys {
 
     pub fn viewers(&self) -> String {
         self.key(format_args!("viewers"))
+    }
+
+    pub fn written_viewers(&self) -> String {
+        self.key(format_args!("written-viewers"))
     }
 
     pub fn viewer(&self, viewer: &ViewerId) -> String {

@@ -143,10 +143,12 @@ impl Store for RedisStore {
         self.inner.records().await
     }
 
-    async fn viewer_count(&self) -> Result<usize> {
+    async fn viewer_counts(&self) -> Result<(usize, usize)> {
         let hub = &self.inner;
-        hub.conn()
+        redis::pipe()
             .scard(hub.keys.viewers())
+            .scard(hub.keys.written_viewers())
+            .query_async(&mut hub.conn())
             .await
             .map_err(unavailable)
     }

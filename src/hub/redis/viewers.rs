@@ -70,7 +70,10 @@ impl Inner {
             .persist(self.keys.event_bytes(viewer))
             .ignore();
         if written {
-            pipe.hset(&key, "written", 1).ignore();
+            pipe.hset(&key, "written", 1)
+                .ignore()
+                .sadd(self.keys.written_viewers(), viewer.as_str())
+                .ignore();
         }
         self.run(&pipe).await
     }
@@ -145,6 +148,8 @@ impl Inner {
         let mut pipe = redis::pipe();
         pipe.atomic()
             .srem(self.keys.viewers(), viewer.as_str())
+            .ignore()
+            .srem(self.keys.written_viewers(), viewer.as_str())
             .ignore()
             .del(&[
                 self.keys.viewer(viewer),
