@@ -100,6 +100,51 @@ fn a_scene_is_built_part_by_part_and_read_back() {
     assert!(viewer.scene().children.is_empty());
 }
 
+/// Parts with the same name are stored as `post`, `post_2`, `post_3`, and each is removed by
+/// that path, the one the viewer's tree shows.
+#[test]
+fn parts_with_one_name_are_addressed_by_their_unique_paths() {
+    let server = TestServer::start();
+    let viewer = viewer_on(&server);
+    viewer
+        .add(Part::new("plate", Mesh::cuboid(50.0, 50.0, 4.0)))
+        .unwrap();
+    let posts = (0..3).fold(Group::new("posts"), |group, _| {
+        group.with(Part::new("post", Mesh::cylinder(2.0, 20.0, 16)))
+    });
+    let shown = viewer.add(posts).unwrap();
+    let stored_ids = |model_id: &str| {
+        let model = stored(&server, model_id);
+        let parts = model["data"]["shapes"]["parts"][1]["parts"]
+            .as_array()
+            .unwrap()
+            .clone();
+        parts
+            .iter()
+            .map(|p| p["id"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        stored_ids(&shown.model_id),
+        [
+            "/scene/posts/post",
+            "/scene/posts/post_2",
+            "/scene/posts/post_3"
+        ]
+    );
+    let shown = viewer.remove("posts/post_2").unwrap();
+    assert_eq!(
+        leaf_names(&stored(&server, &shown.model_id)),
+        ["plate", "post", "post_2"],
+        "the second post went; the third is now stored as post_2"
+    );
+    let err = viewer.remove("posts/post_9").unwrap_err();
+    assert!(
+        err.to_string().contains("posts/post, posts/post_2, posts"),
+        "the error lists paths that can be used: {err}"
+    );
+}
+
 #[test]
 fn notebook_errors_say_what_and_where() {
     let server = TestServer::with(Settings {

@@ -290,15 +290,15 @@ impl fmt::Debug for Viewer {
     }
 }
 
+/// Removes the item at `path`, a path of the unique names the scene is stored under (what the
+/// viewer's tree shows: `posts/post_2` for the second of three parts named `post`).
 fn remove_path(group: &mut Group, path: &str) -> Option<Item> {
-    let (first, rest) = match path.trim_matches('/').split_once('/') {
+    let path = path.trim_matches('/');
+    let (first, rest) = match path.split_once('/') {
         Some((first, rest)) => (first, Some(rest)),
-        None => (path.trim_matches('/'), None),
+        None => (path, None),
     };
-    let index = group
-        .children
-        .iter()
-        .position(|item| item_name(item) == first)?;
+    let index = group.child_names().iter().position(|name| name == first)?;
     match (rest, &mut group.children[index]) {
         (None, _) => Some(group.children.remove(index)),
         (Some(rest), Item::Group(inner)) => remove_path(inner, rest),
@@ -306,18 +306,11 @@ fn remove_path(group: &mut Group, path: &str) -> Option<Item> {
     }
 }
 
-fn item_name(item: &Item) -> &str {
-    match item {
-        Item::Part(part) => &part.name,
-        Item::Group(group) => &group.name,
-    }
-}
-
-/// The scene's paths, for an error message.
+/// The scene's paths (unique names, as stored), for an error message.
 fn names(group: &Group) -> String {
     fn walk(group: &Group, prefix: &str, out: &mut Vec<String>) {
-        for item in &group.children {
-            let path = format!("{prefix}{}", item_name(item));
+        for (item, name) in group.children.iter().zip(group.child_names()) {
+            let path = format!("{prefix}{name}");
             if let Item::Group(inner) = item {
                 walk(inner, &format!("{path}/"), out);
             }

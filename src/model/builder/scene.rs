@@ -205,19 +205,13 @@ struct Writer {
 impl Writer {
     fn group(&mut self, group: &Group, id: String, parent: &Location) -> types::Group {
         let world = group.location.unwrap_or(Location::IDENTITY).within(parent);
-        let mut names = UniqueNames::default();
         let parts = group
             .children
             .iter()
-            .map(|child| match child {
-                Item::Group(g) => {
-                    let child_id = format!("{id}/{}", names.claim(&g.name));
-                    Node::Group(self.group(g, child_id, &world))
-                }
-                Item::Part(p) => {
-                    let name = names.claim(&p.name);
-                    Node::Leaf(self.leaf(p, format!("{id}/{name}"), name, &world))
-                }
+            .zip(group.child_names())
+            .map(|(child, name)| match child {
+                Item::Group(g) => Node::Group(self.group(g, format!("{id}/{name}"), &world)),
+                Item::Part(p) => Node::Leaf(self.leaf(p, format!("{id}/{name}"), name, &world)),
             })
             .collect();
         types::Group {
@@ -255,6 +249,28 @@ impl Writer {
             shape: ShapeRef::Ref { index },
             extra: Map::new(),
         }
+    }
+}
+
+impl Group {
+    /// The names its children are stored under: their own, made unique among siblings (`leg`,
+    /// `leg_2`, ...), as ids and the viewer's tree show them.
+    ///
+    /// ```
+    /// use ocp_notebook::model::builder::{Group, Mesh, Part};
+    ///
+    /// let posts = (0..3).fold(Group::new("posts"), |g, _| g.with(Part::new("post", Mesh::cuboid(1.0, 1.0, 4.0))));
+    /// assert_eq!(posts.child_names(), ["post", "post_2", "post_3"]);
+    /// ```
+    pub fn child_names(&self) -> Vec<String> {
+        let mut names = UniqueNames::default();
+        self.children
+            .iter()
+            .map(|child| match child {
+                Item::Group(g) => names.claim(&g.name),
+                Item::Part(p) => names.claim(&p.name),
+            })
+            .collect()
     }
 }
 
