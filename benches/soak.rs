@@ -16,13 +16,13 @@ mod cluster;
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cluster::{free_port, redis, server, Process};
+use common::processes::{first_line, memory_of};
 use common::{fixture, SseReader, TestServer};
 use serde_json::{json, Value};
 
@@ -52,13 +52,7 @@ struct Counters {
 }
 
 fn rss(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
-        .unwrap_or(0)
-        * 1024
+    memory_of(pid).1
 }
 
 fn http() -> reqwest::Client {
@@ -229,11 +223,11 @@ fn browser_page(base: &str, viewer: &str) -> std::process::Child {
         .stdout(Stdio::piped())
         .spawn()
         .expect("node runs web/test/follow.mjs");
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert_eq!(line.trim(), "connected", "the page follows its viewer");
+    assert_eq!(
+        first_line(&mut child),
+        "connected",
+        "the page follows its viewer"
+    );
     child
 }
 

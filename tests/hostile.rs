@@ -11,6 +11,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use cluster::{server, Process};
+use common::processes::memory_of;
 use common::*;
 use serde_json::{json, Value};
 
@@ -40,16 +41,7 @@ impl Target {
 
     /// Peak and current resident memory, in bytes.
     fn memory(&self) -> (u64, u64) {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap();
-        let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix(name))
-                .and_then(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
-                .map(|kib| kib * 1024)
-                .unwrap()
-        };
-        (field("VmHWM:"), field("VmRSS:"))
+        memory_of(self.pid)
     }
 
     fn assert_bounded(&self, after: &str) {

@@ -392,8 +392,6 @@ impl Hub {
         if self.store.subscribers(viewer).await? == 0 {
             return Err(HubError::NoPage(viewer.clone()));
         }
-        // Redis reads a zero wait as "forever".
-        let timeout = timeout.max(Duration::from_millis(10));
         let request = uuid::Uuid::new_v4().simple().to_string();
         self.store.open_screenshot_request(&request, viewer).await?;
         let event = EventData::simple(

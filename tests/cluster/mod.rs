@@ -3,13 +3,12 @@
 //! buffering off so event streams flow). Every process is this test's child and dies with it.
 #![allow(dead_code)] // the tests and the benchmark use different parts
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::processes::{first_line, tool, wait_for_port};
 #[allow(unused_imports)] // each test binary and the benchmark use their own subset
 pub use crate::common::processes::{free_port, redis, Process};
-use crate::common::processes::{tool, wait_for_port};
 
 /// nginx's master process, stopped with SIGTERM when dropped: SIGKILL would leave its workers
 /// running (and holding the test's output open).
@@ -48,13 +47,11 @@ pub fn server(args: &[&str]) -> (Process, String) {
         .stdout(Stdio::piped())
         .spawn()
         .expect("ocp-notebook starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let line = first_line(&mut child);
+    drop(child.stdout.take()); // the URL is all a server prints there
     assert!(line.starts_with("http"), "the server printed {line:?}");
     // The base URL, without the `?token=` a server with a token prints.
-    let base = line.trim().split('?').next().unwrap_or_default();
+    let base = line.split('?').next().unwrap_or_default();
     (Process(child), base.trim_end_matches('/').to_string())
 }
 

@@ -1,6 +1,7 @@
 //! Programs the tests run beside the server: loopback ports, and `redis-server` for the Redis
 //! store. Every process is the test's child and dies with its handle.
 
+use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -33,6 +34,28 @@ pub fn wait_for_port(port: u16, what: &str) {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// The first line `child` prints on its (piped) stdout: a server's URL, a helper's "ready".
+pub fn first_line(child: &mut Child) -> String {
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().expect("stdout is piped"))
+        .read_line(&mut line)
+        .unwrap();
+    line.trim().to_string()
+}
+
+/// Peak and current resident memory of process `pid`, in bytes (from /proc; 0 once it is gone).
+pub fn memory_of(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
+            .map_or(0, |kib| kib * 1024)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
 }
 
 /// Where an installed program is, if it is.

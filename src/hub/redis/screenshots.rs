@@ -128,8 +128,10 @@ impl Inner {
             .get_multiplexed_async_connection()
             .await
             .map_err(unavailable)?;
+        // BLPOP reads a zero wait as "forever"; its resolution is a millisecond.
+        let wait = timeout.max(Duration::from_millis(1)).as_secs_f64();
         let answer: Option<(String, String)> = conn
-            .blpop(self.keys.screenshot_answer(request), timeout.as_secs_f64())
+            .blpop(self.keys.screenshot_answer(request), wait)
             .await
             .map_err(unavailable)?;
         Ok(answer.map(|(_, id)| id))
