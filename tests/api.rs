@@ -536,6 +536,16 @@ async fn health_reports_counts_and_limits(store: Store) {
     );
     assert!(health["model_bytes"].as_u64().unwrap() > 3000);
     assert_eq!(health["limits"]["body_bytes"], 256 * 1024 * 1024);
+    // Every bound of the memory model, so a client can check before it sends.
+    assert_eq!(health["limits"]["settings_bytes"], 256 * 1024);
+    assert_eq!(health["limits"]["screenshot_bytes"], 4 * 1024 * 1024);
+    assert_eq!(
+        (
+            health["limits"]["max_viewers"].as_u64(),
+            health["limits"]["max_pages"].as_u64()
+        ),
+        (Some(512), Some(4096))
+    );
     assert!(health["uptime_seconds"].as_f64().unwrap() >= 0.0);
 }
 

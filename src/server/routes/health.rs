@@ -47,6 +47,13 @@ pub async fn health(
             "model_memory_bytes": hub.limits().model_budget,
             "inline_bytes": settings.inline_limit.as_u64(),
             "event_history": settings.event_history,
+            "settings_bytes": settings.settings_limit.as_u64(),
+            "screenshot_bytes": settings.screenshot_limit.as_u64(),
+            "max_viewers": settings.max_viewers,
+            "max_pages": settings.max_pages,
+            "max_parts": settings.max_parts,
+            "max_depth": settings.max_depth,
+            "body_timeout_secs": settings.body_timeout_secs,
         },
     }));
     (status, body)
