@@ -5,7 +5,7 @@
 //! - the Redis hub with one instance, reached directly;
 //! - the Redis hub with three instances behind nginx (round robin).
 //!
-//! `cargo bench --bench cluster` (needs redis-server and nginx, as the scale-out tests do).
+//! `cargo bench --features redis --bench cluster` (needs redis-server and nginx, as the scale-out tests do).
 
 #[path = "../tests/cluster/mod.rs"]
 mod cluster;

@@ -7,7 +7,7 @@
 //! random and resuming with `Last-Event-ID`, and reporting status; screenshot requests answered
 //! by a real page in headless Chromium (`web/test/follow.mjs`); one hostile request a second.
 //!
-//! `SOAK_SECS=600 cargo bench --bench soak` (the default is 60 s per store). Needs Chromium,
+//! `SOAK_SECS=600 cargo bench --features redis --bench soak` (the default is 60 s per store). Needs Chromium,
 //! Node with `web/node_modules` (as the browser tests do) and redis-server.
 
 #[path = "../tests/cluster/mod.rs"]

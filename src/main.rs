@@ -6,6 +6,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use ocp_notebook::model::synthetic;
 use ocp_notebook::{server, Settings};
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// Shows CAD models in Jupyter notebooks and browser tabs. With no command, serves.
 #[derive(Parser)]
@@ -46,12 +49,20 @@ fn main() -> ExitCode {
         Some(Command::Serve(settings)) => *settings,
         None => cli.settings,
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&settings.log).unwrap_or_else(|_| "info".into()),
+    let filter = settings.log.parse::<Targets>().unwrap_or_else(|err| {
+        eprintln!(
+            "ocp-notebook: --log {:?} is not a filter ({err}); logging at info",
+            settings.log
+        );
+        Targets::new().with_default(tracing::Level::INFO)
+    });
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::stderr().is_terminal()),
         )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with(filter)
         .init();
     let runtime = match rocket::tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -124,7 +124,8 @@ pub struct Settings {
     )]
     pub screenshot_timeout_secs: u64,
 
-    /// Log filter (tracing's env-filter syntax), written to stderr.
+    /// Log filter, written to stderr: a level (`info`, `debug`), or targets with levels
+    /// (`info,ocp_notebook=debug,rocket=warn`).
     #[arg(long, env = "OCP_NOTEBOOK_LOG", default_value = "info")]
     pub log: String,
 

@@ -1,6 +1,6 @@
 //! Every notebook in `notebooks/`, executed top to bottom by a real kernel (evcxr_jupyter for
 //! Rust) through `tests/notebook_runner.py` (nbclient), with the viewers they show opened in
-//! headless Chromium. Needs `evcxr_jupyter --install`, Node.js and Chromium (`.ci/run` installs
+//! headless Chromium. Needs `evcxr_jupyter --install`, Node.js and Chromium (`tests/run` installs
 //! them); Python notebooks run in the project's Python test environment (`common::test_python`).
 
 mod common;
@@ -19,8 +19,8 @@ fn notebooks_run_top_to_bottom() {
         .unwrap_or_default();
     assert!(
         kernels.contains("\"rust\""),
-        "the notebook tests need the evcxr kernel: cargo install --locked evcxr_jupyter && \
-         evcxr_jupyter --install"
+        "the notebook tests need the evcxr kernel: tests/run installs it (or: cargo install --locked evcxr_jupyter && \
+         evcxr_jupyter --install)"
     );
     let status = Command::new(&python)
         .arg(root.join("tests/notebook_runner.py"))

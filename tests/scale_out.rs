@@ -1,7 +1,7 @@
 //! Several `ocp-notebook` processes sharing one Redis, behind nginx: any instance answers any
 //! request, a killed instance's pages reconnect elsewhere and miss nothing, a Redis outage is a
 //! clear error that heals, and a bounded load loses nothing. Needs `redis-server` and `nginx`
-//! (`.ci/run` installs them); every process is started here, on loopback.
+//! (`tests/run` installs them); every process is started here, on loopback.
 
 mod cluster;
 mod common;

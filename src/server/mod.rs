@@ -27,7 +27,7 @@ use rocket::shield::{Frame, Shield};
 use rocket::{Build, Rocket};
 use rocket_dyn_templates::Template;
 
-use crate::hub::{self, Hub, HubLimits};
+use crate::hub::{Hub, HubLimits};
 use crate::Settings;
 use guards::Policy;
 use routes::health::StartedAt;
@@ -59,11 +59,11 @@ pub async fn open_hub(settings: &Settings) -> Result<Hub, StartError> {
         "memory" | "" => Ok(Hub::in_memory(limits)),
         #[cfg(feature = "redis")]
         url if url.starts_with("redis://") || url.starts_with("rediss://") => {
-            let store = hub::redis::RedisStore::connect(
+            let store = crate::hub::redis::RedisStore::connect(
                 url,
                 &settings.store_prefix,
                 limits,
-                hub::initial_defaults(),
+                crate::hub::initial_defaults(),
             )
             .await
             .map_err(|err| StartError::Other(format!("cannot use the store {url}: {err}")))?;
@@ -74,7 +74,7 @@ pub async fn open_hub(settings: &Settings) -> Result<Hub, StartError> {
             if cfg!(feature = "redis") {
                 " or `redis://HOST:PORT`"
             } else {
-                " (this build has no Redis support: build with `--features redis`)"
+                " (this build has no Redis support: `cargo install --path . --features redis`)"
             }
         ))),
     }
