@@ -135,13 +135,22 @@ fn parts_with_one_name_are_addressed_by_their_unique_paths() {
     let shown = viewer.remove("posts/post_2").unwrap();
     assert_eq!(
         leaf_names(&stored(&server, &shown.model_id)),
-        ["plate", "post", "post_2"],
-        "the second post went; the third is now stored as post_2"
+        ["plate", "post", "post_3"],
+        "the second post went; the third keeps its name"
     );
-    let err = viewer.remove("posts/post_9").unwrap_err();
+    let err = viewer.remove("posts/post_2").unwrap_err();
     assert!(
-        err.to_string().contains("posts/post, posts/post_2, posts"),
+        err.to_string().contains("posts/post, posts/post_3, posts"),
         "the error lists paths that can be used: {err}"
+    );
+    viewer.remove("posts/post_3").unwrap();
+    let shown = viewer
+        .add(Part::new("post", Mesh::cylinder(2.0, 20.0, 16)))
+        .unwrap();
+    assert_eq!(
+        leaf_names(&stored(&server, &shown.model_id)),
+        ["plate", "post", "post"],
+        "a new top-level post is named among its own siblings"
     );
 }
 

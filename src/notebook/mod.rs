@@ -13,7 +13,10 @@
 //! # Layout
 //!
 //! - [`viewer`]: [`Viewer`] and its builder: show, add/remove parts, clear, live settings,
-//!   status and screenshots; what each returns displays itself in the notebook.
+//!   status and screenshots; what each returns is owned, nameable from this module, and
+//!   displays itself in the notebook.
+//! - `cell`: what a cell shows: every viewer made in it, side by side ([`grid`] does the same
+//!   for viewers of earlier cells), and summaries of meshes, parts and groups.
 //! - [`model`]: what can be shown ([`IntoModel`]): built models, parts, groups, JSON.
 //! - [`server`]: finding the server: `OCP_NOTEBOOK_URL`, one started inside the kernel (with the
 //!   `server` feature), or the installed `ocp-notebook` as a child process. The process
@@ -23,17 +26,21 @@
 //!   template) and the HTML shown in the cell.
 //! - `client`: blocking HTTP to the server, with its JSON errors mapped onto [`Error`].
 
+mod cell;
 mod client;
 pub mod frame;
 pub mod model;
 pub mod server;
 pub mod viewer;
 
+pub use cell::{grid, Grid};
 pub use frame::FrameOptions;
 pub use model::IntoModel;
-/// For [`Viewer::config`]: `json!({"axes": true})` without adding serde_json to the notebook.
-pub use serde_json::json;
-pub use viewer::{Screenshot, Shown, Status, Viewer, ViewerBuilder};
+/// The JSON the API takes and answers: `json!({"axes": true})` for [`Viewer::config`], and the
+/// types of [`Status`] and [`Config`], nameable from here without adding serde_json to the
+/// notebook (evcxr must name the type of every variable a cell keeps).
+pub use serde_json::{json, Map, Value};
+pub use viewer::{Config, Screenshot, Shown, Status, Viewer, ViewerBuilder};
 
 /// Everything that can go wrong in a notebook, worded for the person reading the cell's output.
 #[derive(Debug, thiserror::Error)]

@@ -151,18 +151,20 @@ impl Viewer {
         ViewerBuilder::default()
     }
 
-    pub fn id(&self) -> &str {
-        self.id.as_str()
+    /// The viewer's id. (Owned, like every value the notebook API returns, so that a cell can
+    /// keep it in a variable: evcxr cannot keep borrowed values between cells.)
+    pub fn id(&self) -> String {
+        self.id.to_string()
     }
 
     /// The page's URL as the notebook's browser reaches it (see [`super::frame`]).
-    pub fn url(&self) -> &str {
-        &self.url
+    pub fn url(&self) -> String {
+        self.url.clone()
     }
 
     /// The server's own base URL (as the kernel reaches it).
-    pub fn server_url(&self) -> &str {
-        self.client.base()
+    pub fn server_url(&self) -> String {
+        self.client.base().to_string()
     }
 
     /// Replaces what the viewer shows with `model`. The scene built with [`Viewer::add`] starts
@@ -175,10 +177,13 @@ impl Viewer {
     /// Adds a part or group to this viewer's scene and shows the scene.
     pub fn add(&self, item: impl Into<Item>) -> Result<Shown> {
         let mut scene = self.scene.lock().unwrap_or_else(|e| e.into_inner());
+        let before = scene.clone();
         scene.push(item);
+        // Names are fixed once shown, so removing a part never renames its siblings.
+        scene.make_names_unique();
         let shown = self.upload(&*scene);
         if shown.is_err() {
-            scene.children.pop();
+            *scene = before;
         }
         shown
     }
@@ -212,11 +217,13 @@ impl Viewer {
 
     /// Changes settings live, without re-sending the model: any of ocp_vscode's config keys,
     /// e.g. `json!({"axes": true, "theme": "dark"})`. Answers the viewer's effective settings.
-    pub fn config(&self, settings: Value) -> Result<Map<String, Value>> {
+    pub fn config(&self, settings: Value) -> Result<Config> {
         let body = serde_json::to_vec(&settings)?;
         let answer =
             self.request(|c, id| c.post_json(&format!("/api/viewer/{id}/config"), &body))?;
-        Ok(answer["config"].as_object().cloned().unwrap_or_default())
+        Ok(Config(
+            answer["config"].as_object().cloned().unwrap_or_default(),
+        ))
     }
 
     /// What the viewer's pages last reported: camera, tree visibility, picks.
@@ -237,10 +244,15 @@ impl Viewer {
         Ok(Screenshot { png })
     }
 
-    /// Shows the viewer in the current cell's output (evcxr's display protocol).
+    /// Shows the viewer in the current cell's output (evcxr's display protocol), beside the
+    /// other viewers the cell showed (see [`super::grid`]).
     pub fn display(&self) {
-        evcxr_runtime::mime_type("text/html").text(iframe_html(&self.url, self.id(), &self.frame));
-        evcxr_runtime::mime_type("text/plain").text(self.to_string());
+        super::cell::show_viewer(self);
+    }
+
+    /// The cell HTML of this viewer's frame.
+    pub(super) fn frame_html(&self) -> String {
+        iframe_html(&self.url, self.id.as_str(), &self.frame)
     }
 
     /// Called by evcxr for a cell whose value is the viewer.
@@ -366,6 +378,44 @@ impl Shown {
     }
 }
 
+/// A viewer's effective settings (ocp_vscode's config keys), as [`Viewer::config`] answers;
+/// a map of [`Value`]s, shown in a cell as JSON.
+#[derive(Clone, Default, PartialEq, Deserialize)]
+pub struct Config(pub Map<String, Value>);
+
+impl Config {
+    /// The setting `key`, e.g. `config.get("axes")`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.get(key)
+    }
+
+    pub fn evcxr_display(&self) {
+        evcxr_runtime::mime_type("text/plain").text(self.to_string());
+    }
+}
+
+impl std::ops::Deref for Config {
+    type Target = Map<String, Value>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl fmt::Display for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = serde_json::to_string_pretty(&self.0).map_err(|_| fmt::Error)?;
+        f.write_str(&text)
+    }
+}
+
+/// As `Display`: evcxr shows a moved variable with `Debug` (see [`Shown`]).
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
 /// What the viewer's pages reported, as `GET /api/viewer/<id>/status` answers.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Status {
@@ -374,7 +424,7 @@ pub struct Status {
     pub subscribers: usize,
     pub model_id: Option<String>,
     /// The viewer's effective settings.
-    pub config: Map<String, Value>,
+    pub config: Config,
     /// The latest value of each key the pages reported: `position`, `quaternion`, `target`,
     /// `zoom`, `states` (tree visibility), `lastPick`, UI toggles.
     pub status: Map<String, Value>,
@@ -392,8 +442,8 @@ impl Status {
     }
 
     /// The last part picked in the page (`{path, name, boundingBox, ...}`).
-    pub fn last_pick(&self) -> Option<&Value> {
-        self.status.get("lastPick")
+    pub fn last_pick(&self) -> Option<Value> {
+        self.status.get("lastPick").cloned()
     }
 
     fn triple(&self, key: &str) -> Option<[f64; 3]> {

@@ -274,6 +274,33 @@ impl Group {
     }
 }
 
+impl Group {
+    /// Renames every child, at every depth, to the unique name it is stored under, so that a
+    /// part keeps its name (and its path) when a sibling is removed: the third `leg` stays
+    /// `leg_3` after `leg_2` goes.
+    ///
+    /// ```
+    /// use ocp_notebook::model::builder::{Group, Mesh, Part};
+    ///
+    /// let mut legs = (0..3).fold(Group::new("legs"), |g, _| g.with(Part::new("leg", Mesh::cuboid(1.0, 1.0, 4.0))));
+    /// legs.make_names_unique();
+    /// legs.children.remove(1);
+    /// assert_eq!(legs.child_names(), ["leg", "leg_3"]);
+    /// ```
+    pub fn make_names_unique(&mut self) {
+        let names = self.child_names();
+        for (child, name) in self.children.iter_mut().zip(names) {
+            match child {
+                Item::Group(group) => {
+                    group.name = name;
+                    group.make_names_unique();
+                }
+                Item::Part(part) => part.name = name,
+            }
+        }
+    }
+}
+
 /// Gives each name once per group: `leg`, `leg_2`, `leg_3`, ... (ids must be unique).
 #[derive(Default)]
 struct UniqueNames {
