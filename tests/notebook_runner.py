@@ -1,9 +1,18 @@
 """Runs the notebooks in notebooks/ with real kernels and checks what a reader would see.
 
 What each cell must show is in its metadata, `ocp_notebook_test` (invisible to readers):
-`{"viewer": true}` (shows the viewer's iframe), `{"parts": [...]}` (the server stores a model
-with exactly these leaf parts), `{"status": true}`, `{"screenshot": true}`; the notebook's own
-metadata names the colour the final scene must show.
+`{"viewer": true}` (shows exactly one viewer's iframe), `{"viewers": N}` (shows N iframes side
+by side, each on a viewer holding a model), `{"parts": [...]}` (the server stores a model with
+exactly these leaf parts), `{"text": [...]}` (the cell's text output holds each string),
+`{"status": true}`, `{"screenshot": true}`, `{"scene": true}` (the output holds the scene
+itself, in an `<iframe srcdoc>`, and a PNG of the page); the notebook's own metadata names the
+colour the final scene must show. A notebook with a scene cell is then converted with
+`jupyter nbconvert --to html` and opened from file:// in headless Chromium with every network
+request blocked (web/test/offline.mjs): the scene in it must draw the model.
+
+Rust notebooks run twice: in full mode as written (the server inside the kernel), then in light
+mode (`default-features = false` added to the `:dep` line) against a server started here and
+named by `OCP_NOTEBOOK_URL` and `OCP_NOTEBOOK_TOKEN`, as a notebook on a shared server would.
 
     python3 tests/notebook_runner.py notebooks/rust_quickstart.ipynb [...]
 
@@ -12,7 +21,8 @@ errors). When a cell shows a viewer, its iframe URL is opened in headless Chromi
 (web/test/follow.mjs), as the notebook's browser would, so the page reports status and answers
 screenshots. Checked: no cell fails; the viewer's iframe is in its cell's output; every model a
 cell pushed is stored on the server with the parts the cell put in it; the screenshot is a PNG;
-and finally the page shows the last scene. Then, with evcxr's default of catching panics, a
+and finally the page shows the last scene. The README's Rust and Python examples run the same way, as cells in the order they stand.
+Then, with evcxr's default of catching panics, a
 panicking cell must leave the kernel-side server running and findable from later cells.
 Prints each cell's time (the `:dep` cell's is the
 crate's compile time in the kernel). The executed notebooks are kept in target/notebooks/.
@@ -27,6 +37,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import nbformat
@@ -123,15 +134,21 @@ def check_server_survives_panics():
     print("  after a panicking cell, a later cell's viewer found the same server and showed a model")
 
 
-def run(path):
+def run(path, mode="full"):
     nb = nbformat.read(path, as_version=4)
     kernel = KERNELS.get(nb.metadata.get("kernelspec", {}).get("name"))
     if kernel is None:
         fail(f"{path}: no kernel for {nb.metadata.get('kernelspec')}")
     if kernel == "rust":
         os.environ["EVCXR_CONFIG_DIR"] = str(evcxr_config())
-    # The notebook must start its own server, not find one from the environment.
+    # In full mode the notebook must start its own server, not find one from the environment.
     os.environ.pop("OCP_NOTEBOOK_URL", None)
+    os.environ.pop("OCP_NOTEBOOK_TOKEN", None)
+    server = None
+    if mode == "light":
+        if kernel == "rust":
+            light_mode(nb)
+        server = start_server()
     client = NotebookClient(
         nb, kernel_name=kernel, timeout=1800, startup_timeout=120,
         resources={"metadata": {"path": str(Path(path).parent)}},
@@ -139,17 +156,49 @@ def run(path):
     try:
         check(nb, client, path)
     finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+            os.environ.pop("OCP_NOTEBOOK_URL", None)
+            os.environ.pop("OCP_NOTEBOOK_TOKEN", None)
         # The executed notebook, outputs and all, for whoever reads a failure.
-        kept = ROOT / "target" / "notebooks" / Path(path).name
+        name = Path(path).name if mode == "full" else f"{Path(path).stem}-{mode}.ipynb"
+        kept = ROOT / "target" / "notebooks" / name
         kept.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, kept)
         print(f"  executed notebook: {kept.relative_to(ROOT)}")
+
+
+def light_mode(nb):
+    """The notebook with `default-features = false` in its `:dep ocp_notebook` line."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.source.startswith(":dep ocp_notebook"):
+            cell.source = cell.source.replace(" }", ", default-features = false }", 1)
+            return
+    fail("the notebook has no `:dep ocp_notebook` line")
+
+
+def start_server():
+    """The built `ocp-notebook` on a free port with a token, named to the kernel through
+    `OCP_NOTEBOOK_URL` and `OCP_NOTEBOOK_TOKEN`."""
+    token = uuid.uuid4().hex
+    server = subprocess.Popen(
+        [os.environ["OCP_NOTEBOOK_BIN"], "--port", "0", "--token", token],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    url = server.stdout.readline().strip().split("?")[0].rstrip("/")
+    if not url.startswith("http://127.0.0.1:"):
+        fail(f"the server did not print its URL: {url!r}")
+    os.environ["OCP_NOTEBOOK_URL"] = url
+    os.environ["OCP_NOTEBOOK_TOKEN"] = token
+    return server
 
 
 def check(nb, client, path):
     follower = None
     server = viewer_status_url = None
     scene = []
+    offline = []
     colour = nb.metadata.get("ocp_notebook_test", {}).get("colour", "#4682b4")
     with client.setup_kernel():
         for index, cell in enumerate(nb.cells):
@@ -173,16 +222,29 @@ def check(nb, client, path):
             bundles = [o.get("data", {}) for o in outputs if "data" in o]
             html = "".join(b.get("text/html", "") for b in bundles)
             text = "".join(b.get("text/plain", "") for b in bundles)
+            frames = [f.replace("&amp;", "&") for f in re.findall(r'<iframe src="([^"]+)"', html)]
             if expect.get("viewer"):
-                found = re.search(r'<iframe src="([^"]+)"', html)
-                if not found:
-                    fail(f"cell {index} shows no viewer iframe: {bundles}")
-                url = found.group(1).replace("&amp;", "&")
+                if len(frames) != 1:
+                    fail(f"cell {index} should show one viewer iframe: {bundles}")
+                url = frames[0]
+                if follower is not None:
+                    follower.close()
                 server, page = url.split("/viewer/")
                 viewer_status_url = f"{server}/api/viewer/{page.split('?')[0]}/status"
                 if "ocp_notebook viewer" not in text:
                     fail(f"cell {index} has no text/plain summary for saved notebooks")
                 follower = Follower(url)
+            if "viewers" in expect:
+                if len(frames) != expect["viewers"]:
+                    fail(f"cell {index} shows {len(frames)} iframes, not {expect['viewers']}: {html}")
+                for frame in frames:
+                    base, page = frame.split("/viewer/")
+                    status = json.loads(get(f"{base}/api/viewer/{page.split('?')[0]}/status"))
+                    if status["model_id"] is None:
+                        fail(f"cell {index}: viewer {page} shows no model")
+            for wanted in expect.get("text", []):
+                if wanted not in text:
+                    fail(f"cell {index} does not show {wanted!r}: {text!r}")
             if "parts" in expect:
                 model_id = re.search(r"model ([0-9a-f]{32})", text)
                 if not model_id:
@@ -192,6 +254,12 @@ def check(nb, client, path):
                 if names != expect["parts"]:
                     fail(f"cell {index}: the server holds {names}, expected {expect['parts']}")
                 scene = names
+            if expect.get("scene"):
+                if "<iframe srcdoc=" not in html or "DecompressionStream" not in html:
+                    fail(f"cell {index} does not hold the scene: {html[:300]!r}")
+                if not any("image/png" in b for b in bundles):
+                    fail(f"cell {index} has no PNG of the page for renderers without HTML")
+                offline.append(index)
             if expect.get("screenshot"):
                 png = next((b["image/png"] for b in bundles if "image/png" in b), None)
                 if png is None:
@@ -207,6 +275,11 @@ def check(nb, client, path):
                     fail(f"cell {index} does not show the camera: {text!r}")
         if follower is None:
             fail(f"{path} never showed a viewer")
+        if offline:
+            check_offline(nb, path, scene, colour)
+        if not scene:
+            follower.close()
+            return
         result = follower.expect(scene, colour)
         follower.close()
         if not result["ok"] or result["errors"] or result["colour_share"] < 0.003:
@@ -214,10 +287,68 @@ def check(nb, client, path):
         print(f"  the page shows {', '.join(scene)} ({result['colour_share']:.1%} of {colour})")
 
 
+def readme_notebook(language):
+    """The README's code blocks in `language`, in order, as the cells of a notebook (as a
+    reader pastes them): the `:dep` line points at this clone. Expected: no cell fails, a cell
+    making a viewer shows it, and a screenshot is a PNG."""
+    text = (ROOT / "README.md").read_text()
+    cells = []
+    for block in re.findall(rf"```{language}\n(.*?)```", text, re.S):
+        source = block.strip()
+        if source.startswith(":dep ocp_notebook"):
+            source = ':dep ocp_notebook = { path = "../.." }'
+        cell = nbformat.v4.new_code_cell(source)
+        if re.search(r"Viewer::new\(\)|Viewer\(\)|use_ocp_vscode\(\)", source):
+            cell.metadata["ocp_notebook_test"] = {"viewer": True}
+        elif "screenshot()" in source:
+            cell.metadata["ocp_notebook_test"] = {"screenshot": True}
+        cells.append(cell)
+    if not cells:
+        fail(f"the README has no {language} examples")
+    kernel = {"rust": "rust", "python": "python3"}[language]
+    path = ROOT / "target" / "notebooks" / f"readme_{language}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nb = nbformat.v4.new_notebook(
+        cells=cells,
+        metadata={"kernelspec": {"name": kernel, "language": language, "display_name": language}},
+    )
+    nbformat.write(nb, path)
+    return path
+
+
+def check_offline(nb, path, scene, colour):
+    """The notebook as `jupyter nbconvert --to html` writes it, opened with no server and no
+    network: the scene a cell holds draws the model."""
+    folder = Path(tempfile.mkdtemp(prefix="ocp-offline-"))
+    executed = folder / Path(path).name
+    nbformat.write(nb, executed)
+    subprocess.run(
+        [sys.executable, "-m", "nbconvert", "--to", "html", str(executed)],
+        check=True, capture_output=True,
+    )
+    converted = executed.with_suffix(".html")
+    answer = subprocess.run(
+        ["node", str(ROOT / "web/test/offline.mjs"), str(converted), scene[-1], colour],
+        capture_output=True, text=True, cwd=ROOT, timeout=180,
+    )
+    result = json.loads(answer.stdout.strip().splitlines()[-1]) if answer.stdout.strip() else {}
+    if not result.get("ok") or result.get("outside") or result.get("colour_share", 0) < 0.003:
+        fail(f"the converted notebook does not draw its scene offline: {result} {answer.stderr[-2000:]}")
+    size = converted.stat().st_size / 1e6
+    print(f"  nbconvert --to html ({size:.1f} MB), opened offline: the scene draws "
+          f"{scene[-1]} ({result['colour_share']:.1%} of {colour})")
+
+
 def main(paths):
     for path in paths:
         print(f"{path}:", flush=True)
         run(path)
+        if nbformat.read(path, as_version=4).metadata.get("kernelspec", {}).get("name") == "rust":
+            print(f"{path}, light mode:", flush=True)
+            run(path, mode="light")
+    for language in ("rust", "python"):
+        print(f"the README's {language} examples, in light mode:", flush=True)
+        run(readme_notebook(language), mode="light")
     print("kernel-side server across panics:", flush=True)
     check_server_survives_panics()
     print("notebooks: all passed")

@@ -20,12 +20,14 @@ from .errors import (
     ServerUnreachable,
     ViewerClosed,
 )
-from .viewer import PNG, Shown, Status, Viewer
+from .viewer import PNG, EmbeddedScene, Grid, Shown, Status, Viewer, grid
 from .vscode import use_ocp_vscode
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "EmbeddedScene",
+    "Grid",
     "InvalidModel",
     "Mesh",
     "NoPage",
@@ -38,5 +40,6 @@ __all__ = [
     "Status",
     "Viewer",
     "ViewerClosed",
+    "grid",
     "use_ocp_vscode",
 ]

@@ -41,18 +41,28 @@ def is_tree(obj):
     return isinstance(obj, dict) and ("shapes" in obj or "parts" in obj)
 
 
+def is_mesh(obj):
+    """Whether `obj` is a plain mesh in any accepted form (which `as_mesh` converts)."""
+    return (
+        isinstance(obj, Mesh)
+        or (isinstance(obj, dict) and "vertices" in obj and "triangles" in obj)
+        or (isinstance(obj, tuple) and len(obj) == 2 and not hasattr(obj[0], "wrapped"))
+        or _has_mesh_data(obj)
+    )
+
+
 def as_mesh(obj, name=None, color=None, alpha=None):
     """`obj` as a `Mesh` if it is a plain mesh in any accepted form, else None."""
+    if not is_mesh(obj):
+        return None
     if isinstance(obj, Mesh):
         mesh = obj
-    elif isinstance(obj, dict) and "vertices" in obj and "triangles" in obj:
+    elif isinstance(obj, dict):
         mesh = Mesh(obj["vertices"], obj["triangles"])
-    elif isinstance(obj, tuple) and len(obj) == 2 and not hasattr(obj[0], "wrapped"):
+    elif isinstance(obj, tuple):
         mesh = Mesh(*obj)
-    elif _has_mesh_data(obj):
-        mesh = Mesh(obj.vertices, obj.faces)
     else:
-        return None
+        mesh = Mesh(obj.vertices, obj.faces)
     if name is not None:
         mesh.name = name
     if color is not None:
@@ -110,6 +120,25 @@ def to_message(objs, names=None, colors=None, alphas=None, config=None):
     root["bb"] = _union([root.get("bb")] + [_bounds(m.vertices) for m in meshes])
     root.setdefault("normal_len", 0)
     return {"type": "data", "data": data, "config": config, "count": len(objs)}
+
+
+def top_level_names(message, objs):
+    """The name each of `objs` has at the top of the message's tree, as the viewer's tree shows
+    it. `to_message` puts CAD objects first, in order, then meshes; ocp-tessellate makes one
+    object alone (an assembly, a compound) the root itself, else wraps them in a `Group`."""
+    root = message["data"]["shapes"]
+    if len(objs) == 1 and (is_message(objs[0]) or is_tree(objs[0])):
+        return [root.get("name")]
+    children = [part.get("name") for part in root.get("parts", [])]
+    meshes = [is_mesh(obj) for obj in objs]
+    cad_count = meshes.count(False)
+    if cad_count == 1 and root.get("name") != "Group":
+        cad_names = [root.get("name")]
+    else:
+        cad_names = children[:cad_count]
+    mesh_names = children[len(children) - meshes.count(True):] if any(meshes) else []
+    cad_iter, mesh_iter = iter(cad_names), iter(mesh_names)
+    return [next(mesh_iter if is_mesh else cad_iter, None) for is_mesh in meshes]
 
 
 def tessellate(objs, names, colors, alphas, config):

@@ -55,3 +55,25 @@ def iframe_html(url, viewer_id, width="100%", height=480):
         f'&middot; <a href="{url}" target="_blank" rel="noopener">open in a tab</a> '
         f"&middot; live while its server runs</div></div>"
     )
+
+
+def grid_html(frames):
+    """Frames in a grid of columns at least 360 px wide, as the Rust bridge's `notebook::grid`."""
+    return (
+        '<div class="ocp-notebook-grid" style="display: grid; '
+        "grid-template-columns: repeat(auto-fit, minmax(min(100%, 360px), 1fr)); "
+        f'gap: 8px;">{"".join(frames)}</div>'
+    )
+
+
+def srcdoc_html(scene, viewer_id, width="100%", height=480):
+    """A scene file inside the cell: a sandboxed `<iframe srcdoc>` that draws the model with no
+    server, and a line under it saying so (as the Rust bridge's `srcdoc_html`)."""
+    scene, viewer_id, width = html.escape(scene), html.escape(viewer_id), html.escape(str(width))
+    return (
+        f'<div class="ocp-notebook-scene" data-viewer-id="{viewer_id}">'
+        f'<iframe srcdoc="{scene}" sandbox="allow-scripts" title="ocp_notebook scene {viewer_id}" '
+        f'width="{width}" height="{int(height)}" style="border: 1px solid #ccc; border-radius: 4px;"></iframe>'
+        f'<div style="font: 12px sans-serif; color: #888;">ocp_notebook scene of viewer <code>{viewer_id}</code> '
+        "&middot; kept in the notebook: it shows without a server</div></div>"
+    )

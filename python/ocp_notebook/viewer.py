@@ -1,14 +1,15 @@
 """`Viewer`: one live viewer on one id, shown inline in a notebook and fed from any later cell."""
 
+import base64
 import json
 import re
 import time
 import uuid
 
 from . import server as servers
-from .convert import Mesh, to_message
+from .convert import Mesh, _unique, to_message, top_level_names
 from .errors import OcpNotebookError
-from .frame import frame_url, iframe_html, page_path
+from .frame import frame_url, grid_html, iframe_html, page_path, srcdoc_html
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -26,12 +27,41 @@ class Shown:
         self.bytes = answer["bytes"]
         self.convert_seconds = convert_seconds
         self.upload_seconds = upload_seconds
+        # The scene, for viewers that embed it (`Viewer(embed=True)`).
+        self.scene = None
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = self.scene._repr_mimebundle_() if self.scene else {}
+        return {**bundle, "text/plain": repr(self)}
 
     def __repr__(self):
         plural = "" if self.parts == 1 else "s"
         return (
             f"viewer {self.viewer_id}: model {self.model_id} with {self.parts} part{plural}, "
             f"{self.triangles} triangles ({self.bytes / 1000:.1f} KB)"
+        )
+
+
+class EmbeddedScene:
+    """A viewer's scene kept in a cell's output: see `Viewer.embed`."""
+
+    def __init__(self, viewer_id, html, png, width, height):
+        self.viewer_id, self.html, self.png = viewer_id, html, png
+        self.width, self.height = width, height
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = {
+            "text/html": srcdoc_html(self.html.decode(), self.viewer_id, self.width, self.height),
+            "text/plain": repr(self),
+        }
+        if self.png:
+            bundle["image/png"] = base64.b64encode(self.png).decode()
+        return bundle
+
+    def __repr__(self):
+        return (
+            f"ocp_notebook scene of viewer {self.viewer_id} "
+            f"({len(self.html) / 1000:.1f} KB, kept in the notebook)"
         )
 
 
@@ -63,11 +93,12 @@ class Viewer:
 
     `Viewer()` finds or starts the server, makes a viewer on a fresh id and shows it under the
     cell. `height`, `width`, `theme`, `tree_width`, `glass`, `tools` set its frame; `server` a
-    URL to use instead of the environment's; `id` a fixed id.
+    URL to use instead of the environment's; `id` a fixed id; `embed=True` makes each push put
+    the scene itself in its cell's output (`embed()`), so the saved notebook shows the model.
     """
 
     def __init__(self, id=None, *, height=480, width="100%", theme=None, tree_width=None,
-                 glass=None, tools=None, server=None, display=True):
+                 glass=None, tools=None, server=None, display=True, embed=False):
         if id is not None and not _ID.match(id):
             raise ValueError(f"{id!r} is not a valid viewer id: 1-64 of A-Z, a-z, 0-9, '_', '-'")
         self.client = servers.connect(server)
@@ -77,6 +108,7 @@ class Viewer:
         path = page_path(self.id, theme=theme, tree_width=tree_width, glass=glass, tools=tools)
         self.url = frame_url(self.client.base, path)
         self.width, self.height = width, height
+        self.embeds = embed
         self._scene = []
         if display:
             self.display()
@@ -107,12 +139,20 @@ class Viewer:
         names = [name or _own_name(obj) for obj, name in zip(objs, names or [None] * len(objs))]
         colors = colors or [None] * len(objs)
         alphas = alphas or [None] * len(objs)
-        self._scene = list(zip(objs, names, colors, alphas))
+        taken = set()
+        self._scene = [
+            _Entry(obj, _unique(name, taken) if name else None, color, alpha)
+            for obj, name, color, alpha in zip(objs, names, colors, alphas)
+        ]
         return self._send(viewer_options)
 
     def add(self, obj, name=None, color=None, alpha=None, **viewer_options):
-        """Adds one object to what `show` / `add` put in the viewer, and shows them all."""
-        self._scene.append((obj, name or _own_name(obj), color, alpha))
+        """Adds one object to what `show` / `add` put in the viewer, and shows them all. A name
+        already shown gets a suffix, as the viewer's tree shows it: `post`, `post_2`, ..."""
+        name = name or _own_name(obj)
+        if name:
+            name = _unique(name, {entry.shown or entry.name for entry in self._scene})
+        self._scene.append(_Entry(obj, name, color, alpha))
         try:
             return self._send(viewer_options)
         except Exception:
@@ -120,14 +160,22 @@ class Viewer:
             raise
 
     def remove(self, name, **viewer_options):
-        """Takes the object called `name` (as given to `show` / `add`, or its own label) out of
-        the viewer; removing the last one clears it."""
-        kept = [entry for entry in self._scene if entry[1] != name]
-        if len(kept) == len(self._scene):
-            names = ", ".join(str(entry[1]) for entry in self._scene) or "nothing yet"
-            raise OcpNotebookError(f"nothing shown is called {name!r}; shown: {names}")
-        self._scene, before = kept, self._scene
-        if not kept:
+        """Takes the object shown as `name` out of the viewer: the name the viewer's tree shows
+        at the top (`post_2` for the second object named `post`). Removing the last one clears
+        the viewer; the others keep their names."""
+        first, _, rest = name.strip("/").partition("/")
+        index = next((i for i, e in enumerate(self._scene) if first in (e.shown, e.name)), None)
+        if index is None or rest:
+            shown = ", ".join(str(e.shown or e.name) for e in self._scene) or "nothing yet"
+            reason = (
+                f"{first!r} is one object, removed whole: remove({first!r})"
+                if index is not None
+                else f"nothing shown is called {name!r}"
+            )
+            raise OcpNotebookError(f"{reason}; shown: {shown}")
+        before = list(self._scene)
+        del self._scene[index]
+        if not self._scene:
             self.clear()
             return None
         try:
@@ -135,6 +183,32 @@ class Viewer:
         except Exception:
             self._scene = before
             raise
+
+    def save_html(self, path):
+        """Writes the viewer's model and settings as one HTML file that opens offline, in any
+        browser, with no server (the renderer, the page and the model in one file); answers
+        the path."""
+        html = self._scene_html()
+        with open(path, "wb") as file:
+            file.write(html)
+        return path
+
+    def embed(self):
+        """The scene as it stands, for this cell's output: the model itself (drawn inside the
+        output with no server when the notebook is reopened, converted with nbconvert or shown
+        by nbviewer) and, when a page is open, a PNG of its last frame for renderers that show
+        no HTML."""
+        html = self._scene_html()
+        png = None
+        if self.status().subscribers:
+            try:
+                png = self.screenshot()
+            except OcpNotebookError:
+                png = None
+        return EmbeddedScene(self.id, html, png, self.width, self.height)
+
+    def _scene_html(self):
+        return self.client.request("GET", f"/viewer/{self.id}/scene.html")
 
     def clear(self):
         """Empties the viewer (its pages show the splash again)."""
@@ -162,12 +236,50 @@ class Viewer:
         start = time.perf_counter()
         if not self._scene:
             raise OcpNotebookError("nothing to show")
-        objs, names, colors, alphas = (list(column) for column in zip(*self._scene))
-        message = to_message(objs, names, colors, alphas, to_javascript(viewer_options))
+        scene = self._scene
+        objs = [e.obj for e in scene]
+        message = to_message(
+            objs, [e.name for e in scene], [e.color for e in scene], [e.alpha for e in scene],
+            to_javascript(viewer_options),
+        )
         converted = time.perf_counter()
         body = encode(message)
         answer = self.client.post_json(f"/api/model?viewer={self.id}", body)
-        return Shown(answer, converted - start, time.perf_counter() - converted)
+        for entry, shown in zip(scene, top_level_names(message, objs)):
+            entry.shown = shown
+        shown = Shown(answer, converted - start, time.perf_counter() - converted)
+        if self.embeds:
+            shown.scene = self.embed()
+        return shown
+
+
+class Grid:
+    """Viewers side by side in one cell's output, from `grid`."""
+
+    def __init__(self, viewers):
+        self.viewers = list(viewers)
+
+    def _repr_html_(self):
+        return grid_html([viewer._repr_html_() for viewer in self.viewers])
+
+    def __repr__(self):
+        return "\n".join(repr(viewer) for viewer in self.viewers)
+
+
+def grid(*viewers):
+    """Shows viewers side by side, to compare variants: `grid(plain, filleted)` as a cell's
+    last line. (Each `Viewer()` shows itself under its cell as it is made, one under another.)"""
+    return Grid(viewers)
+
+
+class _Entry:
+    """One object of the scene `show` / `add` built: what was given, and the name the viewer's
+    tree shows for it (known once sent)."""
+
+    __slots__ = ("obj", "name", "color", "alpha", "shown")
+
+    def __init__(self, obj, name, color, alpha):
+        self.obj, self.name, self.color, self.alpha, self.shown = obj, name, color, alpha, None
 
 
 def _own_name(obj):

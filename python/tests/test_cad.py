@@ -68,3 +68,24 @@ def test_ocp_vscode_show_draws_in_an_ocp_notebook_viewer(server_url):
     second = viewer.status().model_id
     assert second != first
     assert leaf_names(model_of(viewer, second)["data"]["shapes"]) == ["small"]
+
+
+def test_objects_with_one_name_are_removed_by_the_name_the_tree_shows(server_url):
+    from build123d import Box, Compound, Pos
+
+    viewer = Viewer(server=server_url, display=False)
+    for x in (0, 20, 40):
+        shown = viewer.add(Pos(x, 0, 0) * Box(5, 5, 20), name="post")
+    viewer.add(Pos(0, 30, 0) * Box(50, 5, 5))
+    shown = viewer.add(Compound(children=[Box(2, 2, 2)], label="asm"))
+    top = [part["name"] for part in model_of(viewer, shown.model_id)["data"]["shapes"]["parts"]]
+    assert top == ["post", "post_2", "post_3", "Solid", "asm"]
+    shown = viewer.remove("post_2")
+    assert leaf_names(model_of(viewer, shown.model_id)["data"]["shapes"])[:2] == ["post", "post_3"]
+    with pytest.raises(ocp_notebook.OcpNotebookError, match="shown: post, post_3, Solid, asm"):
+        viewer.remove("post_2")
+    with pytest.raises(ocp_notebook.OcpNotebookError, match="'asm' is one object, removed whole"):
+        viewer.remove("asm/Solid")
+    shown = viewer.remove("Solid")
+    top = [part["name"] for part in model_of(viewer, shown.model_id)["data"]["shapes"]["parts"]]
+    assert top == ["post", "post_3", "asm"]

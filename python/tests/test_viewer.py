@@ -161,6 +161,14 @@ def test_a_viewer_displays_as_an_iframe_with_a_text_summary(server_url):
     assert repr(viewer).startswith(f"ocp_notebook viewer {viewer.id} at ")
 
 
+def test_viewers_side_by_side_in_one_output(server_url):
+    first, second = (Viewer(server=server_url, display=False) for _ in range(2))
+    shown = ocp_notebook.grid(first, second)
+    html = shown._repr_html_()
+    assert html.count("<iframe") == 2 and f'src="{second.url}"' in html
+    assert repr(shown) == f"{first!r}\n{second!r}"
+
+
 def test_big_uploads_stream_and_report_progress(server_url):
     viewer = Viewer(server=server_url, display=False)
     n = 200_000
@@ -172,3 +180,21 @@ def test_big_uploads_stream_and_report_progress(server_url):
     answer = viewer.client.post_json(f"/api/model?viewer={viewer.id}", body, progress=lambda s, t: seen.append((s, t)))
     assert answer["triangles"] == len(triangles)
     assert len(seen) > 3 and seen[-1] == (len(body), len(body))
+
+
+def test_scenes_are_saved_and_embedded(server_url, tmp_path):
+    viewer = Viewer(server=server_url, display=False)
+    with pytest.raises(ocp_notebook.ServerError, match="shows no model yet"):
+        viewer.save_html(tmp_path / "unused.html")
+    viewer.show(Mesh(*TRIANGLE, name="tri"))
+    path = viewer.save_html(tmp_path / "tri.html")
+    html = path.read_text()
+    assert f"<title>{viewer.id}</title>" in html and 'id="ocp-model"' in html
+    embedding = Viewer(server=server_url, display=False, embed=True)
+    shown = embedding.show(Mesh(*TRIANGLE, name="tri"))
+    bundle = shown._repr_mimebundle_()
+    assert bundle["text/html"].startswith('<div class="ocp-notebook-scene"')
+    assert 'sandbox="allow-scripts"' in bundle["text/html"] and "&lt;title&gt;" in bundle["text/html"]
+    assert "image/png" not in bundle, "no page is open, so there is no frame to photograph"
+    assert bundle["text/plain"] == repr(shown)
+    assert viewer.show(Mesh(*TRIANGLE, name="tri")).scene is None, "viewers embed only when asked"
