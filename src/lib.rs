@@ -23,6 +23,7 @@
 //! - [`notebook`]: the bridge for notebooks (evcxr): a `Viewer` shown inline, fed cell by cell.
 //! - [`server`]: the Rocket application: request guards (Host, Origin, token), routes grouped by
 //!   resource, JSON catchers, and [`server::launch`] / [`server::spawn`] to run it.
+//! - [`scene`]: one-file HTML scenes (renderer, page and model in one file) that open offline.
 //! - [`error`]: the one JSON error shape every failure is answered with.
 //!
 //! A request goes: `server::routes::*` (guards check Host/Origin/token) → `model` (parse and check,
@@ -36,6 +37,8 @@ pub mod hub;
 pub mod ids;
 pub mod model;
 pub mod notebook;
+#[cfg(feature = "server")]
+pub mod scene;
 #[cfg(feature = "server")]
 pub mod server;
 #[cfg(feature = "server")]

@@ -1,11 +1,12 @@
 //! `ocp-notebook`: run the server, or write a sample model.
 
-use std::io::{IsTerminal, Write};
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use ocp_notebook::model::synthetic;
-use ocp_notebook::{server, Settings};
+use ocp_notebook::{scene, server, Settings};
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
@@ -31,6 +32,19 @@ enum Command {
         #[arg(long, default_value_t = 20_000)]
         triangles: usize,
     },
+    /// Write a model (any form `POST /api/model` accepts) as one HTML file that shows it with
+    /// the full viewer, offline: no server, no network, e.g.
+    /// `ocp-notebook export bracket.json -o bracket.html`.
+    Export {
+        /// The model's JSON file (`-`: standard input).
+        model: PathBuf,
+        /// The file to write (default: the model's file name with `.html`).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// The scene's title (default: the model's file name).
+        #[arg(long)]
+        title: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -46,6 +60,11 @@ fn main() -> ExitCode {
                 }
             };
         }
+        Some(Command::Export {
+            model,
+            output,
+            title,
+        }) => return export(&model, output, title, &cli.settings),
         Some(Command::Serve(settings)) => *settings,
         None => cli.settings,
     };
@@ -78,6 +97,56 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("ocp-notebook: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `ocp-notebook export`: a model file to a one-file scene.
+fn export(
+    model: &Path,
+    output: Option<PathBuf>,
+    title: Option<String>,
+    settings: &Settings,
+) -> ExitCode {
+    let stdin = model.as_os_str() == "-";
+    let mut body = Vec::new();
+    let read = match stdin {
+        true => std::io::stdin().read_to_end(&mut body).map(|_| ()),
+        false => {
+            std::fs::File::open(model).and_then(|mut file| file.read_to_end(&mut body).map(|_| ()))
+        }
+    };
+    if let Err(err) = read {
+        eprintln!("ocp-notebook: cannot read {}: {err}", model.display());
+        return ExitCode::FAILURE;
+    }
+    let stem = match stdin {
+        true => "scene".to_string(),
+        false => model
+            .file_stem()
+            .map_or("scene".into(), |s| s.to_string_lossy().into_owned()),
+    };
+    let output = output.unwrap_or_else(|| PathBuf::from(format!("{stem}.html")));
+    let title = title.unwrap_or(stem);
+    let html = match scene::export(body, &settings.model_limits(), &title) {
+        Ok(html) => html,
+        Err(err) => {
+            eprintln!("ocp-notebook: {}: {err}", model.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    match std::fs::write(&output, html.as_bytes()) {
+        Ok(()) => {
+            println!(
+                "{} ({:.1} KB)",
+                output.display(),
+                html.len() as f64 / 1000.0
+            );
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("ocp-notebook: cannot write {}: {err}", output.display());
             ExitCode::FAILURE
         }
     }

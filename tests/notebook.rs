@@ -283,3 +283,57 @@ fn kernel_that_starts_a_child_server() {
     println!("child at {url}");
     std::thread::sleep(Duration::from_secs(600));
 }
+
+#[test]
+fn scenes_are_saved_and_embedded_from_the_viewer() {
+    let server = TestServer::start();
+    let viewer = viewer_on(&server);
+    let err = viewer.save_html("unused.html").unwrap_err();
+    assert!(
+        err.to_string().contains("shows no model yet"),
+        "a viewer without a model says so: {err}"
+    );
+
+    viewer
+        .show(Part::new("ring", Mesh::torus(20.0, 5.0, 48)).color("#e8b024"))
+        .unwrap();
+    let folder = std::env::temp_dir().join(format!("ocp-scene-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).unwrap();
+    let saved = viewer.save_html(folder.join("ring.html")).unwrap();
+    let html = std::fs::read_to_string(&saved.path).unwrap();
+    assert_eq!(saved.bytes, html.len());
+    assert!(saved.to_string().contains("opens offline"), "{saved}");
+    assert!(html.contains(&format!("<title>{}</title>", viewer.id())));
+    assert!(html.contains("id=\"ocp-model\"") && html.contains("DecompressionStream"));
+    assert!(!html.contains(&server.base), "the scene names no server");
+
+    let embedding = Viewer::builder()
+        .server(&server.base)
+        .display(false)
+        .embed(true)
+        .build()
+        .unwrap();
+    let shown = embedding
+        .show(Part::new("box", Mesh::cuboid(10.0, 10.0, 10.0)))
+        .unwrap();
+    let scene = shown
+        .scene
+        .expect("an embedding viewer's push holds the scene");
+    assert!(
+        scene.png().is_none(),
+        "no page is open, so there is no frame to photograph"
+    );
+    assert!(
+        scene.to_string().contains("kept in the notebook"),
+        "{scene}"
+    );
+    assert!(
+        viewer
+            .show(Part::new("ring", Mesh::torus(20.0, 5.0, 48)))
+            .unwrap()
+            .scene
+            .is_none(),
+        "viewers embed only when asked"
+    );
+    std::fs::remove_dir_all(&folder).unwrap();
+}

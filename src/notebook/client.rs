@@ -47,6 +47,12 @@ impl Client {
         json(self.answer(response)?)
     }
 
+    /// `GET path` answered with bytes (a scene file).
+    pub(crate) fn get_bytes(&self, path: &str) -> Result<Vec<u8>, Error> {
+        let response = self.authorized(self.agent.get(self.url(path))).call();
+        self.answer(response)
+    }
+
     /// `POST path` with a JSON body, answered with JSON.
     pub(crate) fn post_json(&self, path: &str, body: &[u8]) -> Result<Value, Error> {
         let response = self

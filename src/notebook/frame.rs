@@ -110,6 +110,20 @@ pub fn iframe_html(url: &str, viewer_id: &str, options: &FrameOptions) -> String
     )
 }
 
+/// A scene file inside the cell: an `<iframe srcdoc>` (sandboxed: scripts run, in an origin of
+/// their own) that draws the model with no server, and a line under it saying so.
+pub fn srcdoc_html(scene: &str, viewer_id: &str, options: &FrameOptions) -> String {
+    let (scene, id, width) = (escape(scene), escape(viewer_id), escape(&options.width));
+    format!(
+        "<div class=\"ocp-notebook-scene\" data-viewer-id=\"{id}\">\
+         <iframe srcdoc=\"{scene}\" sandbox=\"allow-scripts\" title=\"ocp_notebook scene {id}\" \
+         width=\"{width}\" height=\"{height}\" style=\"border: 1px solid #ccc; border-radius: 4px;\"></iframe>\
+         <div style=\"font: 12px sans-serif; color: #888;\">ocp_notebook scene of viewer <code>{id}</code> \
+         &middot; kept in the notebook: it shows without a server</div></div>",
+        height = options.height,
+    )
+}
+
 /// HTML text and attribute escaping.
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

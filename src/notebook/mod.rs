@@ -40,7 +40,9 @@ pub use model::IntoModel;
 /// types of [`Status`] and [`Config`], nameable from here without adding serde_json to the
 /// notebook (evcxr must name the type of every variable a cell keeps).
 pub use serde_json::{json, Map, Value};
-pub use viewer::{Config, Screenshot, Shown, Status, Viewer, ViewerBuilder};
+pub use viewer::{
+    Config, EmbeddedScene, SavedScene, Screenshot, Shown, Status, Viewer, ViewerBuilder,
+};
 
 /// Everything that can go wrong in a notebook, worded for the person reading the cell's output.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +71,8 @@ pub enum Error {
     },
     #[error("the server's answer was not understood: {0}")]
     Protocol(String),
+    #[error("cannot write {path}: {reason}")]
+    Io { path: String, reason: String },
     #[error("the model could not be written as JSON: {0}")]
     Json(#[from] serde_json::Error),
 }

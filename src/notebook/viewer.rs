@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::client::Client;
-use super::frame::{frame_url, iframe_html, FrameOptions};
+use super::frame::{frame_url, iframe_html, srcdoc_html, FrameOptions};
 use super::model::IntoModel;
 use super::server::{connect, Launch};
 use super::{Error, Result};
@@ -28,6 +28,8 @@ pub struct Viewer {
     url: String,
     /// The assembly [`Viewer::add`] and [`Viewer::remove`] edit, sent whole after each change.
     scene: Mutex<Group>,
+    /// Whether pushes answer with the scene embedded ([`ViewerBuilder::embed`]).
+    embed: bool,
 }
 
 /// Options for a [`Viewer`]: its id, its frame and where its server is.
@@ -37,6 +39,7 @@ pub struct ViewerBuilder {
     frame: FrameOptions,
     launch: Launch,
     display: Option<bool>,
+    embed: bool,
 }
 
 impl ViewerBuilder {
@@ -99,6 +102,13 @@ impl ViewerBuilder {
         self
     }
 
+    /// Whether each push also puts the scene itself in its cell's output (see
+    /// [`Viewer::embed`]), so that the saved notebook shows the model with no server.
+    pub fn embed(mut self, embed: bool) -> Self {
+        self.embed = embed;
+        self
+    }
+
     /// Connects (starting a server if need be), registers the viewer and, in a notebook, shows it.
     pub fn build(self) -> Result<Viewer> {
         let id = match self.id {
@@ -121,6 +131,7 @@ impl ViewerBuilder {
             client,
             frame: self.frame,
             url,
+            embed: self.embed,
         };
         if self.display.unwrap_or_else(in_evcxr) {
             viewer.display();
@@ -264,7 +275,58 @@ impl Viewer {
         let body = model.into_model()?;
         let answer =
             self.request(|c, id| c.post_json(&format!("/api/model?viewer={id}"), &body.0))?;
-        serde_json::from_value(answer).map_err(|err| Error::Protocol(err.to_string()))
+        let mut shown: Shown =
+            serde_json::from_value(answer).map_err(|err| Error::Protocol(err.to_string()))?;
+        if self.embed {
+            shown.scene = Some(self.embed()?);
+        }
+        Ok(shown)
+    }
+
+    /// The viewer's model and settings as one HTML file that opens offline, in any browser,
+    /// with no server: the renderer, the page and the model in one file (see `ocp-notebook
+    /// export`). Answers where it was written and its size.
+    pub fn save_html(&self, path: impl AsRef<std::path::Path>) -> Result<SavedScene> {
+        let path = path.as_ref();
+        let html = self.scene_html()?;
+        std::fs::write(path, &html).map_err(|err| Error::Io {
+            path: path.display().to_string(),
+            reason: err.to_string(),
+        })?;
+        Ok(SavedScene {
+            path: path.to_path_buf(),
+            bytes: html.len(),
+        })
+    }
+
+    /// The scene as it stands, for this cell's output: the model itself (drawn by the renderer
+    /// inside the output, with no server, when the notebook is reopened, converted with
+    /// `jupyter nbconvert --to html` or shown by nbviewer) and, when a page is open, a PNG of
+    /// its last frame for renderers that show no HTML.
+    pub fn embed(&self) -> Result<EmbeddedScene> {
+        let html = self.scene_html()?;
+        let open = self.status().map(|s| s.subscribers > 0).unwrap_or(false);
+        let png = match open {
+            true => self.screenshot().ok().map(|shot| shot.png),
+            false => None,
+        };
+        Ok(EmbeddedScene {
+            html: srcdoc_html(
+                &String::from_utf8_lossy(&html),
+                self.id.as_str(),
+                &self.frame,
+            ),
+            png,
+            text: format!(
+                "ocp_notebook scene of viewer {} ({:.1} KB, kept in the notebook)",
+                self.id,
+                html.len() as f64 / 1000.0
+            ),
+        })
+    }
+
+    fn scene_html(&self) -> Result<Vec<u8>> {
+        self.request(|c, id| c.get_bytes(&format!("/viewer/{id}/scene.html")))
     }
 
     /// Runs a request, naming this viewer in "not found" answers.
@@ -338,7 +400,8 @@ fn names(group: &Group) -> String {
 }
 
 /// What the server stored for one `show`/`add`/`remove`; a cell showing it prints one line
-/// (which stays readable in a saved notebook).
+/// (which stays readable in a saved notebook) and, for a viewer built with
+/// [`ViewerBuilder::embed`], holds the scene itself.
 #[derive(Clone, Deserialize)]
 pub struct Shown {
     pub viewer_id: String,
@@ -347,6 +410,9 @@ pub struct Shown {
     pub instances: usize,
     pub triangles: usize,
     pub bytes: usize,
+    /// The scene, for viewers that embed it.
+    #[serde(skip)]
+    pub scene: Option<EmbeddedScene>,
 }
 
 impl fmt::Display for Shown {
@@ -373,6 +439,70 @@ impl fmt::Debug for Shown {
 }
 
 impl Shown {
+    pub fn evcxr_display(&self) {
+        if let Some(scene) = &self.scene {
+            scene.evcxr_display();
+        }
+        evcxr_runtime::mime_type("text/plain").text(self.to_string());
+    }
+}
+
+/// A viewer's scene kept in a cell's output: see [`Viewer::embed`].
+#[derive(Clone)]
+pub struct EmbeddedScene {
+    html: String,
+    png: Option<Vec<u8>>,
+    text: String,
+}
+
+impl EmbeddedScene {
+    /// The PNG of the page's last frame, if a page was open.
+    pub fn png(&self) -> Option<&[u8]> {
+        self.png.as_deref()
+    }
+
+    pub fn evcxr_display(&self) {
+        evcxr_runtime::mime_type("text/html").text(&self.html);
+        if let Some(png) = &self.png {
+            use base64::Engine as _;
+            evcxr_runtime::mime_type("image/png")
+                .text(base64::engine::general_purpose::STANDARD.encode(png));
+        }
+        evcxr_runtime::mime_type("text/plain").text(&self.text);
+    }
+}
+
+impl fmt::Display for EmbeddedScene {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl fmt::Debug for EmbeddedScene {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// Where [`Viewer::save_html`] wrote a scene.
+#[derive(Debug, Clone)]
+pub struct SavedScene {
+    pub path: std::path::PathBuf,
+    pub bytes: usize,
+}
+
+impl fmt::Display for SavedScene {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "wrote {} ({:.1} KB): opens offline in any browser",
+            self.path.display(),
+            self.bytes as f64 / 1000.0
+        )
+    }
+}
+
+impl SavedScene {
     pub fn evcxr_display(&self) {
         evcxr_runtime::mime_type("text/plain").text(self.to_string());
     }

@@ -373,13 +373,18 @@ pub fn test_python() -> std::path::PathBuf {
 }
 
 /// `target/<name>`, a virtualenv with the Python package (test and CAD extras) and `packages`,
-/// made on first use.
+/// made on first use and brought up to date when `python/pyproject.toml` or `packages` change.
 pub fn python_env(name: &str, packages: &[&str]) -> std::path::PathBuf {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let venv = root.join("target").join(name);
     let python = venv.join("bin/python");
     let ready = venv.join(".ready");
-    if ready.exists() {
+    let wanted = format!(
+        "{}\n{}",
+        packages.join(" "),
+        std::fs::read_to_string(root.join("python/pyproject.toml")).unwrap_or_default()
+    );
+    if std::fs::read_to_string(&ready).is_ok_and(|made| made == wanted) {
         return python;
     }
     let run = |program: &std::path::Path, args: &[&str]| {
@@ -390,7 +395,9 @@ pub fn python_env(name: &str, packages: &[&str]) -> std::path::PathBuf {
             .unwrap_or_else(|e| panic!("{} cannot run: {e}", program.display()));
         assert!(status.success(), "{} {args:?} failed", program.display());
     };
-    run("python3".as_ref(), &["-m", "venv", venv.to_str().unwrap()]);
+    if !python.exists() {
+        run("python3".as_ref(), &["-m", "venv", venv.to_str().unwrap()]);
+    }
     let mut install = vec![
         "-m",
         "pip",
@@ -402,6 +409,6 @@ pub fn python_env(name: &str, packages: &[&str]) -> std::path::PathBuf {
     ];
     install.extend_from_slice(packages);
     run(&python, &install);
-    std::fs::write(&ready, "").unwrap();
+    std::fs::write(&ready, wanted).unwrap();
     python
 }

@@ -19,6 +19,7 @@ pub fn all() -> Vec<Route> {
         assets::get,
         pages::viewer,
         pages::viewers,
+        pages::scene,
         model::post_model,
         model::get_model,
         events::events,

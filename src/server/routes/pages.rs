@@ -1,5 +1,6 @@
 //! The HTML pages: `/viewer/<id>` (a full-window viewer that fits any frame), `/` (the viewer
-//! `default`) and `/viewers` (live viewers with links). Templates are embedded in the binary and
+//! `default`), `/viewers` (live viewers with links) and `/viewer/<id>/scene.html` (the viewer's
+//! model as a one-file scene that opens offline, see [`crate::scene`]). Templates are embedded in the binary and
 //! rendered with HTML escaping; every URL a page uses is relative, so the pages work behind a
 //! path prefix (jupyter-server-proxy).
 
@@ -14,6 +15,7 @@ use super::assets::Asset;
 use crate::error::{ApiError, ApiResult};
 use crate::hub::Hub;
 use crate::ids::{InvalidId, ViewerId};
+use crate::scene::Scene;
 use crate::server::guards::{Authorized, Caller};
 use crate::Settings;
 
@@ -135,6 +137,68 @@ pub async fn viewers(
         context! { viewers, page_css: asset_href("page.css") },
     );
     Ok(Page::new(template, settings))
+}
+
+/// The viewer's current model and settings as a one-file scene, as a download. Like the viewer's
+/// page and its model, it needs no token: viewer ids are capabilities.
+#[rocket::get("/viewer/<id>/scene.html")]
+pub async fn scene(
+    _caller: Caller,
+    id: Result<ViewerId, InvalidId>,
+    hub: &State<Hub>,
+) -> ApiResult<SceneFile> {
+    let id = id?;
+    let status = hub.status(&id).await?;
+    let Some(model_id) = status.model_id else {
+        return Err(ApiError::new(
+            rocket::http::Status::NotFound,
+            "no_model",
+            format!("viewer {id} shows no model yet: push one first"),
+        ));
+    };
+    let model = hub.model(&model_id).await?;
+    let title = id.to_string();
+    let html = rocket::tokio::task::spawn_blocking(move || {
+        Scene {
+            title: &title,
+            model: &model.body,
+            config: &status.config,
+        }
+        .render()
+    })
+    .await
+    .map_err(|err| ApiError::internal(format!("the scene could not be written: {err}")))?
+    .map_err(|err| ApiError::internal(err.to_string()))?;
+    Ok(SceneFile {
+        html,
+        file_name: format!("{id}.html"),
+    })
+}
+
+/// A scene file: downloaded (not shown in the server's origin), with the same policy the file
+/// carries itself, so that even opened in place it reaches nothing outside.
+pub struct SceneFile {
+    html: String,
+    file_name: String,
+}
+
+impl<'r> Responder<'r, 'static> for SceneFile {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        rocket::Response::build()
+            .header(rocket::http::ContentType::HTML)
+            .header(Header::new(
+                "Content-Disposition",
+                format!("attachment; filename=\"{}\"", self.file_name),
+            ))
+            .header(Header::new(
+                "Content-Security-Policy",
+                "default-src 'none'; script-src 'unsafe-inline' blob:; style-src 'unsafe-inline'; \
+                 img-src data: blob:; frame-ancestors 'none'",
+            ))
+            .header(Header::new("Cache-Control", "no-store"))
+            .sized_body(self.html.len(), std::io::Cursor::new(self.html))
+            .ok()
+    }
 }
 
 fn viewer_page(id: &ViewerId, root: &str, options: PageOptions, settings: &Settings) -> Page {
