@@ -109,6 +109,7 @@ impl From<HubError> for ApiError {
             HubError::ViewerNotFound(_) => (Status::NotFound, "viewer_not_found"),
             HubError::ViewerDeleted(_) => (Status::Gone, "viewer_deleted"),
             HubError::ScreenshotNotFound(_) => (Status::NotFound, "screenshot_not_found"),
+            HubError::NoThumbnail(_) => (Status::NotFound, "no_thumbnail"),
             HubError::OverBudget { .. } => (Status::PayloadTooLarge, "over_memory_budget"),
             HubError::ModelMemoryFull { .. } => (Status::ServiceUnavailable, "model_memory_full"),
             HubError::SettingsTooLarge { .. } => (Status::PayloadTooLarge, "too_large"),

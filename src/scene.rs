@@ -2,7 +2,7 @@
 //! network, and shows it with the full viewer UI (tree, clipping, camera, themes).
 //!
 //! The file holds the renderer and the page's modules (gzipped together, base64, about a third
-//! of their size), the model as stored (gzipped, base64), the viewer's settings and a small
+//! of their size, in the order they import each other), the model as stored (gzipped, base64), the viewer's settings and a small
 //! loader (`web/src/scene-loader.js`) that unpacks them with the browser's
 //! `DecompressionStream` and imports the modules from `blob:` URLs. Its Content-Security-Policy
 //! allows nothing from outside the file. `GET /viewer/<id>/scene.html`, `ocp-notebook export`
@@ -21,11 +21,13 @@ use crate::model::{parse_upload, Limits, ModelError, StoredJson};
 use crate::server::compress;
 use crate::server::routes::assets::Asset;
 
-/// The page's modules a scene carries, in the order the loader links them.
-const MODULES: [&str; 5] = [
+/// The modules a scene carries, in the order the loader links them: each imports only modules
+/// before it.
+const MODULES: [&str; 6] = [
     "three-cad-viewer.js",
     "decode.js",
     "options.js",
+    "thumbnail.js",
     "host.js",
     "scene.js",
 ];
@@ -116,16 +118,16 @@ fn script_json(value: &Value) -> String {
         .replace('&', "\\u0026")
 }
 
-/// The renderer and the page's modules as one gzipped, base64 JSON object (name -> source),
-/// made once per process: every scene carries the same.
+/// The renderer and the page's modules as one gzipped, base64 JSON array of `[name, source]`
+/// in [`MODULES`] order, made once per process: every scene carries the same.
 fn code_bundle() -> &'static str {
     static BUNDLE: OnceLock<String> = OnceLock::new();
     BUNDLE.get_or_init(|| {
-        let sources: serde_json::Map<String, Value> = MODULES
+        let modules: Vec<(&str, &str)> = MODULES
             .iter()
-            .map(|name| (name.to_string(), Value::from(asset_text(name))))
+            .map(|name| (*name, asset_text(name)))
             .collect();
-        let json = Value::Object(sources).to_string();
+        let json = serde_json::to_string(&modules).unwrap_or_default();
         let gzipped = compress::gzip([json.as_bytes()], Compression::best());
         base64::engine::general_purpose::STANDARD.encode(gzipped)
     })
@@ -141,6 +143,19 @@ mod tests {
         assert!(!text.contains('<') && !text.contains('>') && !text.contains('&'));
         let back: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(back["name"], "</script><script>alert(1)</script>&");
+    }
+
+    #[test]
+    fn each_module_imports_only_modules_before_it() {
+        for (index, name) in MODULES.iter().enumerate().skip(1) {
+            for piece in asset_text(name).split("\"./").skip(1) {
+                let import = piece.split('"').next().unwrap_or_default();
+                assert!(
+                    MODULES[..index].contains(&import),
+                    "{name} imports {import}, which is not before it in MODULES"
+                );
+            }
+        }
     }
 
     #[test]

@@ -69,6 +69,11 @@ pub struct Settings {
     #[arg(long, env = "OCP_NOTEBOOK_SCREENSHOT_LIMIT", value_parser = parse_bytes, default_value = "4MiB")]
     pub screenshot_limit: ByteUnit,
 
+    /// Largest thumbnail (a viewer's last drawn frame, for `/viewers`) a page may post; one is
+    /// kept per viewer.
+    #[arg(long, env = "OCP_NOTEBOOK_THUMBNAIL_LIMIT", value_parser = parse_bytes, default_value = "64KiB")]
+    pub thumbnail_limit: ByteUnit,
+
     /// Most viewers at once; a new one beyond it is refused (429) until others are deleted or
     /// collected. Viewers only pages ever used may take half of it, and are collected a minute
     /// after their last page left.

@@ -21,7 +21,123 @@ crate::contract!(
     viewers_are_listed_most_recently_active_first,
     a_deleted_viewer_stays_deleted_for_its_pages,
     concurrent_reports_cannot_pass_the_settings_limit_together,
+    thumbnails_are_kept_per_viewer_and_go_with_it,
 );
+
+/// A small valid PNG (1x1), as a page's thumbnail stands in for.
+const TINY_PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+
+/// What `/viewers` shows: the last frame a page posted, the model's counts; one thumbnail per
+/// viewer, bounded, refused for viewers that do not exist, and gone with its viewer.
+async fn thumbnails_are_kept_per_viewer_and_go_with_it(store: Store) {
+    let server = store.with(Settings {
+        thumbnail_limit: rocket::data::ByteUnit::Byte(1024),
+        ..Settings::default()
+    });
+    let (status, answer) = post(
+        &server,
+        "/api/viewer/nobody/thumbnail",
+        json!({ "data": format!("data:image/png;base64,{TINY_PNG}") }).to_string(),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (404, Some("viewer_not_found")),
+        "{answer}"
+    );
+
+    post(
+        &server,
+        "/api/model?viewer=pictured",
+        fixture("bracket.json"),
+    )
+    .await;
+    let (status, _) = get_json(&server, "/api/viewer/pictured/thumbnail").await;
+    assert_eq!(status, 404, "no page has drawn it yet");
+    let (status, answer) = post(
+        &server,
+        "/api/viewer/pictured/thumbnail",
+        json!({ "data": format!("data:image/png;base64,{TINY_PNG}") }).to_string(),
+    )
+    .await;
+    assert_eq!(status, 201, "{answer}");
+    let response = client()
+        .get(server.url("/api/viewer/pictured/thumbnail"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-type"], "image/png");
+    use base64::Engine as _;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(TINY_PNG)
+        .unwrap();
+    assert_eq!(response.bytes().await.unwrap(), png);
+
+    let (_, list) = get_json(&server, "/api/viewers").await;
+    let listed = &list["viewers"][0];
+    assert_eq!(
+        (&listed["parts"], &listed["triangles"], &listed["thumbnail"]),
+        (&json!(1), &json!(2764), &json!(true)),
+        "{listed}"
+    );
+
+    for (data, code) in [
+        ("data:image/gif;base64,R0lGODlh".to_string(), "invalid"),
+        (format!("data:image/jpeg;base64,{TINY_PNG}"), "invalid"),
+        ("data:image/png;base64,%%%".to_string(), "invalid"),
+    ] {
+        let (status, answer) = post(
+            &server,
+            "/api/viewer/pictured/thumbnail",
+            json!({ "data": data }).to_string(),
+        )
+        .await;
+        assert_eq!(
+            (status, answer["error"]["code"].as_str()),
+            (422, Some(code)),
+            "{data}: {answer}"
+        );
+        assert_eq!(answer["error"]["path"], "$.data");
+    }
+    let mut big = base64::engine::general_purpose::STANDARD
+        .decode(TINY_PNG)
+        .unwrap();
+    big.resize(1500, 0);
+    let big = base64::engine::general_purpose::STANDARD.encode(big);
+    let (status, answer) = post(
+        &server,
+        "/api/viewer/pictured/thumbnail",
+        json!({ "data": format!("data:image/png;base64,{big}") }).to_string(),
+    )
+    .await;
+    assert_eq!(status, 413, "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--thumbnail-limit"),
+        "{answer}"
+    );
+
+    client()
+        .delete(server.url("/api/viewer/pictured"))
+        .send()
+        .await
+        .unwrap();
+    let (status, answer) = get_json(&server, "/api/viewer/pictured/thumbnail").await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (410, Some("viewer_deleted")),
+        "{answer}"
+    );
+    let (status, _) = post(
+        &server,
+        "/api/viewer/pictured/thumbnail",
+        json!({ "data": TINY_PNG }).to_string(),
+    )
+    .await;
+    assert_eq!(status, 410, "a deleted viewer's page cannot bring it back");
+}
 
 /// The list a person reads top down: the viewer used last comes first, whatever the store.
 async fn viewers_are_listed_most_recently_active_first(store: Store) {

@@ -15,8 +15,9 @@ use super::limits::{
     TOMBSTONES, TOMBSTONE_TTL,
 };
 use super::store::{Attachment, SettingsLimit, Store, StoreCounts, ViewerRecord};
-use super::{Event, EventData, EventId, HubError, JsonObject, Screenshot, StoredModel};
+use super::{Event, EventData, EventId, HubError, JsonObject, Screenshot, StoredModel, Thumbnail};
 use crate::ids::{ModelId, ViewerId};
+use crate::model::TreeSummary;
 
 type Result<T> = std::result::Result<T, HubError>;
 
@@ -49,6 +50,7 @@ struct Viewer {
     written: bool,
     config: JsonObject,
     status: JsonObject,
+    thumbnail: Option<Thumbnail>,
     history: VecDeque<Arc<Event>>,
     history_bytes: usize,
     /// Every event with a larger id is still in `history`.
@@ -141,6 +143,7 @@ impl Viewer {
             written: false,
             config: JsonObject::new(),
             status: JsonObject::new(),
+            thumbnail: None,
             history: VecDeque::new(),
             history_bytes: 0,
             replayable_after: 0,
@@ -318,6 +321,10 @@ impl Store for MemoryStore {
         Ok(self.lock().models.get(id).map(|model| model.body.len()))
     }
 
+    async fn model_summary(&self, id: &ModelId) -> Result<Option<TreeSummary>> {
+        Ok(self.lock().models.get(id).map(|model| model.summary))
+    }
+
     async fn model_bytes(&self) -> Result<usize> {
         Ok(self.lock().model_bytes)
     }
@@ -472,6 +479,27 @@ impl Store for MemoryStore {
     async fn close_screenshot_request(&self, request: &str) -> Result<()> {
         self.lock().screenshot_requests.remove(request);
         Ok(())
+    }
+
+    async fn put_thumbnail(&self, viewer: &ViewerId, thumbnail: &Thumbnail) -> Result<()> {
+        self.lock().viewer_mut(viewer)?.thumbnail = Some(thumbnail.clone());
+        Ok(())
+    }
+
+    async fn thumbnail(&self, viewer: &ViewerId) -> Result<Option<Thumbnail>> {
+        Ok(self
+            .lock()
+            .viewers
+            .get(viewer)
+            .and_then(|viewer| viewer.thumbnail.clone()))
+    }
+
+    async fn has_thumbnail(&self, viewer: &ViewerId) -> Result<bool> {
+        Ok(self
+            .lock()
+            .viewers
+            .get(viewer)
+            .is_some_and(|viewer| viewer.thumbnail.is_some()))
     }
 
     async fn counts(&self) -> Result<StoreCounts> {

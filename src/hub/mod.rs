@@ -440,6 +440,30 @@ impl Hub {
         Ok(screenshot)
     }
 
+    /// Keeps the last frame a page of `viewer` drew, replacing the one before. Like a status
+    /// report, it creates no viewer: an unknown one is `ViewerNotFound`, a deleted one
+    /// `ViewerDeleted`.
+    pub async fn store_thumbnail(
+        &self,
+        viewer: &ViewerId,
+        thumbnail: Thumbnail,
+    ) -> Result<(), HubError> {
+        if self.store.viewer(viewer).await?.is_none() {
+            return Err(self.missing(viewer).await?);
+        }
+        self.store.put_thumbnail(viewer, &thumbnail).await
+    }
+
+    pub async fn thumbnail(&self, viewer: &ViewerId) -> Result<Thumbnail, HubError> {
+        if self.store.viewer(viewer).await?.is_none() {
+            return Err(self.missing(viewer).await?);
+        }
+        self.store
+            .thumbnail(viewer)
+            .await?
+            .ok_or_else(|| HubError::NoThumbnail(viewer.clone()))
+    }
+
     pub async fn screenshot(&self, id: &str) -> Result<Screenshot, HubError> {
         self.store
             .screenshot(id)
@@ -453,9 +477,16 @@ impl Hub {
         records.sort_by_key(|record| std::cmp::Reverse(record.last_active));
         let mut viewers = Vec::with_capacity(records.len());
         for record in records {
+            let summary = match &record.model {
+                Some(model) => self.store.model_summary(model).await?,
+                None => None,
+            };
             viewers.push(ViewerSummary {
                 subscribers: self.store.subscribers(&record.id).await?,
                 last_event_id: self.store.latest_event(&record.id).await?,
+                parts: summary.map(|s| s.leaves),
+                triangles: summary.map(|s| s.triangles),
+                thumbnail: self.store.has_thumbnail(&record.id).await?,
                 model_id: record.model,
                 created: rfc3339(record.created),
                 last_active: rfc3339(record.last_active),

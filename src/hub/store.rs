@@ -13,8 +13,9 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::broadcast;
 
 use super::event::{Event, EventData, EventId};
-use super::{HubError, JsonObject, Screenshot, StoredModel};
+use super::{HubError, JsonObject, Screenshot, StoredModel, Thumbnail};
 use crate::ids::{ModelId, ViewerId};
+use crate::model::TreeSummary;
 
 /// What a store keeps of a viewer beside its settings and status.
 #[derive(Debug, Clone)]
@@ -118,6 +119,8 @@ pub trait Store: Send + Sync + 'static {
     async fn model(&self, id: &ModelId) -> Result<Arc<StoredModel>>;
     /// A stored model's size, without reading it.
     async fn model_size(&self, id: &ModelId) -> Result<Option<usize>>;
+    /// What a stored model's tree holds (parts, triangles), without reading its body.
+    async fn model_summary(&self, id: &ModelId) -> Result<Option<TreeSummary>>;
     async fn model_bytes(&self) -> Result<usize>;
     /// Up to `count` stored models, oldest first, each with whether a viewer shows it now.
     async fn oldest_models(&self, count: usize) -> Result<Vec<(ModelId, bool)>>;
@@ -161,6 +164,14 @@ pub trait Store: Send + Sync + 'static {
         timeout: Duration,
     ) -> Result<Option<String>>;
     async fn close_screenshot_request(&self, request: &str) -> Result<()>;
+
+    // Thumbnails: each viewer's last drawn frame, small, replaced by the next and removed with
+    // the viewer.
+
+    async fn put_thumbnail(&self, viewer: &ViewerId, thumbnail: &Thumbnail) -> Result<()>;
+    async fn thumbnail(&self, viewer: &ViewerId) -> Result<Option<Thumbnail>>;
+    /// Whether the viewer has one, without reading it.
+    async fn has_thumbnail(&self, viewer: &ViewerId) -> Result<bool>;
 
     async fn counts(&self) -> Result<StoreCounts>;
 }

@@ -29,6 +29,8 @@ pub enum HubError {
     ViewerDeleted(ViewerId),
     #[error("no screenshot {0}")]
     ScreenshotNotFound(String),
+    #[error("no page of viewer {0} has drawn a model yet, so it has no thumbnail")]
+    NoThumbnail(ViewerId),
     #[error("a model of {size} bytes does not fit the model memory budget of {budget} bytes (--model-memory)")]
     OverBudget { size: usize, budget: usize },
     #[error("the model memory budget of {budget} bytes (--model-memory) is held by models other viewers show now; delete or clear viewers, or raise --model-memory")]
@@ -108,6 +110,44 @@ pub struct Screenshot {
     pub created: SystemTime,
 }
 
+/// A viewer's last drawn frame, small, as one of its pages posted it (for `/viewers`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thumbnail {
+    pub image: Bytes,
+    pub kind: ImageKind,
+}
+
+/// The image formats a thumbnail may have, told by their first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageKind {
+    Png,
+    Jpeg,
+    Webp,
+}
+
+impl ImageKind {
+    /// The format of `image`, if it is one of these.
+    pub fn sniff(image: &[u8]) -> Option<ImageKind> {
+        match image {
+            [0x89, b'P', b'N', b'G', ..] => Some(ImageKind::Png),
+            [0xFF, 0xD8, 0xFF, ..] => Some(ImageKind::Jpeg),
+            [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => {
+                Some(ImageKind::Webp)
+            }
+            _ => None,
+        }
+    }
+
+    pub fn mime(self) -> &'static str {
+        match self {
+            ImageKind::Png => "image/png",
+            ImageKind::Jpeg => "image/jpeg",
+            ImageKind::Webp => "image/webp",
+        }
+    }
+}
+
 /// One viewer in `GET /api/viewers`.
 #[derive(Debug, Clone, Serialize)]
 pub struct ViewerSummary {
@@ -115,6 +155,11 @@ pub struct ViewerSummary {
     /// Pages (event streams) attached right now, on every instance.
     pub subscribers: usize,
     pub model_id: Option<ModelId>,
+    /// Leaf parts and triangles of the model on screen.
+    pub parts: Option<usize>,
+    pub triangles: Option<usize>,
+    /// Whether a page posted the last drawn frame (`GET /api/viewer/<id>/thumbnail`).
+    pub thumbnail: bool,
     pub created: String,
     pub last_active: String,
     pub last_event_id: Option<String>,

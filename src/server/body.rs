@@ -111,6 +111,9 @@ pub struct JsonBytes(pub Body);
 /// A screenshot upload: a PNG of at most `--screenshot-limit` in base64, unparsed.
 pub struct ScreenshotBytes(pub Body);
 
+/// A thumbnail upload: an image of at most `--thumbnail-limit` in base64, unparsed.
+pub struct ThumbnailBytes(pub Body);
+
 /// A settings object (a config change, a status report) of at most `--settings-limit`, parsed.
 pub struct JsonObjectBody(pub JsonObject);
 
@@ -164,6 +167,24 @@ impl<'r> FromData<'r> for ScreenshotBytes {
         };
         match read(request, data, limit).await {
             Ok(bytes) => Outcome::Success(ScreenshotBytes(bytes)),
+            Err(error) => data_fail(request, error),
+        }
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromData<'r> for ThumbnailBytes {
+    type Error = ApiError;
+
+    async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> Outcome<'r, Self> {
+        let image = settings(request).thumbnail_limit.as_u64() as usize;
+        let limit = Limit {
+            bytes: ByteUnit::Byte((image.div_ceil(3) * 4 + 1024) as u64),
+            flag: "--thumbnail-limit",
+            model: false,
+        };
+        match read(request, data, limit).await {
+            Ok(bytes) => Outcome::Success(ThumbnailBytes(bytes)),
             Err(error) => data_fail(request, error),
         }
     }

@@ -4,6 +4,7 @@
 import { Viewer } from "./three-cad-viewer.js";
 import { toShapes } from "./decode.js";
 import { splitOptions } from "./options.js";
+import { triangleCount } from "./thumbnail.js";
 
 /** three-cad-viewer 3.1.6 keeps the groups it built for a model across `clear()` and reuses them
  * in the next `render()`, so a second model would show the first one again. */
@@ -88,6 +89,7 @@ export class ViewerHost {
     }
     document.getElementById("splash").hidden = true;
     this.message = message;
+    this.triangles = triangleCount(shapes);
     // The renderer notifies camera changes only when the user moves it: report where it starts.
     this.reporter.notify({
       position: viewer.getCameraPosition(),

@@ -2,6 +2,7 @@
 import { connect } from "./stream.js";
 import { ViewerHost } from "./host.js";
 import { Reporter } from "./report.js";
+import { thumbnailOf } from "./thumbnail.js";
 
 const body = document.body;
 const viewerId = body.dataset.viewerId;
@@ -48,6 +49,16 @@ async function fetchModel(url) {
   }
   return response.json();
 }
+
+// After each drawing settles, a small picture of it for the /viewers page.
+let thumbnailTimer = null;
+addEventListener("ocp-notebook:rendered", () => {
+  clearTimeout(thumbnailTimer);
+  thumbnailTimer = setTimeout(async () => {
+    const image = await thumbnailOf(host.viewer, host.triangles).catch(() => null);
+    if (image) await reporter.thumbnail(image);
+  }, 800);
+});
 
 const base = new URL(root, document.baseURI).href;
 const workerUrl = document.body.dataset.worker ? new URL(document.body.dataset.worker, document.baseURI).href : null;

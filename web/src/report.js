@@ -1,5 +1,5 @@
 // What the page tells the server: the renderer's notifications (camera, visibility, picks),
-// merged and debounced, and screenshots.
+// merged and debounced, screenshots, and thumbnails of what it drew.
 
 export class Reporter {
   constructor(api, viewerId) {
@@ -22,6 +22,14 @@ export class Reporter {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body,
+    }).catch(() => {});
+  }
+
+  async thumbnail(dataUrl) {
+    await fetch(this.api(`api/viewer/${this.viewerId}/thumbnail`), {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ data: dataUrl }),
     }).catch(() => {});
   }
 

@@ -1,10 +1,8 @@
 // Unpacks a one-file scene (see templates/scene.html.j2): the renderer and the page's modules,
-// gzipped in one JSON object, become blob: modules whose relative imports point at each other;
-// then the gzipped model is unpacked and drawn. Nothing is fetched from a network: the file's
-// Content-Security-Policy allows only what is inside it.
-
-/** Modules in dependency order; each may import only those before it. */
-const ORDER = ["three-cad-viewer.js", "decode.js", "options.js", "host.js", "scene.js"];
+// gzipped in one JSON array of [name, source] (each importing only modules before it), become
+// blob: modules whose relative imports point at each other; then the gzipped model is unpacked
+// and drawn. Nothing is fetched from a network: the file's Content-Security-Policy allows only
+// what is inside it.
 
 function bytesOf(id) {
   const text = document.getElementById(id).textContent.trim();
@@ -30,13 +28,14 @@ try {
   if (typeof DecompressionStream !== "function") {
     throw new Error("this browser cannot unpack it (it needs DecompressionStream: Chrome 80, Firefox 113, Safari 16.4 or newer)");
   }
-  const sources = JSON.parse(await gunzip("ocp-code"));
+  const modules = JSON.parse(await gunzip("ocp-code"));
   const urls = {};
-  for (const name of ORDER) {
-    // The renderer's bundle imports nothing; the page's modules import siblings as "./name.js".
-    const source = name === ORDER[0]
-      ? sources[name]
-      : sources[name].replace(/(from\s*|import\s*)"\.\/([\w.-]+\.js)"/g, (_, head, dep) => `${head}"${urls[dep]}"`);
+  for (const [index, [name, text]] of modules.entries()) {
+    // The renderer's bundle (first) imports nothing; the page's modules import siblings as
+    // "./name.js".
+    const source = index === 0
+      ? text
+      : text.replace(/(from\s*|import\s*)"\.\/([\w.-]+\.js)"/g, (_, head, dep) => `${head}"${urls[dep]}"`);
     urls[name] = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
   }
   const { showScene } = await import(urls["scene.js"]);

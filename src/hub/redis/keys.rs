@@ -8,6 +8,7 @@
 //! | `viewer:<id>` | hash | `created`, `last_active` (µs), `model` (current model id), `written` (a write used it) |
 //! | `viewer:<id>:config`, `viewer:<id>:status`, `defaults` | hash | field -> JSON value |
 //! | `viewer:<id>:models` | set | the viewer's stored models |
+//! | `viewer:<id>:thumbnail` | hash | `image` (bytes), `kind` (`png`, `jpeg`, `webp`): the last drawn frame |
 //! | `deleted:<id>` | string, TTL | the viewer was deleted |
 //! | `events:<id>` | stream | the viewer's events: `k` kind, `d` JSON data |
 //! | `events-sizes:<id>`, `events-bytes:<id>` | list, counter | each kept event's `<entry id> <bytes>`, and their sum |
@@ -61,6 +62,10 @@ impl Keys {
 
     pub fn status(&self, viewer: &ViewerId) -> String {
         self.key(format_args!("viewer:{viewer}:status"))
+    }
+
+    pub fn thumbnail(&self, viewer: &ViewerId) -> String {
+        self.key(format_args!("viewer:{viewer}:thumbnail"))
     }
 
     pub fn viewer_models(&self, viewer: &ViewerId) -> String {

@@ -32,8 +32,9 @@ use redis::AsyncCommands;
 
 use super::limits::HubLimits;
 use super::store::{Attachment, SettingsLimit, Store, StoreCounts, ViewerRecord};
-use super::{Event, EventData, EventId, HubError, JsonObject, Screenshot, StoredModel};
+use super::{Event, EventData, EventId, HubError, JsonObject, Screenshot, StoredModel, Thumbnail};
 use crate::ids::{ModelId, ViewerId};
+use crate::model::TreeSummary;
 use keys::Keys;
 
 type Result<T> = std::result::Result<T, HubError>;
@@ -217,6 +218,10 @@ impl Store for RedisStore {
         self.inner.load_model(id).await
     }
 
+    async fn model_summary(&self, id: &ModelId) -> Result<Option<TreeSummary>> {
+        self.inner.model_summary(id).await
+    }
+
     async fn model_size(&self, id: &ModelId) -> Result<Option<usize>> {
         let hub = &self.inner;
         hub.conn()
@@ -272,6 +277,22 @@ impl Store for RedisStore {
 
     async fn screenshot(&self, id: &str) -> Result<Option<Screenshot>> {
         self.inner.load_screenshot(id).await
+    }
+
+    async fn put_thumbnail(&self, viewer: &ViewerId, thumbnail: &Thumbnail) -> Result<()> {
+        self.inner.put_thumbnail(viewer, thumbnail).await
+    }
+
+    async fn thumbnail(&self, viewer: &ViewerId) -> Result<Option<Thumbnail>> {
+        self.inner.thumbnail(viewer).await
+    }
+
+    async fn has_thumbnail(&self, viewer: &ViewerId) -> Result<bool> {
+        let hub = &self.inner;
+        hub.conn()
+            .exists(hub.keys.thumbnail(viewer))
+            .await
+            .map_err(unavailable)
     }
 
     async fn open_screenshot_request(&self, request: &str, viewer: &ViewerId) -> Result<()> {

@@ -109,6 +109,17 @@ impl Inner {
         Ok(Arc::new(model))
     }
 
+    pub(super) async fn model_summary(&self, id: &ModelId) -> Result<Option<TreeSummary>> {
+        let meta: Option<String> = self
+            .conn()
+            .hget(self.keys.model(id.as_str()), "meta")
+            .await
+            .map_err(unavailable)?;
+        meta.map(|meta| serde_json::from_str::<ModelMeta>(&meta).map(|meta| meta.summary))
+            .transpose()
+            .map_err(damaged)
+    }
+
     pub(super) async fn model_bytes(&self) -> Result<usize> {
         let total: Option<i64> = self
             .conn()

@@ -8,7 +8,7 @@ use redis::AsyncCommands;
 use super::{from_micros, micros, unavailable, Inner, Result};
 use crate::hub::limits::TOMBSTONE_TTL;
 use crate::hub::store::{SettingsLimit, ViewerRecord};
-use crate::hub::JsonObject;
+use crate::hub::{HubError, ImageKind, JsonObject, Thumbnail};
 use crate::ids::{ModelId, ViewerId};
 
 /// Puts model ARGV[1] (or none, '') on a viewer's screen (KEYS[1]), moving `current_models`
@@ -22,6 +22,14 @@ else
   redis.call('HSET', KEYS[1], 'model', ARGV[1])
   redis.call('SADD', KEYS[2], ARGV[1])
 end
+return 1
+";
+
+/// Sets a viewer's thumbnail (KEYS[2]: `image` ARGV[2], `kind` ARGV[3]) if the viewer
+/// (ARGV[1]) is still in the set of live viewers (KEYS[1]): a thumbnail never outlives its viewer.
+const PUT_THUMBNAIL: &str = r"
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], 'image', ARGV[2], 'kind', ARGV[3])
 return 1
 ";
 
@@ -155,6 +163,7 @@ impl Inner {
                 self.keys.viewer(viewer),
                 self.keys.config(viewer),
                 self.keys.status(viewer),
+                self.keys.thumbnail(viewer),
                 self.keys.viewer_models(viewer),
                 self.keys.subscribers(viewer),
             ])
@@ -202,5 +211,43 @@ impl Inner {
             .await
             .map_err(unavailable)?;
         limit.check(size.max(0) as usize)
+    }
+
+    pub(super) async fn put_thumbnail(
+        &self,
+        viewer: &ViewerId,
+        thumbnail: &Thumbnail,
+    ) -> Result<()> {
+        let kind = serde_json::to_value(thumbnail.kind).unwrap_or_default();
+        let set: i64 = redis::cmd("EVAL")
+            .arg(PUT_THUMBNAIL)
+            .arg(2)
+            .arg(self.keys.viewers())
+            .arg(self.keys.thumbnail(viewer))
+            .arg(viewer.as_str())
+            .arg(&thumbnail.image[..])
+            .arg(kind.as_str().unwrap_or("png"))
+            .query_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        match set {
+            1 => Ok(()),
+            _ => Err(HubError::ViewerNotFound(viewer.clone())),
+        }
+    }
+
+    pub(super) async fn thumbnail(&self, viewer: &ViewerId) -> Result<Option<Thumbnail>> {
+        let (image, kind): (Option<Vec<u8>>, Option<String>) = redis::cmd("HMGET")
+            .arg(self.keys.thumbnail(viewer))
+            .arg("image")
+            .arg("kind")
+            .query_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        let kind = kind.and_then(|kind| serde_json::from_value::<ImageKind>(kind.into()).ok());
+        Ok(image.zip(kind).map(|(image, kind)| Thumbnail {
+            image: image.into(),
+            kind,
+        }))
     }
 }

@@ -49,6 +49,7 @@ pub async fn health(
             "event_history": settings.event_history,
             "settings_bytes": settings.settings_limit.as_u64(),
             "screenshot_bytes": settings.screenshot_limit.as_u64(),
+            "thumbnail_bytes": settings.thumbnail_limit.as_u64(),
             "max_viewers": settings.max_viewers,
             "max_pages": settings.max_pages,
             "max_parts": settings.max_parts,

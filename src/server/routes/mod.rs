@@ -8,6 +8,7 @@ pub mod health;
 pub mod model;
 pub mod pages;
 pub mod screenshot;
+pub mod thumbnail;
 pub mod viewer;
 
 use rocket::Route;
@@ -35,6 +36,8 @@ pub fn all() -> Vec<Route> {
         config::post,
         screenshot::upload,
         screenshot::get,
+        thumbnail::post,
+        thumbnail::get,
         health::health,
         super::cors::preflight,
     ]

@@ -134,7 +134,11 @@ pub async fn viewers(
     let viewers = hub.viewers().await?;
     let template = Template::render(
         "viewers.html",
-        context! { viewers, page_css: asset_href("page.css") },
+        context! {
+            viewers,
+            page_css: asset_href("page.css"),
+            viewers_js: asset_href("viewers.js"),
+        },
     );
     Ok(Page::new(template, settings))
 }

@@ -15,12 +15,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::{from_serde, ApiError, ApiResult};
-use crate::hub::Hub;
+use crate::hub::{Hub, ImageKind};
 use crate::ids::ViewerId;
 use crate::server::body::ScreenshotBytes;
 use crate::server::guards::Caller;
-
-const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
 /// What a page uploads: the PNG as a data URL (`viewer.getImage()` gives one) or plain base64,
 /// borrowed from the body unless it holds escapes, so the upload is held once and its PNG once.
@@ -63,25 +61,57 @@ fn decode(body: &[u8]) -> ApiResult<(ViewerId, Option<String>, Bytes)> {
         serde_path_to_error::deserialize(&mut de).map_err(|err| from_serde("$", err))?;
     let viewer = ViewerId::new(upload.viewer_id)
         .map_err(|e| ApiError::invalid(e.to_string(), "$.viewer_id"))?;
-    let encoded = match upload.data.split_once(',') {
-        Some((header, data)) if header.starts_with("data:") => {
-            if header != "data:image/png;base64" {
-                return Err(ApiError::invalid(
-                    format!("expected a PNG data URL (data:image/png;base64,...), got {header:?}"),
-                    "$.data",
-                ));
-            }
-            data
-        }
-        _ => upload.data.as_ref(),
-    };
-    let png = BASE64.decode(encoded.trim()).map_err(|err| {
-        ApiError::invalid(format!("the PNG is not valid base64: {err}"), "$.data")
-    })?;
-    if !png.starts_with(PNG_SIGNATURE) {
-        return Err(ApiError::invalid("the data is not a PNG image", "$.data"));
-    }
+    let (png, _) = image_data(&upload.data, &[ImageKind::Png], "$.data")?;
     Ok((viewer, upload.request_id, Bytes::from(png)))
+}
+
+/// The image of a data URL (`data:image/png;base64,...`) or of plain base64, checked to be of one
+/// of `kinds` by its first bytes; errors name `path`.
+pub(crate) fn image_data(
+    text: &str,
+    kinds: &[ImageKind],
+    path: &str,
+) -> ApiResult<(Vec<u8>, ImageKind)> {
+    let names = kinds
+        .iter()
+        .map(|kind| kind.mime())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (declared, encoded) = match text.split_once(',') {
+        Some((header, data)) if header.starts_with("data:") => {
+            let mime = header
+                .strip_prefix("data:")
+                .and_then(|rest| rest.strip_suffix(";base64"));
+            match kinds.iter().copied().find(|kind| Some(kind.mime()) == mime) {
+                Some(kind) => (Some(kind), data),
+                None => {
+                    return Err(ApiError::invalid(
+                        format!("expected a base64 data URL of {names}, got {header:?}"),
+                        path,
+                    ))
+                }
+            }
+        }
+        _ => (None, text),
+    };
+    let image = BASE64
+        .decode(encoded.trim())
+        .map_err(|err| ApiError::invalid(format!("the image is not valid base64: {err}"), path))?;
+    match (ImageKind::sniff(&image), declared) {
+        (Some(kind), Some(declared)) if kind != declared => Err(ApiError::invalid(
+            format!(
+                "the data URL says {}, but the data is {}",
+                declared.mime(),
+                kind.mime()
+            ),
+            path,
+        )),
+        (Some(kind), _) if kinds.contains(&kind) => Ok((image, kind)),
+        _ => Err(ApiError::invalid(
+            format!("the data is not an image of {names}"),
+            path,
+        )),
+    }
 }
 
 #[rocket::get("/api/screenshot/<id>")]
@@ -118,7 +148,7 @@ mod tests {
             let (viewer, request, bytes) = decode(&body(&data)).unwrap();
             assert_eq!(viewer.as_str(), "v");
             assert!(request.is_none());
-            assert!(bytes.starts_with(PNG_SIGNATURE));
+            assert_eq!(ImageKind::sniff(&bytes), Some(ImageKind::Png));
         }
     }
 
