@@ -72,17 +72,19 @@ fn a_scene_is_built_part_by_part_and_read_back() {
         .unwrap();
     assert_eq!(
         leaf_names(&stored(&server, &shown.model_id)),
-        ["base", "pin", "ball"]
+        ["box", "base", "pin", "ball"],
+        "what show() put there stays when parts are added, as in the Python bridge"
     );
 
     let shown = viewer.remove("post/pin").unwrap();
     assert_eq!(
         leaf_names(&stored(&server, &shown.model_id)),
-        ["base", "ball"]
+        ["box", "base", "ball"]
     );
     let err = viewer.remove("bolt").unwrap_err();
     assert!(
-        matches!(err, Error::NotInScene { .. }) && err.to_string().contains("base, post, ball"),
+        matches!(err, Error::NotInScene { .. })
+            && err.to_string().contains("box, base, post, ball"),
         "{err}"
     );
 

@@ -20,7 +20,7 @@ from .errors import (
     ServerUnreachable,
     ViewerClosed,
 )
-from .viewer import PNG, EmbeddedScene, Grid, Shown, Status, Viewer, grid
+from .viewer import PNG, EmbeddedScene, Grid, SavedScene, Shown, Status, Viewer, grid
 from .vscode import use_ocp_vscode
 
 __version__ = "0.1.0"
@@ -33,6 +33,7 @@ __all__ = [
     "NoPage",
     "OcpNotebookError",
     "PNG",
+    "SavedScene",
     "ServerError",
     "ServerStartError",
     "ServerUnreachable",

@@ -2,6 +2,7 @@
 
 import base64
 import json
+import os
 import re
 import time
 import uuid
@@ -42,6 +43,19 @@ class Shown:
         )
 
 
+class SavedScene(os.PathLike):
+    """Where `Viewer.save_html` wrote a scene (usable as the path) and its size."""
+
+    def __init__(self, path, size):
+        self.path, self.bytes = os.fspath(path), size
+
+    def __fspath__(self):
+        return self.path
+
+    def __repr__(self):
+        return f"wrote {self.path} ({self.bytes / 1000:.1f} KB): opens offline in any browser"
+
+
 class EmbeddedScene:
     """A viewer's scene kept in a cell's output: see `Viewer.embed`."""
 
@@ -72,9 +86,18 @@ class Status(dict):
 
     def __init__(self, answer):
         super().__init__(answer.get("status", {}))
+        self.viewer_id = answer.get("viewer_id")
         self.subscribers = answer.get("subscribers", 0)
         self.model_id = answer.get("model_id")
         self.config = answer.get("config", {})
+
+    def __repr__(self):
+        if not self:
+            return (
+                f"viewer {self.viewer_id}: {self.subscribers} page(s) open; no page has reported "
+                "yet: open the viewer (run the cell that shows it, or its URL)"
+            )
+        return super().__repr__()
 
 
 class PNG(bytes):
@@ -187,11 +210,11 @@ class Viewer:
     def save_html(self, path):
         """Writes the viewer's model and settings as one HTML file that opens offline, in any
         browser, with no server (the renderer, the page and the model in one file); answers
-        the path."""
+        where it went (a path-like `SavedScene`)."""
         html = self._scene_html()
         with open(path, "wb") as file:
             file.write(html)
-        return path
+        return SavedScene(path, len(html))
 
     def embed(self):
         """The scene as it stands, for this cell's output: the model itself (drawn inside the

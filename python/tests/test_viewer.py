@@ -187,8 +187,9 @@ def test_scenes_are_saved_and_embedded(server_url, tmp_path):
     with pytest.raises(ocp_notebook.ServerError, match="shows no model yet"):
         viewer.save_html(tmp_path / "unused.html")
     viewer.show(Mesh(*TRIANGLE, name="tri"))
-    path = viewer.save_html(tmp_path / "tri.html")
-    html = path.read_text()
+    saved = viewer.save_html(tmp_path / "tri.html")
+    assert repr(saved).startswith(f"wrote {tmp_path / 'tri.html'} (") and saved.bytes > 100_000
+    html = open(saved).read()
     assert f"<title>{viewer.id}</title>" in html and 'id="ocp-model"' in html
     embedding = Viewer(server=server_url, display=False, embed=True)
     shown = embedding.show(Mesh(*TRIANGLE, name="tri"))

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::Error;
-use crate::model::builder::{Group, Mesh, Part};
+use crate::model::builder::{Group, Item, Mesh, Part};
 use crate::model::types::Message;
 
 /// A model ready to upload: the JSON body of `POST /api/model`.
@@ -14,6 +14,13 @@ pub struct UploadBody(pub(crate) Vec<u8>);
 /// the first problem, so nothing here validates twice.
 pub trait IntoModel {
     fn into_model(self) -> Result<UploadBody, Error>;
+
+    /// What [`Viewer::show`](super::Viewer::show) puts in the scene that later
+    /// [`add`](super::Viewer::add) and [`remove`](super::Viewer::remove) edit: the part or
+    /// group itself; nothing for JSON and messages, which `add` cannot take apart.
+    fn scene_item(&self) -> Option<Item> {
+        None
+    }
 }
 
 impl IntoModel for &Message {
@@ -32,11 +39,19 @@ impl IntoModel for &Group {
     fn into_model(self) -> Result<UploadBody, Error> {
         self.to_message().into_model()
     }
+
+    fn scene_item(&self) -> Option<Item> {
+        Some(Item::Group((*self).clone()))
+    }
 }
 
 impl IntoModel for Group {
     fn into_model(self) -> Result<UploadBody, Error> {
         (&self).into_model()
+    }
+
+    fn scene_item(&self) -> Option<Item> {
+        Some(Item::Group(self.clone()))
     }
 }
 
@@ -47,11 +62,19 @@ impl IntoModel for &Part {
             .with(self.clone())
             .into_model()
     }
+
+    fn scene_item(&self) -> Option<Item> {
+        Some(Item::Part((*self).clone()))
+    }
 }
 
 impl IntoModel for Part {
     fn into_model(self) -> Result<UploadBody, Error> {
         Group::new(self.name.clone()).with(self).into_model()
+    }
+
+    fn scene_item(&self) -> Option<Item> {
+        Some(Item::Part(self.clone()))
     }
 }
 
@@ -59,6 +82,10 @@ impl IntoModel for Part {
 impl IntoModel for Mesh {
     fn into_model(self) -> Result<UploadBody, Error> {
         self.into_message("mesh").into_model()
+    }
+
+    fn scene_item(&self) -> Option<Item> {
+        Some(Item::Part(Part::new("mesh", self.clone())))
     }
 }
 

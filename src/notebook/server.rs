@@ -151,8 +151,10 @@ pub fn start_child(bin: &std::path::Path) -> Result<String, Error> {
         .spawn()
         .map_err(|err| {
             Error::Start(format!(
-                "{} could not be run ({err}); install it with `cargo install ocp_notebook`, \
-                 set {BIN_VAR} to its path, or set {URL_VAR} to a running server",
+                "{} could not be run ({err}); it was looked for in {BIN_VAR}, on PATH and in \
+                 cargo's bin folder. Install it (`cargo install --path .` in a clone of \
+                 ocp_notebook), set {BIN_VAR} to its path before starting Jupyter, or set \
+                 {URL_VAR} to a running server",
                 bin.display()
             ))
         })?;
@@ -208,7 +210,8 @@ mod tests {
     fn a_missing_binary_says_how_to_get_one() {
         let err = start_child(std::path::Path::new("/nonexistent/ocp-notebook")).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("cargo install ocp_notebook"), "{text}");
+        assert!(text.contains("cargo install --path ."), "{text}");
+        assert!(text.contains("/nonexistent/ocp-notebook"), "{text}");
         assert!(text.contains(URL_VAR), "{text}");
     }
 }

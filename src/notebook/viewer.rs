@@ -178,11 +178,18 @@ impl Viewer {
         self.client.base().to_string()
     }
 
-    /// Replaces what the viewer shows with `model`. The scene built with [`Viewer::add`] starts
-    /// over.
+    /// Replaces what the viewer shows with `model`. A part, group or mesh starts the scene that
+    /// [`Viewer::add`] and [`Viewer::remove`] edit; JSON and messages leave it empty (`add`
+    /// then starts from nothing).
     pub fn show(&self, model: impl IntoModel) -> Result<Shown> {
-        *self.scene.lock().unwrap_or_else(|e| e.into_inner()) = Group::new("scene");
-        self.upload(model)
+        let mut scene = Group::new("scene");
+        if let Some(item) = model.scene_item() {
+            scene.push(item);
+            scene.make_names_unique();
+        }
+        let shown = self.upload(model)?;
+        *self.scene.lock().unwrap_or_else(|e| e.into_inner()) = scene;
+        Ok(shown)
     }
 
     /// Adds a part or group to this viewer's scene and shows the scene.
@@ -394,7 +401,7 @@ fn names(group: &Group) -> String {
     let mut out = Vec::new();
     walk(group, "", &mut out);
     match out.is_empty() {
-        true => "nothing yet".into(),
+        true => "nothing that add(), or show() of a part or group, put there".into(),
         false => out.join(", "),
     }
 }
@@ -546,7 +553,9 @@ impl fmt::Debug for Config {
     }
 }
 
-/// What the viewer's pages reported, as `GET /api/viewer/<id>/status` answers.
+/// What the viewer's pages reported, as `GET /api/viewer/<id>/status` answers. Read the
+/// camera with [`Status::camera_position`] and [`Status::camera_target`], the last pick with
+/// [`Status::last_pick`], anything else from [`Status::status`].
 #[derive(Debug, Clone, Deserialize)]
 pub struct Status {
     pub viewer_id: String,
@@ -585,14 +594,48 @@ impl Status {
     }
 
     pub fn evcxr_display(&self) {
-        let text = serde_json::to_string_pretty(&serde_json::json!({
-            "viewer_id": self.viewer_id,
-            "subscribers": self.subscribers,
-            "model_id": self.model_id,
-            "status": self.status,
-        }))
-        .unwrap_or_default();
-        evcxr_runtime::mime_type("text/plain").text(text);
+        evcxr_runtime::mime_type("text/plain").text(self.to_string());
+    }
+}
+
+/// What a person looks for: pages, model, camera and last pick, then the names of the other
+/// keys (all in [`Status::status`]).
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pages = match self.subscribers {
+            1 => "1 page open".to_string(),
+            n => format!("{n} pages open"),
+        };
+        let model = self.model_id.as_deref().unwrap_or("none");
+        writeln!(f, "viewer {}: {pages}, model {model}", self.viewer_id)?;
+        if self.status.is_empty() {
+            return write!(
+                f,
+                "no page has reported yet: open the viewer (run the cell that shows it, or its URL)"
+            );
+        }
+        let value = |key: &str| self.status.get(key).map(Value::to_string);
+        if let Some(position) = value("position") {
+            write!(f, "camera position {position}")?;
+            if let Some(target) = value("target") {
+                write!(f, ", target {target}")?;
+            }
+            if let Some(zoom) = value("zoom") {
+                write!(f, ", zoom {zoom}")?;
+            }
+            writeln!(f)?;
+        }
+        if let Some(pick) = value("lastPick") {
+            writeln!(f, "last pick {pick}")?;
+        }
+        let shown = ["position", "target", "zoom", "lastPick"];
+        let others: Vec<&str> = self
+            .status
+            .keys()
+            .map(String::as_str)
+            .filter(|key| !shown.contains(key))
+            .collect();
+        write!(f, "also reported: {}", others.join(", "))
     }
 }
 
