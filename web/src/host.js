@@ -4,7 +4,7 @@
 import { Viewer } from "./three-cad-viewer.js";
 import { toShapes } from "./decode.js";
 import { splitOptions } from "./options.js";
-import { triangleCount } from "./thumbnail.js";
+import { copyFrame } from "./thumbnail.js";
 
 /** three-cad-viewer 3.1.6 keeps the groups it built for a model across `clear()` and reuses them
  * in the next `render()`, so a second model would show the first one again. */
@@ -81,6 +81,8 @@ export class ViewerHost {
       viewer.clear();
       forgetModel(viewer);
       viewer.render(shapes, render, { ...viewerOptions, ...camera });
+      // The frame is still in the drawing buffer: keep a small copy (for thumbnails).
+      this.lastFrame = copyFrame(viewer.renderer?.domElement);
     } catch (error) {
       // A renderer that failed half way is not trusted again: the next model gets a new one.
       this.discardViewer();
@@ -89,7 +91,6 @@ export class ViewerHost {
     }
     document.getElementById("splash").hidden = true;
     this.message = message;
-    this.triangles = triangleCount(shapes);
     // The renderer notifies camera changes only when the user moves it: report where it starts.
     this.reporter.notify({
       position: viewer.getCameraPosition(),
@@ -125,6 +126,7 @@ export class ViewerHost {
   /** Back to the splash. The renderer goes too: 3.1.6 cannot draw or photograph a cleared one. */
   clear() {
     this.message = null;
+    this.lastFrame = null;
     this.discardViewer();
     this.hideMessage();
     document.getElementById("splash").hidden = false;

@@ -54,9 +54,9 @@ async function fetchModel(url) {
 let thumbnailTimer = null;
 addEventListener("ocp-notebook:rendered", () => {
   clearTimeout(thumbnailTimer);
-  thumbnailTimer = setTimeout(async () => {
-    const image = await thumbnailOf(host.viewer, host.triangles).catch(() => null);
-    if (image) await reporter.thumbnail(image);
+  thumbnailTimer = setTimeout(() => {
+    const image = thumbnailOf(host.lastFrame);
+    if (image) reporter.thumbnail(image);
   }, 800);
 });
 

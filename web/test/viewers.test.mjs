@@ -1,7 +1,7 @@
 // The /viewers page in headless Chromium: a live list with thumbnails, counts, relative times and
 // links, usable at phone width.
 import assert from "node:assert/strict";
-import { test, serverAndBrowser, post, openPage, waitForModel, fixture } from "./harness.mjs";
+import { test, serverAndBrowser, post, openPage, waitForModel, colorShare, fixture } from "./harness.mjs";
 
 const setup = serverAndBrowser();
 
@@ -19,6 +19,8 @@ test("the viewers page lists viewers live, with thumbnails, counts and scene lin
   }
   const thumbnail = await fetch(`${base}/api/viewer/listed-bracket/thumbnail`);
   assert.equal(thumbnail.headers.get("content-type"), "image/webp");
+  const share = await colorShare(viewer, "#e8b024", Buffer.from(await thumbnail.arrayBuffer()));
+  assert.ok(share > 0.05, `the thumbnail shows the bracket (${(share * 100).toFixed(1)}% of its colour)`);
 
   const page = await openPage(setup.browser, `${base}/viewers`);
   const bracket = page.locator('[data-viewer-id="listed-bracket"]');
