@@ -23,10 +23,11 @@ use crate::server::routes::assets::Asset;
 
 /// The modules a scene carries, in the order the loader links them: each imports only modules
 /// before it.
-const MODULES: [&str; 6] = [
+const MODULES: [&str; 7] = [
     "three-cad-viewer.js",
     "decode.js",
     "options.js",
+    "frames.js",
     "thumbnail.js",
     "host.js",
     "scene.js",

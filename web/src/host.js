@@ -4,6 +4,7 @@
 import { Viewer } from "./three-cad-viewer.js";
 import { toShapes } from "./decode.js";
 import { splitOptions } from "./options.js";
+import { finished, renderOnce } from "./frames.js";
 import { copyFrame } from "./thumbnail.js";
 
 /** three-cad-viewer 3.1.6 keeps the groups it built for a model across `clear()` and reuses them
@@ -74,21 +75,26 @@ export class ViewerHost {
     this.hideMessage();
     this.config = { ...config };
     const shapes = toShapes(message);
+    performance.mark("ocp:decoded");
     const camera = this.carriedCamera(this.config.resetCamera);
     const viewer = this.ensureViewer();
     const { render, viewer: viewerOptions } = splitOptions(this.config);
+    const modelId = message.model_id;
     try {
       viewer.clear();
       forgetModel(viewer);
-      viewer.render(shapes, render, { ...viewerOptions, ...camera });
-      // The frame is still in the drawing buffer: keep a small copy (for thumbnails).
-      this.lastFrame = copyFrame(viewer.renderer?.domElement);
+      renderOnce(
+        viewer,
+        () => viewer.render(shapes, render, { ...viewerOptions, ...camera }),
+        () => this.drawn(viewer, modelId),
+      );
     } catch (error) {
       // A renderer that failed half way is not trusted again: the next model gets a new one.
       this.discardViewer();
       this.message = null;
       throw error;
     }
+    performance.mark("ocp:built");
     document.getElementById("splash").hidden = true;
     this.message = message;
     // The renderer notifies camera changes only when the user moves it: report where it starts.
@@ -98,13 +104,18 @@ export class ViewerHost {
       target: viewer.getCameraTarget(),
       zoom: viewer.getCameraZoom(),
     });
-    // For embedders and tests: the model is on screen from the next frame on (wall-clock time, to
-    // compare across processes).
-    const modelId = message.model_id;
-    requestAnimationFrame(() => {
-      const at = performance.timeOrigin + performance.now();
-      window.dispatchEvent(new CustomEvent("ocp-notebook:rendered", { detail: { modelId, at } }));
-    });
+  }
+
+  /** After the model's drawing: keep a snapshot of it (for thumbnails), and once the GPU has
+   * finished it, tell embedders and tests (`ocp-notebook:rendered`, with wall-clock time to
+   * compare across processes). */
+  async drawn(viewer, modelId) {
+    const frame = copyFrame(viewer.renderer?.domElement);
+    await finished(viewer.renderer?.getContext());
+    performance.mark("ocp:drawn");
+    const at = performance.timeOrigin + performance.now();
+    window.dispatchEvent(new CustomEvent("ocp-notebook:rendered", { detail: { modelId, at } }));
+    this.lastFrame = await frame;
   }
 
   configure(config) {

@@ -15,6 +15,7 @@ const host = new ViewerHost(document.getElementById("viewer"), pageOptions, repo
 
 const handlers = {
   async model_update(event) {
+    performance.mark("ocp:event");
     const message = event.model ?? (await fetchModel(event.url));
     host.show(message, event.config);
   },
@@ -47,7 +48,11 @@ async function fetchModel(url) {
     const detail = await response.json().catch(() => ({}));
     throw new Error(detail.error?.message ?? `the model could not be fetched (${response.status})`);
   }
-  return response.json();
+  const text = await response.text();
+  performance.mark("ocp:fetched");
+  const message = JSON.parse(text);
+  performance.mark("ocp:parsed");
+  return message;
 }
 
 // After each drawing settles, a small picture of it for the /viewers page.

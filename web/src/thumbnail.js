@@ -1,20 +1,21 @@
-// A small picture of what the page drew, for the /viewers page. It is copied from the renderer's
-// canvas in the same task as the drawing (the frame is still in WebGL's drawing buffer then), so
-// taking it costs no second drawing and never touches the renderer afterwards.
+// A small picture of what the page drew, for the /viewers page. The frame is snapshotted in the
+// task that drew it (it is still in WebGL's drawing buffer then), so it costs no second drawing
+// and never calls into the renderer afterwards.
 
-/** The frame just drawn on `canvas`, scaled to `width` pixels wide, as a canvas of our own; null
- * when the canvas is empty. Copying waits for the drawing to finish. */
-export function copyFrame(canvas, width = 320) {
-  if (!canvas?.width || !canvas?.height) return null;
-  const scale = Math.min(1, width / canvas.width);
-  const copy = document.createElement("canvas");
-  copy.width = Math.max(1, Math.round(canvas.width * scale));
-  copy.height = Math.max(1, Math.round(canvas.height * scale));
-  copy.getContext("2d").drawImage(canvas, 0, 0, copy.width, copy.height);
-  return copy;
+/** A snapshot of the frame just drawn on `canvas` (an ImageBitmap), or null. */
+export function copyFrame(canvas) {
+  if (!canvas?.width || !canvas?.height || typeof createImageBitmap !== "function") return Promise.resolve(null);
+  return createImageBitmap(canvas).catch(() => null);
 }
 
-/** A copied frame as a WebP data URL (PNG where the browser cannot write WebP). */
-export function thumbnailOf(frame) {
-  return frame ? frame.toDataURL("image/webp", 0.8) : null;
+/** A snapshot scaled to `width` pixels wide, as a WebP data URL (PNG where the browser cannot
+ * write WebP). */
+export function thumbnailOf(frame, width = 320) {
+  if (!frame) return null;
+  const scale = Math.min(1, width / frame.width);
+  const canvas = document.createElement("canvas");
+  canvas.width = Math.max(1, Math.round(frame.width * scale));
+  canvas.height = Math.max(1, Math.round(frame.height * scale));
+  canvas.getContext("2d").drawImage(frame, 0, 0, canvas.width, canvas.height);
+  return canvas.toDataURL("image/webp", 0.8);
 }
