@@ -3,14 +3,22 @@
 
 const TYPED = { float32: Float32Array, int32: Uint32Array, uint32: Uint32Array };
 
+/** Base64 to bytes: natively where the browser can (Chrome 140, Firefox 133, Safari 18.2),
+ * else byte by byte. */
+function bytesOf(base64) {
+  if (typeof Uint8Array.fromBase64 === "function") return Uint8Array.fromBase64(base64);
+  const binary = atob(base64);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
 function decodeArray(value) {
   if (!value || value.codec !== "b64") return value;
   const Typed = TYPED[value.dtype];
   if (!Typed) throw new Error(`unsupported dtype ${value.dtype}`);
-  const binary = atob(value.buffer);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return new Typed(bytes.buffer, 0, bytes.length / 4);
+  const bytes = bytesOf(value.buffer);
+  return new Typed(bytes.buffer, bytes.byteOffset, bytes.length / 4);
 }
 
 function decodeShape(shape) {
@@ -36,4 +44,16 @@ export function toShapes(message) {
     return resolve(data.shapes, instances);
   }
   return resolve(data, []);
+}
+
+/** Every ArrayBuffer under a decoded tree, once each (to transfer it from a worker). */
+export function buffersOf(node, found = new Set()) {
+  if (node.parts) {
+    for (const part of node.parts) buffersOf(part, found);
+  } else if (node.shape) {
+    for (const value of Object.values(node.shape)) {
+      if (ArrayBuffer.isView(value)) found.add(value.buffer);
+    }
+  }
+  return found;
 }

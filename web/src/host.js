@@ -74,8 +74,8 @@ export class ViewerHost {
   show(message, config) {
     this.hideMessage();
     this.config = { ...config };
-    const shapes = toShapes(message);
-    performance.mark("ocp:decoded");
+    // A model from the loader comes decoded; one inline in an event is decoded here.
+    const shapes = message.decoded ?? toShapes(message);
     const camera = this.carriedCamera(this.config.resetCamera);
     const viewer = this.ensureViewer();
     const { render, viewer: viewerOptions } = splitOptions(this.config);
@@ -95,6 +95,7 @@ export class ViewerHost {
       throw error;
     }
     performance.mark("ocp:built");
+    if (document.getElementById("progress")?.hidden === false) this.progress("Drawing");
     document.getElementById("splash").hidden = true;
     this.message = message;
     // The renderer notifies camera changes only when the user moves it: report where it starts.
@@ -113,6 +114,7 @@ export class ViewerHost {
     const frame = copyFrame(viewer.renderer?.domElement);
     await finished(viewer.renderer?.getContext());
     performance.mark("ocp:drawn");
+    this.progress(null);
     const at = performance.timeOrigin + performance.now();
     window.dispatchEvent(new CustomEvent("ocp-notebook:rendered", { detail: { modelId, at } }));
     this.lastFrame = await frame;
@@ -155,7 +157,16 @@ export class ViewerHost {
     return result.dataUrl;
   }
 
+  /** A line saying what the page is doing with a big model; `null` takes it away. */
+  progress(text) {
+    const line = document.getElementById("progress");
+    if (!line) return;
+    line.textContent = text ?? "";
+    line.hidden = text == null;
+  }
+
   showError(error) {
+    this.progress(null);
     this.showMessage(`This model cannot be shown: ${error.message ?? error}`);
     console.warn("ocp-notebook:", error);
   }

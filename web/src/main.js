@@ -3,6 +3,7 @@ import { connect } from "./stream.js";
 import { ViewerHost } from "./host.js";
 import { Reporter } from "./report.js";
 import { thumbnailOf } from "./thumbnail.js";
+import { ModelLoader } from "./load.js";
 
 const body = document.body;
 const viewerId = body.dataset.viewerId;
@@ -12,12 +13,38 @@ const api = (path) => new URL(root + path, document.baseURI).href;
 
 const reporter = new Reporter(api, viewerId);
 const host = new ViewerHost(document.getElementById("viewer"), pageOptions, reporter);
+const loader = new ModelLoader(body.dataset.decoder ? new URL(body.dataset.decoder, document.baseURI).href : null);
+
+/** Models from this size on say what the page is doing while they load. */
+const PROGRESS_FROM = 2_000_000;
+const megabytes = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
+
+/** Until the browser has painted what the page just changed (a progress line) before a task
+ * that holds the main thread. */
+const painted = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 
 const handlers = {
   async model_update(event) {
     performance.mark("ocp:event");
-    const message = event.model ?? (await fetchModel(event.url));
-    host.show(message, event.config);
+    if (event.model) {
+      host.show(event.model, event.config);
+      return;
+    }
+    const big = event.bytes >= PROGRESS_FROM;
+    const progress = ({ stage, received, total }) => {
+      if (!big) return;
+      host.progress(stage === "download" && total
+        ? `Downloading the model: ${Math.min(100, Math.floor((100 * received) / total))}% of ${megabytes(total)}`
+        : `Decoding ${megabytes(total ?? received)}`);
+    };
+    progress({ stage: "download", received: 0, total: event.bytes });
+    const model = await loader.load(api(event.url.replace(/^\//, "")), event.bytes, progress);
+    performance.mark("ocp:decoded");
+    if (big) {
+      host.progress("Building the scene");
+      await painted();
+    }
+    host.show(model, event.config);
   },
   async resync(event) {
     if (event.model_id) {
@@ -41,19 +68,6 @@ const handlers = {
     if (image) await reporter.screenshot(image, event.request_id);
   },
 };
-
-async function fetchModel(url) {
-  const response = await fetch(api(url.replace(/^\//, "")));
-  if (!response.ok) {
-    const detail = await response.json().catch(() => ({}));
-    throw new Error(detail.error?.message ?? `the model could not be fetched (${response.status})`);
-  }
-  const text = await response.text();
-  performance.mark("ocp:fetched");
-  const message = JSON.parse(text);
-  performance.mark("ocp:parsed");
-  return message;
-}
 
 // After each drawing settles, a small picture of it for the /viewers page.
 let thumbnailTimer = null;

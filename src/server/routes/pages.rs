@@ -217,6 +217,7 @@ fn viewer_page(id: &ViewerId, root: &str, options: PageOptions, settings: &Setti
             page_css: asset_href("page.css"),
             main_js: asset_href("main.js"),
             worker_js: asset_href("events-worker.js"),
+            decoder_js: asset_href("decode-worker.js"),
         },
     );
     Page::new(template, settings)
