@@ -25,7 +25,8 @@ self.onmessage = async ({ data: { url, bytes } }) => {
         reported = received;
       }
     }
-    self.postMessage({ progress: "decode", received, total: bytes });
+    // Wall-clock time, for the page's `ocp:fetched` mark (a worker has a clock of its own).
+    self.postMessage({ progress: "decode", received, total: bytes, at: performance.timeOrigin + performance.now() });
     const message = JSON.parse(await new Blob(chunks).text());
     const shapes = toShapes(message);
     self.postMessage({ modelId: message.model_id, shapes }, [...buffersOf(shapes)]);

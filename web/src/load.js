@@ -8,7 +8,8 @@ export class ModelLoader {
   }
 
   /** `{model_id, decoded}` for the model at `url` (`bytes` long, for progress); `onProgress`
-   * hears `{stage: "download", received, total}` and `{stage: "decode"}`. */
+   * hears `{stage: "download", received, total}` and `{stage: "decode", at}` (`at`: when the
+   * last byte arrived, wall-clock ms). */
   load(url, bytes, onProgress = () => {}) {
     if (!this.workerUrl || typeof Worker !== "function") return this.loadHere(url);
     return new Promise((resolve, reject) => {
@@ -18,7 +19,7 @@ export class ModelLoader {
         settle(value);
       };
       worker.onmessage = ({ data }) => {
-        if (data.progress) onProgress({ stage: data.progress, received: data.received, total: data.total });
+        if (data.progress) onProgress({ stage: data.progress, received: data.received, total: data.total, at: data.at });
         else if (data.error) done(reject, new Error(data.error));
         else done(resolve, { model_id: data.modelId, decoded: data.shapes });
       };

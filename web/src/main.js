@@ -31,7 +31,8 @@ const handlers = {
       return;
     }
     const big = event.bytes >= PROGRESS_FROM;
-    const progress = ({ stage, received, total }) => {
+    const progress = ({ stage, received, total, at }) => {
+      if (at) performance.mark("ocp:fetched", { startTime: at - performance.timeOrigin });
       if (!big) return;
       host.progress(stage === "download" && total
         ? `Downloading the model: ${Math.min(100, Math.floor((100 * received) / total))}% of ${megabytes(total)}`
