@@ -11,7 +11,9 @@
 // then two animation frames and a 1-pixel readPixels, which waits for the drawing to finish. A
 // steady re-draw is `viewer.update(true)` and the same readPixels, the median of three. Then
 // the push is repeated with the renderer's draw calls timed (each followed by a readPixels), to
-// count the drawings made before the first pixels.
+// count the drawings made before the first pixels. With TRACE=folder, the measured push of each
+// model is also recorded as a Chromium trace (folder/MODEL.json, for chrome://tracing or
+// Perfetto): fetch, parse, decode, the renderer's build, shader compilation and GPU work.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { startServer, post, launch, openPage, fixture } from "../test/harness.mjs";
@@ -73,7 +75,12 @@ try {
     });
     // The renderer exists before the measured push, as in a notebook that showed something.
     await pushToPixels(page, viewer, fixture("box.json"));
+    if (process.env.TRACE) {
+      const path = `${process.env.TRACE}/${model.name.replace(/[^\w.-]+/g, "-")}.json`;
+      await browser.startTracing(page, { path, categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "gpu", "v8.execute", "blink.user_timing"] });
+    }
     const pushed = await pushToPixels(page, viewer, model.body);
+    if (process.env.TRACE) await browser.stopTracing();
     const redraw = await steadyRedraw(page);
 
     // Again, counting the drawings.
