@@ -60,6 +60,7 @@ impl Scene<'_> {
             .get_template("scene.html")?
             .render(minijinja::context! {
                 version => env!("CARGO_PKG_VERSION"),
+                policy => policy(),
                 title => self.title,
                 options => "{}",
                 renderer_css => trusted(asset_text("three-cad-viewer.css")),
@@ -102,6 +103,22 @@ pub enum SceneError {
 /// a `<script>` element by [`script_json`].
 fn trusted(text: &str) -> TemplateValue {
     TemplateValue::from_safe_string(text.to_string())
+}
+
+/// The scene's Content-Security-Policy: its one inline script (the loader, by its hash), the
+/// modules it makes from `blob:` URLs, inline styles and images, nothing from outside. No inline
+/// event handlers: the renderer writes part names into the page as HTML, and a name must not run.
+pub fn policy() -> &'static str {
+    static POLICY: OnceLock<String> = OnceLock::new();
+    POLICY.get_or_init(|| {
+        use sha2::Digest as _;
+        let hash = sha2::Sha256::digest(asset_text("scene-loader.js").as_bytes());
+        let hash = base64::engine::general_purpose::STANDARD.encode(hash);
+        format!(
+            "default-src 'none'; script-src 'sha256-{hash}' blob:; style-src 'unsafe-inline'; \
+             img-src data: blob:"
+        )
+    })
 }
 
 fn asset_text(name: &str) -> &'static str {

@@ -126,7 +126,8 @@ def top_level_names(message, objs):
     """The name each of `objs` has at the top of the message's tree, as the viewer's tree shows
     it. `to_message` puts CAD objects first, in order, then meshes; ocp-tessellate makes one
     object alone (an assembly, a compound) the root itself, else wraps them in a `Group`."""
-    root = message["data"]["shapes"]
+    data = message["data"]
+    root = data.get("shapes", data)
     if len(objs) == 1 and (is_message(objs[0]) or is_tree(objs[0])):
         return [root.get("name")]
     children = [part.get("name") for part in root.get("parts", [])]

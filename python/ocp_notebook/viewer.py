@@ -272,7 +272,11 @@ class Viewer:
             entry.shown = shown
         shown = Shown(answer, converted - start, time.perf_counter() - converted)
         if self.embeds:
-            shown.scene = self.embed()
+            # The push is done either way: a scene that cannot be fetched leaves the text line.
+            try:
+                shown.scene = self.embed()
+            except OcpNotebookError:
+                shown.scene = None
         return shown
 
 

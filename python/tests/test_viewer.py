@@ -199,3 +199,13 @@ def test_scenes_are_saved_and_embedded(server_url, tmp_path):
     assert "image/png" not in bundle, "no page is open, so there is no frame to photograph"
     assert bundle["text/plain"] == repr(shown)
     assert viewer.show(Mesh(*TRIANGLE, name="tri")).scene is None, "viewers embed only when asked"
+
+
+def test_a_bare_tree_is_shown_and_named_by_its_root(server_url):
+    viewer = Viewer(server=server_url, display=False)
+    tree = ocp_notebook.convert.to_message([Mesh(*TRIANGLE, name="tri")])["data"]["shapes"]
+    assert "instances" not in tree and "shapes" not in tree
+    shown = viewer.show(tree)
+    assert shown.parts == 1
+    with pytest.raises(ocp_notebook.OcpNotebookError, match="shown: Group"):
+        viewer.remove("nothing")

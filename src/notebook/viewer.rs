@@ -285,7 +285,8 @@ impl Viewer {
         let mut shown: Shown =
             serde_json::from_value(answer).map_err(|err| Error::Protocol(err.to_string()))?;
         if self.embed {
-            shown.scene = Some(self.embed()?);
+            // The push is done either way: a scene that cannot be fetched leaves the text line.
+            shown.scene = self.embed().ok();
         }
         Ok(shown)
     }

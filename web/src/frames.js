@@ -3,37 +3,51 @@
 // three-cad-viewer 3.1.6 draws the whole scene at the end of `render()` and again 50 ms later
 // (`toggleAnimationLoop` defers an `update`). The picture is the same; for a big model on a
 // software renderer each drawing costs seconds. The page lets the deferred drawing alone happen:
-// it stubs `update` during `render()`, then hooks the first `update` after it.
+// while `render()` runs, `update` does nothing; the first `update` after it draws and reports.
+// The renderer hands `update` to its tree view during `render()`, so the stand-in stays in
+// place and passes every later call on.
 //
 // `ocp-notebook:rendered` then means drawn: a WebGL fence signals when the GPU has finished the
 // frame, polled without blocking the page.
 
+/** The renderer's own `update` of each viewer, wrapped once however many models it shows. */
+const originals = new WeakMap();
+
 /** Runs `render` (which calls `viewer.render`) with its closing drawing skipped; `onDrawn` runs
  * right after the next drawing the renderer makes, in the same task. */
 export function renderOnce(viewer, render, onDrawn) {
-  const update = viewer.update;
-  viewer.update = () => {};
+  if (!originals.has(viewer)) originals.set(viewer, viewer.update);
+  const update = originals.get(viewer);
+  let stage = "rendering";
+  viewer.update = (...args) => {
+    if (stage === "rendering") return;
+    update(...args);
+    if (stage === "waiting") {
+      stage = "drawn";
+      onDrawn();
+    }
+  };
   try {
     render();
   } finally {
-    viewer.update = (...args) => {
-      viewer.update = update;
-      update(...args);
-      onDrawn();
-    };
+    stage = "waiting";
   }
 }
 
 /** Resolves when the GPU has finished every command issued so far on `gl` (at once where
- * fences are missing). */
+ * fences are missing, and when the context is lost: a disposed renderer draws nothing more). */
 export function finished(gl) {
-  if (!gl || typeof gl.fenceSync !== "function") return Promise.resolve();
+  if (!gl || typeof gl.fenceSync !== "function" || gl.isContextLost()) return Promise.resolve();
   const sync = gl.fenceSync(gl.SYNC_GPU_COMMANDS_COMPLETE, 0);
   gl.flush();
   return new Promise((resolve) => {
     const poll = () => {
+      if (gl.isContextLost()) {
+        resolve();
+        return;
+      }
       const status = gl.clientWaitSync(sync, 0, 0);
-      if (status === gl.WAIT_FAILED || status === gl.TIMEOUT_EXPIRED) {
+      if (status === gl.TIMEOUT_EXPIRED) {
         setTimeout(poll, 4);
         return;
       }

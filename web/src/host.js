@@ -111,13 +111,18 @@ export class ViewerHost {
    * finished it, tell embedders and tests (`ocp-notebook:rendered`, with wall-clock time to
    * compare across processes). */
   async drawn(viewer, modelId) {
+    // A renderer replaced (a clear, a new theme) before its deferred drawing drew nothing.
+    if (this.viewer !== viewer || !viewer.ready) return;
     const frame = copyFrame(viewer.renderer?.domElement);
     await finished(viewer.renderer?.getContext());
+    if (this.viewer !== viewer) return;
     performance.mark("ocp:drawn");
     this.progress(null);
     const at = performance.timeOrigin + performance.now();
     window.dispatchEvent(new CustomEvent("ocp-notebook:rendered", { detail: { modelId, at } }));
-    this.lastFrame = await frame;
+    const copy = await frame;
+    this.lastFrame?.close?.();
+    this.lastFrame = copy;
   }
 
   configure(config) {
@@ -139,7 +144,9 @@ export class ViewerHost {
   /** Back to the splash. The renderer goes too: 3.1.6 cannot draw or photograph a cleared one. */
   clear() {
     this.message = null;
+    this.lastFrame?.close?.();
     this.lastFrame = null;
+    this.progress(null);
     this.discardViewer();
     this.hideMessage();
     document.getElementById("splash").hidden = false;

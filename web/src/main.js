@@ -20,8 +20,11 @@ const PROGRESS_FROM = 2_000_000;
 const megabytes = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
 
 /** Until the browser has painted what the page just changed (a progress line) before a task
- * that holds the main thread. */
-const painted = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+ * that holds the main thread; at most 100 ms (hidden pages get no animation frames). */
+const painted = () => Promise.race([
+  new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))),
+  new Promise((resolve) => setTimeout(resolve, 100)),
+]);
 
 const handlers = {
   async model_update(event) {

@@ -8,8 +8,8 @@ export function copyFrame(canvas) {
   return createImageBitmap(canvas).catch(() => null);
 }
 
-/** A snapshot scaled to `width` pixels wide, as a WebP data URL (PNG where the browser cannot
- * write WebP). */
+/** A snapshot scaled to `width` pixels wide, as a WebP data URL (JPEG where the browser cannot
+ * write WebP: a PNG could pass the server's thumbnail limit). */
 export function thumbnailOf(frame, width = 320) {
   if (!frame) return null;
   const scale = Math.min(1, width / frame.width);
@@ -17,5 +17,6 @@ export function thumbnailOf(frame, width = 320) {
   canvas.width = Math.max(1, Math.round(frame.width * scale));
   canvas.height = Math.max(1, Math.round(frame.height * scale));
   canvas.getContext("2d").drawImage(frame, 0, 0, canvas.width, canvas.height);
-  return canvas.toDataURL("image/webp", 0.8);
+  const webp = canvas.toDataURL("image/webp", 0.8);
+  return webp.startsWith("data:image/webp") ? webp : canvas.toDataURL("image/jpeg", 0.85);
 }

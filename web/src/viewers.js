@@ -33,7 +33,7 @@ function card(viewer) {
   const id = viewer.id;
   const page = `viewer/${encodeURIComponent(id)}`;
   const thumb = element("a", { class: "ocp-thumb", href: page });
-  if (viewer.thumbnail) {
+  if (viewer.thumbnail && viewer.model_id) {
     const src = `api/viewer/${encodeURIComponent(id)}/thumbnail?v=${encodeURIComponent(viewer.last_event_id ?? "")}`;
     thumb.append(element("img", { src, alt: `the last frame of viewer ${id}`, loading: "lazy" }));
   } else {

@@ -48,6 +48,22 @@ test("a big model says what the page is doing and is drawn once", async () => {
   await page.close();
 });
 
+test("hiding a part in the tree redraws at once", async () => {
+  const page = await watchedPage("tree-click");
+  const { model_id: modelId } = await post(setup.server.base, "/api/model?viewer=tree-click", fixture("bracket.json"));
+  await page.waitForFunction((id) => window.__rendered.includes(id), modelId, { timeout: 60_000 });
+  await waitForModel(page, "bracket");
+  assert.ok((await colorShare(page, "#e8b024")) > 0.02, "the bracket is drawn");
+  const before = await page.evaluate(() => window.__drawings);
+  // The eye of the bracket's own tree row (the last row's first icon).
+  await page.locator(".tcv_cad_tree_container .tv-icon0").last().click();
+  await page.waitForFunction((n) => window.__drawings > n, before, { timeout: 10_000 });
+  const screen = await page.screenshot();
+  assert.ok((await colorShare(page, "#e8b024", screen)) < 0.002, "the hidden bracket is gone from the screen");
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 test("a big model that cannot be loaded says why", async () => {
   const page = await watchedPage("big-broken");
   await page.route("**/api/model/*", (route) => route.fulfill({

@@ -196,8 +196,7 @@ impl<'r> Responder<'r, 'static> for SceneFile {
             ))
             .header(Header::new(
                 "Content-Security-Policy",
-                "default-src 'none'; script-src 'unsafe-inline' blob:; style-src 'unsafe-inline'; \
-                 img-src data: blob:; frame-ancestors 'none'",
+                format!("{}; frame-ancestors 'none'", crate::scene::policy()),
             ))
             .header(Header::new("Cache-Control", "no-store"))
             .sized_body(self.html.len(), std::io::Cursor::new(self.html))
