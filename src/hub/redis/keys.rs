@@ -12,7 +12,7 @@
 //! | `deleted:<id>` | string, TTL | the viewer was deleted |
 //! | `events:<id>` | stream | the viewer's events: `k` kind, `d` JSON data |
 //! | `events-sizes:<id>`, `events-bytes:<id>` | list, counter | each kept event's `<entry id> <bytes>`, and their sum |
-//! | `model:<id>` | hash | `body` as served, `meta` (JSON), `size` |
+//! | `model:<id>` | hash | `body` as served, `meta` (JSON: viewer, config, time), `summary` (JSON: parts, triangles), `size` |
 //! | `models` | sorted set | stored model ids by creation time |
 //! | `current_models` | set | models some viewer shows |
 //! | `model_bytes` | counter | bytes of stored models |

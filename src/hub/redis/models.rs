@@ -29,12 +29,12 @@ end
 return 1
 ";
 
-/// What a model's hash keeps beside its body.
+/// What a model's hash keeps beside its body and its summary. The summary is a field of its
+/// own: the viewer list reads it for every viewer, and the config here may be large.
 #[derive(Serialize, Deserialize)]
 struct ModelMeta {
     viewer_id: String,
     config: JsonObject,
-    summary: TreeSummary,
     created_micros: u64,
 }
 
@@ -47,10 +47,10 @@ impl Inner {
         let meta = ModelMeta {
             viewer_id: model.viewer_id.to_string(),
             config: model.config.clone(),
-            summary: model.summary,
             created_micros: micros(model.created),
         };
         let meta = serde_json::to_string(&meta).map_err(damaged)?;
+        let summary = serde_json::to_string(&model.summary).map_err(damaged)?;
         let id = model.id.as_str();
         let size = model.body.len();
         let mut pipe = redis::pipe();
@@ -60,6 +60,7 @@ impl Inner {
                 &[
                     ("body", model.body.to_vec()),
                     ("meta", meta.into_bytes()),
+                    ("summary", summary.into_bytes()),
                     ("size", size.to_string().into_bytes()),
                     (
                         "viewer_models",
@@ -78,14 +79,16 @@ impl Inner {
     }
 
     pub(super) async fn load_model(&self, id: &ModelId) -> Result<Arc<StoredModel>> {
-        let (body, meta): (Option<Vec<u8>>, Option<String>) = redis::cmd("HMGET")
-            .arg(self.keys.model(id.as_str()))
-            .arg("body")
-            .arg("meta")
-            .query_async(&mut self.conn())
-            .await
-            .map_err(unavailable)?;
-        let (Some(body), Some(meta)) = (body, meta) else {
+        let (body, meta, summary): (Option<Vec<u8>>, Option<String>, Option<String>) =
+            redis::cmd("HMGET")
+                .arg(self.keys.model(id.as_str()))
+                .arg("body")
+                .arg("meta")
+                .arg("summary")
+                .query_async(&mut self.conn())
+                .await
+                .map_err(unavailable)?;
+        let (Some(body), Some(meta), Some(summary)) = (body, meta, summary) else {
             let gone: bool = self
                 .conn()
                 .exists(self.keys.gone(id))
@@ -97,25 +100,27 @@ impl Inner {
             });
         };
         let meta: ModelMeta = serde_json::from_str(&meta).map_err(damaged)?;
+        let summary: TreeSummary = serde_json::from_str(&summary).map_err(damaged)?;
         let viewer_id = ViewerId::new(meta.viewer_id).map_err(damaged)?;
         let mut model = StoredModel::new(
             id.clone(),
             viewer_id,
             StoredJson::from(Bytes::from(body)),
             meta.config,
-            meta.summary,
+            summary,
         );
         model.created = from_micros(meta.created_micros);
         Ok(Arc::new(model))
     }
 
     pub(super) async fn model_summary(&self, id: &ModelId) -> Result<Option<TreeSummary>> {
-        let meta: Option<String> = self
+        let summary: Option<String> = self
             .conn()
-            .hget(self.keys.model(id.as_str()), "meta")
+            .hget(self.keys.model(id.as_str()), "summary")
             .await
             .map_err(unavailable)?;
-        meta.map(|meta| serde_json::from_str::<ModelMeta>(&meta).map(|meta| meta.summary))
+        summary
+            .map(|summary| serde_json::from_str(&summary))
             .transpose()
             .map_err(damaged)
     }
