@@ -319,6 +319,26 @@ async fn every_hostile_request_gets_a_clear_answer_and_memory_stays_bounded() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(!answer.contains("injected"), "{answer}");
 
+    // Scene files need no token and each costs about its model's size again: many asked for at
+    // once are written two at a time, the others wait or get 503 `busy`.
+    let sphere = ocp_notebook::model::synthetic::sphere_message(300_000);
+    let (status, answer) = target.post("/api/model?viewer=scene", sphere, true).await;
+    assert_eq!(status, 201, "{answer}");
+    let asks = (0..12).map(|_| target.get("/viewer/scene/scene.html", false));
+    let mut written = 0;
+    for (status, body) in futures_util::future::join_all(asks).await {
+        match status {
+            200 => written += 1,
+            503 => assert!(
+                body.contains("\"busy\"") && body.contains("at once"),
+                "{body}"
+            ),
+            other => panic!("a scene answered {other}: {}", &body[..body.len().min(300)]),
+        }
+    }
+    assert!(written >= 2, "scenes are written, two at a time: {written}");
+    target.assert_bounded("12 scene files of a 10 MB model asked for at once");
+
     target.still_serves().await;
     target.assert_bounded("the whole suite");
 }

@@ -109,6 +109,7 @@ fn build(settings: Settings, hub: Hub, signals: Signals) -> Rocket<Build> {
         .manage(Policy::new(&settings))
         .manage(routes::events::OpenStreams::new(settings.max_pages))
         .manage(body::BodyBudgets::new(&settings))
+        .manage(routes::pages::SceneSlots::default())
         .manage(settings)
         .manage(hub)
         .manage(StartedAt(Instant::now()))
