@@ -13,7 +13,7 @@ const api = (path) => new URL(root + path, document.baseURI).href;
 
 const reporter = new Reporter(api, viewerId);
 const host = new ViewerHost(document.getElementById("viewer"), pageOptions, reporter);
-const loader = new ModelLoader(body.dataset.decoder ? new URL(body.dataset.decoder, document.baseURI).href : null);
+const loader = new ModelLoader(new URL(body.dataset.decoder, document.baseURI).href);
 
 /** Models from this size on say what the page is doing while they load. */
 const PROGRESS_FROM = 2_000_000;
