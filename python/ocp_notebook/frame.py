@@ -46,14 +46,35 @@ def frame_url(server_url, path, environ=None):
 def iframe_html(url, viewer_id, width="100%", height=480):
     """The live frame, and a line under it that still says what was there when the notebook is
     reopened without its server."""
-    url, viewer_id, width = html.escape(url), html.escape(viewer_id), html.escape(str(width))
-    return (
-        f'<div class="ocp-notebook" data-viewer-id="{viewer_id}">'
-        f'<iframe src="{url}" title="ocp_notebook viewer {viewer_id}" width="{width}" '
-        f'height="{int(height)}" style="border: 1px solid #ccc; border-radius: 4px;"></iframe>'
-        f'<div style="font: 12px sans-serif; color: #888;">ocp_notebook viewer <code>{viewer_id}</code> '
+    url, viewer_id = html.escape(url), html.escape(viewer_id)
+    return _framed(
+        "ocp-notebook", viewer_id, f'src="{url}" title="ocp_notebook viewer {viewer_id}"', width, height,
+        f"ocp_notebook viewer <code>{viewer_id}</code> "
         f'&middot; <a href="{url}" target="_blank" rel="noopener">open in a tab</a> '
-        f"&middot; live while its server runs</div></div>"
+        "&middot; live while its server runs",
+    )
+
+
+def srcdoc_html(scene, viewer_id, width="100%", height=480):
+    """A scene file inside the cell: a sandboxed `<iframe srcdoc>` that draws the model with no
+    server, and a line under it saying so (as the Rust bridge's `srcdoc_html`)."""
+    scene, viewer_id = html.escape(scene), html.escape(viewer_id)
+    return _framed(
+        "ocp-notebook-scene", viewer_id,
+        f'srcdoc="{scene}" sandbox="allow-scripts" title="ocp_notebook scene {viewer_id}"', width, height,
+        f"ocp_notebook scene of viewer <code>{viewer_id}</code> "
+        "&middot; kept in the notebook: it shows without a server",
+    )
+
+
+def _framed(css_class, viewer_id, attributes, width, height, caption):
+    """A frame in a cell: the `<iframe>` with `attributes` (escaped, its source first), its size,
+    and a caption line under it that a saved notebook keeps readable."""
+    return (
+        f'<div class="{css_class}" data-viewer-id="{viewer_id}"><iframe {attributes} '
+        f'width="{html.escape(str(width))}" height="{int(height)}" '
+        'style="border: 1px solid #ccc; border-radius: 4px;"></iframe>'
+        f'<div style="font: 12px sans-serif; color: #888;">{caption}</div></div>'
     )
 
 
@@ -63,17 +84,4 @@ def grid_html(frames):
         '<div class="ocp-notebook-grid" style="display: grid; '
         "grid-template-columns: repeat(auto-fit, minmax(min(100%, 360px), 1fr)); "
         f'gap: 8px;">{"".join(frames)}</div>'
-    )
-
-
-def srcdoc_html(scene, viewer_id, width="100%", height=480):
-    """A scene file inside the cell: a sandboxed `<iframe srcdoc>` that draws the model with no
-    server, and a line under it saying so (as the Rust bridge's `srcdoc_html`)."""
-    scene, viewer_id, width = html.escape(scene), html.escape(viewer_id), html.escape(str(width))
-    return (
-        f'<div class="ocp-notebook-scene" data-viewer-id="{viewer_id}">'
-        f'<iframe srcdoc="{scene}" sandbox="allow-scripts" title="ocp_notebook scene {viewer_id}" '
-        f'width="{width}" height="{int(height)}" style="border: 1px solid #ccc; border-radius: 4px;"></iframe>'
-        f'<div style="font: 12px sans-serif; color: #888;">ocp_notebook scene of viewer <code>{viewer_id}</code> '
-        "&middot; kept in the notebook: it shows without a server</div></div>"
     )

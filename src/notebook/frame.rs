@@ -98,28 +98,49 @@ fn port_of(url: &str) -> String {
 /// The cell's HTML: the live frame, and a line under it that still says what was there when
 /// the notebook is reopened without its server.
 pub fn iframe_html(url: &str, viewer_id: &str, options: &FrameOptions) -> String {
-    let (url, id, width) = (escape(url), escape(viewer_id), escape(&options.width));
-    format!(
-        "<div class=\"ocp-notebook\" data-viewer-id=\"{id}\">\
-         <iframe src=\"{url}\" title=\"ocp_notebook viewer {id}\" width=\"{width}\" height=\"{height}\" \
-         style=\"border: 1px solid #ccc; border-radius: 4px;\" loading=\"eager\"></iframe>\
-         <div style=\"font: 12px sans-serif; color: #888;\">ocp_notebook viewer <code>{id}</code> \
-         &middot; <a href=\"{url}\" target=\"_blank\" rel=\"noopener\">open in a tab</a> \
-         &middot; live while its server runs</div></div>",
-        height = options.height,
+    let (url, id) = (escape(url), escape(viewer_id));
+    framed(
+        "ocp-notebook",
+        &id,
+        &format!("src=\"{url}\" title=\"ocp_notebook viewer {id}\" loading=\"eager\""),
+        options,
+        &format!(
+            "ocp_notebook viewer <code>{id}</code> &middot; <a href=\"{url}\" target=\"_blank\" \
+             rel=\"noopener\">open in a tab</a> &middot; live while its server runs"
+        ),
     )
 }
 
 /// A scene file inside the cell: an `<iframe srcdoc>` (sandboxed: scripts run, in an origin of
 /// their own) that draws the model with no server, and a line under it saying so.
 pub fn srcdoc_html(scene: &str, viewer_id: &str, options: &FrameOptions) -> String {
-    let (scene, id, width) = (escape(scene), escape(viewer_id), escape(&options.width));
+    let (scene, id) = (escape(scene), escape(viewer_id));
+    framed(
+        "ocp-notebook-scene",
+        &id,
+        &format!("srcdoc=\"{scene}\" sandbox=\"allow-scripts\" title=\"ocp_notebook scene {id}\""),
+        options,
+        &format!(
+            "ocp_notebook scene of viewer <code>{id}</code> &middot; kept in the notebook: it \
+             shows without a server"
+        ),
+    )
+}
+
+/// A frame in a cell: the `<iframe>` with `attributes` (escaped, its source first), the
+/// options' size, and a caption line under it that a saved notebook keeps readable.
+fn framed(
+    class: &str,
+    id: &str,
+    attributes: &str,
+    options: &FrameOptions,
+    caption: &str,
+) -> String {
     format!(
-        "<div class=\"ocp-notebook-scene\" data-viewer-id=\"{id}\">\
-         <iframe srcdoc=\"{scene}\" sandbox=\"allow-scripts\" title=\"ocp_notebook scene {id}\" \
-         width=\"{width}\" height=\"{height}\" style=\"border: 1px solid #ccc; border-radius: 4px;\"></iframe>\
-         <div style=\"font: 12px sans-serif; color: #888;\">ocp_notebook scene of viewer <code>{id}</code> \
-         &middot; kept in the notebook: it shows without a server</div></div>",
+        "<div class=\"{class}\" data-viewer-id=\"{id}\"><iframe {attributes} width=\"{width}\" \
+         height=\"{height}\" style=\"border: 1px solid #ccc; border-radius: 4px;\"></iframe>\
+         <div style=\"font: 12px sans-serif; color: #888;\">{caption}</div></div>",
+        width = escape(&options.width),
         height = options.height,
     )
 }
