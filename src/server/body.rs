@@ -38,7 +38,7 @@ pub struct BodyBudgets {
 impl BodyBudgets {
     pub fn new(settings: &Settings) -> Self {
         let models = (settings.body_limit.as_u64() as usize).saturating_mul(2);
-        let small = screenshot_body_limit(settings)
+        let small = image_body_limit(settings.screenshot_limit)
             .saturating_mul(4)
             .saturating_add((settings.settings_limit.as_u64() as usize).saturating_mul(16));
         BodyBudgets {
@@ -125,10 +125,10 @@ struct Limit {
     model: bool,
 }
 
-/// The largest screenshot upload: base64 of the largest PNG, and room for the data URL and the
-/// ids around it.
-fn screenshot_body_limit(settings: &Settings) -> usize {
-    (settings.screenshot_limit.as_u64() as usize).div_ceil(3) * 4 + 4096
+/// The largest upload of an image of at most `image` (a screenshot, a thumbnail): its base64,
+/// and room for the data URL and the ids around it.
+fn image_body_limit(image: ByteUnit) -> usize {
+    (image.as_u64() as usize).div_ceil(3) * 4 + 4096
 }
 
 fn settings<'r>(request: &'r Request<'_>) -> &'r Settings {
@@ -161,7 +161,7 @@ impl<'r> FromData<'r> for ScreenshotBytes {
 
     async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> Outcome<'r, Self> {
         let limit = Limit {
-            bytes: ByteUnit::Byte(screenshot_body_limit(settings(request)) as u64),
+            bytes: ByteUnit::Byte(image_body_limit(settings(request).screenshot_limit) as u64),
             flag: "--screenshot-limit",
             model: false,
         };
@@ -177,9 +177,8 @@ impl<'r> FromData<'r> for ThumbnailBytes {
     type Error = ApiError;
 
     async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> Outcome<'r, Self> {
-        let image = settings(request).thumbnail_limit.as_u64() as usize;
         let limit = Limit {
-            bytes: ByteUnit::Byte((image.div_ceil(3) * 4 + 1024) as u64),
+            bytes: ByteUnit::Byte(image_body_limit(settings(request).thumbnail_limit) as u64),
             flag: "--thumbnail-limit",
             model: false,
         };
