@@ -20,6 +20,8 @@
 //!   [`hub::Hub`] holds every rule once (what a page receives, eviction, screenshot hand-off)
 //!   over a [`hub::Store`]: [`hub::MemoryStore`] in this process, or `hub::redis::RedisStore`
 //!   (feature `redis`, `--store redis://...`) shared by instances behind a load balancer.
+//! - [`measure`]: answers to the renderer's measurement tools (distance, properties, angle)
+//!   from the stored mesh, and the renderer's names for picked faces, edges and vertices.
 //! - [`notebook`]: the bridge for notebooks (evcxr): a `Viewer` shown inline, fed cell by cell.
 //! - [`server`]: the Rocket application: request guards (Host, Origin, token), routes grouped by
 //!   resource, JSON catchers, and [`server::launch`] / [`server::spawn`] to run it.
@@ -35,6 +37,7 @@ pub mod error;
 #[cfg(feature = "server")]
 pub mod hub;
 pub mod ids;
+pub mod measure;
 pub mod model;
 pub mod notebook;
 #[cfg(feature = "server")]

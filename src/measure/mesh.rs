@@ -1,0 +1,324 @@
+//! The geometry of picked things, read from a stored model in world coordinates.
+//!
+//! A model can be tens of megabytes; a measurement needs one or two parts of it. The tree is read
+//! with every mesh left as borrowed text ([`Skeleton`]), and only the parts asked for are decoded.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::geometry::{Simplex, P3};
+use super::pick::{Pick, Topology};
+use super::MeasureError;
+use crate::model::types::{LeafKind, Location, Shape};
+
+/// A node of the tree with its mesh unread.
+#[derive(Deserialize)]
+struct RawNode<'a> {
+    id: String,
+    #[serde(default)]
+    loc: Option<Location>,
+    #[serde(borrow, default)]
+    parts: Option<Vec<RawNode<'a>>>,
+    #[serde(borrow, default)]
+    shape: Option<&'a RawValue>,
+    #[serde(rename = "type", default)]
+    kind: LeafKind,
+}
+
+#[derive(Deserialize)]
+struct Top<'a> {
+    #[serde(borrow, default)]
+    data: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    shapes: Option<&'a RawValue>,
+    #[serde(default)]
+    instances: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct Geometry<'a> {
+    #[serde(borrow, default)]
+    instances: Option<Vec<&'a RawValue>>,
+    #[serde(borrow, default)]
+    shapes: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Reference {
+    #[serde(rename = "ref")]
+    index: usize,
+}
+
+/// A model's tree with the meshes left unread, borrowed from its JSON.
+pub struct Skeleton<'a> {
+    root: RawNode<'a>,
+    instances: Vec<&'a RawValue>,
+}
+
+impl<'a> Skeleton<'a> {
+    /// Reads a stored model (`{"data": ...}`), `{"shapes": ...}` or a bare tree or instanced form.
+    pub fn parse(json: &'a [u8]) -> Result<Self, MeasureError> {
+        let bad = |err: serde_json::Error| MeasureError::Model(err.to_string());
+        let top: Top = serde_json::from_slice(json).map_err(bad)?;
+        // A stored model or ocp_vscode's message has `data`; ours wraps the geometry in
+        // `shapes`; a bare instanced form has `instances` beside its `shapes`.
+        let geometry_text = match (top.data, top.shapes, top.instances) {
+            (Some(data), _, _) => data.get(),
+            (None, Some(shapes), None) => shapes.get(),
+            _ => std::str::from_utf8(json).map_err(|err| MeasureError::Model(err.to_string()))?,
+        };
+        let geometry: Geometry = serde_json::from_str(geometry_text).map_err(bad)?;
+        let (tree_text, instances) = match (geometry.shapes, geometry.instances) {
+            (Some(shapes), instances) => (shapes.get(), instances.unwrap_or_default()),
+            (None, _) => (geometry_text, Vec::new()),
+        };
+        let root: RawNode = serde_json::from_str(tree_text).map_err(bad)?;
+        Ok(Skeleton { root, instances })
+    }
+
+    /// Every node's path (groups and parts), root first: what animation tracks may address.
+    pub fn paths(&self) -> Vec<&str> {
+        fn walk<'n>(node: &'n RawNode, out: &mut Vec<&'n str>) {
+            out.push(&node.id);
+            for child in node.parts.iter().flatten() {
+                walk(child, out);
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.root, &mut out);
+        out
+    }
+
+    /// The part at `path` with its mesh decoded and its placement in the world.
+    pub fn part(&self, path: &str) -> Result<Part, MeasureError> {
+        fn find<'n, 'a>(
+            node: &'n RawNode<'a>,
+            path: &str,
+            place: Location,
+        ) -> Option<(&'n RawNode<'a>, Location)> {
+            let place = node.loc.unwrap_or(Location::IDENTITY).within(&place);
+            if node.id == path {
+                return Some((node, place));
+            }
+            // Ids are paths: only a child whose id starts the path can hold it.
+            node.parts
+                .iter()
+                .flatten()
+                .filter(|child| path.starts_with(child.id.as_str()))
+                .find_map(|child| find(child, path, place))
+        }
+        let (node, place) = find(&self.root, path, Location::IDENTITY)
+            .ok_or_else(|| MeasureError::NoSuchPart(path.to_string()))?;
+        let raw = node
+            .shape
+            .ok_or_else(|| MeasureError::NotAPart(path.to_string()))?;
+        let raw = match serde_json::from_str::<Reference>(raw.get()) {
+            Ok(reference) => *self.instances.get(reference.index).ok_or_else(|| {
+                MeasureError::Model(format!("{path}: ref {} out of range", reference.index))
+            })?,
+            Err(_) => raw,
+        };
+        let shape: Shape = serde_json::from_str(raw.get())
+            .map_err(|err| MeasureError::Model(format!("{path}: {err}")))?;
+        Ok(Part {
+            path: path.to_string(),
+            kind: node.kind,
+            place,
+            shape,
+        })
+    }
+}
+
+/// One part's mesh and where it sits.
+pub struct Part {
+    pub path: String,
+    pub kind: LeafKind,
+    place: Location,
+    shape: Shape,
+}
+
+/// The mesh of one picked thing, in world coordinates.
+pub struct Entity {
+    pub pick: Pick,
+    /// Triangles of a face or solid, segments of an edge, the point of a vertex.
+    pub simplices: Vec<Simplex>,
+    /// For a face: its mesh normals at the triangles' corners, as the tessellator wrote them.
+    pub normals: Vec<P3>,
+    /// The tessellator's surface or curve type number, when it wrote one.
+    pub geom_type: Option<i32>,
+}
+
+impl Part {
+    fn world(&self, p: [f32; 3]) -> P3 {
+        self.place.apply(p.map(f64::from))
+    }
+
+    fn point(values: &[f32], i: usize) -> Option<[f32; 3]> {
+        Some([
+            *values.get(3 * i)?,
+            *values.get(3 * i + 1)?,
+            *values.get(3 * i + 2)?,
+        ])
+    }
+
+    /// How many faces, edges and vertices the part has.
+    pub fn count(&self, kind: Topology) -> usize {
+        let s = &self.shape;
+        let len = |a: &Option<crate::model::types::Array<i32>>| a.as_ref().map_or(0, |a| a.len());
+        match kind {
+            Topology::Face => match (&s.triangles_per_face, &s.triangles) {
+                (Some(per_face), _) => per_face.len(),
+                (None, Some(t)) if !t.is_empty() => 1,
+                _ => 0,
+            },
+            Topology::Edge => match (&s.segments_per_edge, &s.edges) {
+                (Some(_), _) => len(&s.segments_per_edge),
+                (None, Some(e)) => e.len() / 6,
+                _ => 0,
+            },
+            Topology::Vertex => s.obj_vertices.as_ref().map_or(0, |v| v.len() / 3),
+            Topology::Solid => 1,
+        }
+    }
+
+    /// The geometry of `pick`, which must name this part.
+    pub fn entity(&self, pick: &Pick) -> Result<Entity, MeasureError> {
+        let index = pick.index.unwrap_or(0);
+        let count = self.count(pick.kind);
+        if index >= count {
+            return Err(MeasureError::NoSuchPick(format!(
+                "{pick}: the part has {count} {}",
+                plural(pick.kind)
+            )));
+        }
+        let s = &self.shape;
+        let mut entity = Entity {
+            pick: pick.clone(),
+            simplices: Vec::new(),
+            normals: Vec::new(),
+            geom_type: None,
+        };
+        match pick.kind {
+            Topology::Face | Topology::Solid => {
+                let (vertices, triangles) = match (&s.vertices, &s.triangles) {
+                    (Some(v), Some(t)) => (&v.values, &t.values),
+                    _ => {
+                        return Err(MeasureError::NoSuchPick(format!(
+                            "{pick}: the part has no faces"
+                        )))
+                    }
+                };
+                let range = if pick.kind == Topology::Solid {
+                    0..triangles.len() / 3
+                } else {
+                    entity.geom_type = s
+                        .face_types
+                        .as_ref()
+                        .and_then(|t| t.values.get(index).copied());
+                    span(
+                        s.triangles_per_face.as_ref().map(|a| &a.values[..]),
+                        index,
+                        triangles.len() / 3,
+                    )
+                };
+                let normals = s.normals.as_ref().map(|n| &n.values[..]).unwrap_or(&[]);
+                for t in range {
+                    let corner = |k: usize| triangles[3 * t + k] as usize;
+                    let points =
+                        [0, 1, 2].map(|k| Self::point(vertices, corner(k)).map(|p| self.world(p)));
+                    let [Some(a), Some(b), Some(c)] = points else {
+                        return Err(MeasureError::Model(format!(
+                            "{}: a triangle index is out of range",
+                            self.path
+                        )));
+                    };
+                    entity.simplices.push(Simplex::Triangle(a, b, c));
+                    if pick.kind == Topology::Face {
+                        for k in 0..3 {
+                            if let Some(n) = Self::point(normals, corner(k)) {
+                                entity.normals.push(rotate(&self.place, n.map(f64::from)));
+                            }
+                        }
+                    }
+                }
+            }
+            Topology::Edge => {
+                let edges = s.edges.as_ref().map(|e| &e.values[..]).unwrap_or(&[]);
+                entity.geom_type = s
+                    .edge_types
+                    .as_ref()
+                    .and_then(|t| t.values.get(index).copied());
+                let range = match &s.segments_per_edge {
+                    Some(per_edge) => span(Some(&per_edge.values), index, edges.len() / 6),
+                    None => index..index + 1,
+                };
+                for k in range {
+                    let (Some(a), Some(b)) =
+                        (Self::point(edges, 2 * k), Self::point(edges, 2 * k + 1))
+                    else {
+                        return Err(MeasureError::Model(format!(
+                            "{}: an edge is cut short",
+                            self.path
+                        )));
+                    };
+                    entity
+                        .simplices
+                        .push(Simplex::Segment(self.world(a), self.world(b)));
+                }
+            }
+            Topology::Vertex => {
+                let values = s
+                    .obj_vertices
+                    .as_ref()
+                    .map(|v| &v.values[..])
+                    .unwrap_or(&[]);
+                let p = Self::point(values, index).expect("counted above");
+                entity.simplices.push(Simplex::Point(self.world(p)));
+            }
+        }
+        Ok(entity)
+    }
+}
+
+/// The range of items `index` covers when consecutive groups hold `sizes` items each (all of
+/// `total` when there are no sizes).
+fn span(sizes: Option<&[i32]>, index: usize, total: usize) -> std::ops::Range<usize> {
+    match sizes {
+        None => 0..total,
+        Some(sizes) => {
+            let start: usize = sizes[..index].iter().map(|n| (*n).max(0) as usize).sum();
+            let end = start + sizes[index].max(0) as usize;
+            start.min(total)..end.min(total)
+        }
+    }
+}
+
+/// A direction turned by a placement's rotation (no translation).
+fn rotate(place: &Location, v: P3) -> P3 {
+    Location([0.0; 3], place.1).apply(v)
+}
+
+fn plural(kind: Topology) -> &'static str {
+    match kind {
+        Topology::Face => "faces",
+        Topology::Edge => "edges",
+        Topology::Vertex => "vertices",
+        Topology::Solid => "solids",
+    }
+}
+
+/// Reads the entities for `picks` from a model, decoding each part once.
+pub fn entities(json: &[u8], picks: &[Pick]) -> Result<Vec<Entity>, MeasureError> {
+    let skeleton = Skeleton::parse(json)?;
+    let mut parts: HashMap<&str, Part> = HashMap::new();
+    let mut out = Vec::with_capacity(picks.len());
+    for pick in picks {
+        if !parts.contains_key(pick.path.as_str()) {
+            parts.insert(&pick.path, skeleton.part(&pick.path)?);
+        }
+        out.push(parts[pick.path.as_str()].entity(pick)?);
+    }
+    Ok(out)
+}

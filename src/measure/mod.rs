@@ -1,0 +1,462 @@
+//! The answers to three-cad-viewer's measurement tools, computed from a stored mesh.
+//!
+//! In its measure mode the renderer names the picked faces, edges, vertices or solids
+//! (`selectedShapeIDs`, see [`Pick`]) and waits for a `{"subtype": "tool_response", ...}` it can
+//! draw. ocp_vscode answers from the CAD objects in a Python process; this module answers from
+//! the tessellation every model already carries, so every viewer measures, with no kernel:
+//!
+//! - distance: the minimum distance between two picks and the two points where it is reached;
+//! - properties: a face's area and type (with the radius of a cylinder or sphere), an edge's
+//!   length (with a circle's radius), a vertex's position, a solid's volume and area, and for
+//!   all of them the centre and the bounding box;
+//! - angle: between two planar faces, two straight edges, or one of each.
+//!
+//! A mesh vertex lies on the exact surface, so positions, planar areas, straight lengths and
+//! fitted radii agree with the CAD kernel's exact values to float precision; curved areas and
+//! lengths are short by the chord error, within the tessellation tolerance.
+//!
+//! - [`pick`]: the renderer's names for picks.
+//! - `mesh`: reads only the picked parts of a model, placed in the world.
+//! - `geometry`, `nearest`, `fit`: closest points, the tree walk for minimum distances, radii.
+
+mod fit;
+mod geometry;
+mod mesh;
+mod nearest;
+pub mod pick;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use geometry::{add, cross, distance, dot, norm, scale, sub, unit, Simplex, P3};
+use mesh::Entity;
+pub use mesh::Skeleton;
+pub use pick::{Pick, Topology};
+
+/// The renderer's three measurement tools, by the names it gives them (`activeTool`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Tool {
+    #[serde(rename = "DistanceMeasurement")]
+    Distance,
+    #[serde(rename = "PropertiesMeasurement")]
+    Properties,
+    #[serde(rename = "AngleMeasurement")]
+    Angle,
+}
+
+impl Tool {
+    /// How many picks the tool measures.
+    pub fn picks(self) -> usize {
+        match self {
+            Tool::Properties => 1,
+            Tool::Distance | Tool::Angle => 2,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Tool::Distance => "DistanceMeasurement",
+            Tool::Properties => "PropertiesMeasurement",
+            Tool::Angle => "AngleMeasurement",
+        }
+    }
+}
+
+/// Why a measurement has no answer.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MeasureError {
+    #[error("the model cannot be read: {0}")]
+    Model(String),
+    #[error("the model has no part {0}")]
+    NoSuchPart(String),
+    #[error("{0} is a group, not a part")]
+    NotAPart(String),
+    #[error("{0}")]
+    NoSuchPick(String),
+    #[error("{0}")]
+    NotMeasurable(String),
+}
+
+/// Answers `tool` for `picks` on the model in `json` (a stored model, ocp_vscode's message or a
+/// bare tree) with the `tool_response` the renderer draws: always `distance`, `point1`, `point2`
+/// / `center` and the values the tool's panel shows, plus `info` (text) and `center_info` (the
+/// same as HTML for the renderer's info box).
+///
+/// ```
+/// use ocp_notebook::measure::{measure, Pick, Tool};
+/// use ocp_notebook::model::builder::Mesh;
+///
+/// let json = Mesh::cuboid(10.0, 20.0, 30.0).into_message("brick").to_json();
+/// let faces = ["/brick/brick/faces/faces_0", "/brick/brick/faces/faces_1"].map(|id| Pick::parse(id).unwrap());
+/// let answer = measure(json.as_bytes(), Tool::Distance, &faces).unwrap();
+/// assert_eq!(answer["distance"], 10.0); // the two faces normal to x
+/// ```
+pub fn measure(json: &[u8], tool: Tool, picks: &[Pick]) -> Result<Value, MeasureError> {
+    if picks.len() != tool.picks() {
+        return Err(MeasureError::NotMeasurable(format!(
+            "the {} tool measures {} pick(s), not {}",
+            tool.name(),
+            tool.picks(),
+            picks.len()
+        )));
+    }
+    let entities = mesh::entities(json, picks)?;
+    let mut answer = match tool {
+        Tool::Distance => distance_between(&entities[0], &entities[1])?,
+        Tool::Properties => properties(&entities[0])?,
+        Tool::Angle => angle_between(&entities[0], &entities[1])?,
+    };
+    let info = answer
+        .remove("info")
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    answer.insert("type".into(), json!("backend_response"));
+    answer.insert("subtype".into(), json!("tool_response"));
+    answer.insert("tool_type".into(), json!(tool.name()));
+    answer.insert("source".into(), json!("mesh"));
+    answer.insert("center_info".into(), json!(info_html(&info)));
+    answer.insert("info".into(), json!(info));
+    answer.insert(
+        "picks".into(),
+        json!(picks.iter().map(Pick::id).collect::<Vec<_>>()),
+    );
+    Ok(Value::Object(answer))
+}
+
+fn distance_between(a: &Entity, b: &Entity) -> Result<Map<String, Value>, MeasureError> {
+    let found = nearest::nearest(&a.simplices, &b.simplices)
+        .ok_or_else(|| MeasureError::NotMeasurable("a pick has no geometry".into()))?;
+    let mut out = Map::new();
+    out.insert("distance".into(), json!(round(found.distance)));
+    out.insert("point1".into(), point(found.on_first));
+    out.insert("point2".into(), point(found.on_second));
+    out.insert(
+        "info".into(),
+        json!(format!(
+            "Distance {} from {} to {}",
+            number(found.distance),
+            a.pick,
+            b.pick
+        )),
+    );
+    Ok(out)
+}
+
+/// A face's surface type names, by the tessellator's numbers (OCCT's GeomAbs order).
+const SURFACES: [&str; 11] = [
+    "Plane",
+    "Cylinder",
+    "Cone",
+    "Sphere",
+    "Torus",
+    "Bezier",
+    "BSpline",
+    "Revolution",
+    "Extrusion",
+    "Offset",
+    "Other",
+];
+/// An edge's curve type names.
+const CURVES: [&str; 9] = [
+    "Line",
+    "Circle",
+    "Ellipse",
+    "Hyperbola",
+    "Parabola",
+    "Bezier",
+    "BSpline",
+    "Offset",
+    "Other",
+];
+
+fn type_name(entity: &Entity) -> Option<&'static str> {
+    let names: &[&str] = match entity.pick.kind {
+        Topology::Face => &SURFACES,
+        Topology::Edge => &CURVES,
+        _ => return None,
+    };
+    names.get(usize::try_from(entity.geom_type?).ok()?).copied()
+}
+
+fn properties(entity: &Entity) -> Result<Map<String, Value>, MeasureError> {
+    let mut out = Map::new();
+    let mut lines = vec![format!("{}", entity.pick)];
+    let corners: Vec<P3> = entity.simplices.iter().flat_map(|s| s.corners()).collect();
+    let kind = entity.pick.kind;
+    if let Some(name) = type_name(entity) {
+        out.insert("geom_type".into(), json!(name));
+        lines.push(format!("type {name}"));
+    }
+    let center = match kind {
+        Topology::Vertex => {
+            out.insert("vertex_coords".into(), point(corners[0]));
+            corners[0]
+        }
+        Topology::Edge => {
+            let length: f64 = segments(entity).map(|(a, b)| distance(a, b)).sum();
+            out.insert("length".into(), json!(round(length)));
+            lines.push(format!("length {}", number(length)));
+            if entity.geom_type == Some(1) {
+                let points = polyline(entity);
+                if let Some((centre, radius, _)) = fit::circle(&points) {
+                    out.insert("radius".into(), json!(round(radius)));
+                    out.insert("circle_center".into(), point(centre));
+                    lines.push(format!("radius {}", number(radius)));
+                }
+            }
+            along(entity, length / 2.0)
+        }
+        Topology::Face | Topology::Solid => {
+            let (area, centroid) = surface(entity);
+            out.insert("area".into(), json!(round(area)));
+            lines.push(format!("area {}", number(area)));
+            if kind == Topology::Solid {
+                let (volume, center) = volume(entity);
+                out.insert("volume".into(), json!(round(volume)));
+                lines.push(format!("volume {}", number(volume)));
+                center.unwrap_or(centroid)
+            } else {
+                let radius = match entity.geom_type {
+                    Some(1) => fit::cylinder(&corners, &entity.normals).map(|(_, r)| r),
+                    Some(3) => fit::sphere(&corners).map(|(_, r)| r),
+                    _ => None,
+                };
+                if let Some(radius) = radius {
+                    out.insert("radius".into(), json!(round(radius)));
+                    lines.push(format!("radius {}", number(radius)));
+                }
+                if entity.geom_type == Some(0) {
+                    if let Some(normal) = plane_normal(entity) {
+                        out.insert("normal".into(), point(normal));
+                    }
+                }
+                centroid
+            }
+        }
+    };
+    out.insert("center".into(), point(center));
+    lines.push(format!("center {}", triple(center)));
+    if kind != Topology::Vertex {
+        let lo = (0..3).map(|k| corners.iter().map(|p| p[k]).fold(f64::INFINITY, f64::min));
+        let hi = (0..3).map(|k| {
+            corners
+                .iter()
+                .map(|p| p[k])
+                .fold(f64::NEG_INFINITY, f64::max)
+        });
+        let (lo, hi): (Vec<f64>, Vec<f64>) = (lo.collect(), hi.collect());
+        let lo = [lo[0], lo[1], lo[2]];
+        let hi = [hi[0], hi[1], hi[2]];
+        out.insert(
+            "bb".into(),
+            json!({
+                "min": point(lo),
+                "max": point(hi),
+                "size": point(sub(hi, lo)),
+                "center": point(scale(add(lo, hi), 0.5)),
+            }),
+        );
+        lines.push(format!("size {}", triple(sub(hi, lo))));
+    }
+    out.insert("info".into(), json!(lines.join("\n")));
+    Ok(out)
+}
+
+fn angle_between(a: &Entity, b: &Entity) -> Result<Map<String, Value>, MeasureError> {
+    let (da, pa) = direction(a)?;
+    let (db, pb) = direction(b)?;
+    let cos = dot(da, db).clamp(-1.0, 1.0);
+    let degrees = match (a.pick.kind, b.pick.kind) {
+        // Between face normals: 90 for neighbouring faces of a box, 180 for opposite ones.
+        (Topology::Face, Topology::Face) => cos.acos().to_degrees(),
+        // Lines have no sense of direction: the acute angle.
+        (Topology::Edge, Topology::Edge) => cos.abs().acos().to_degrees(),
+        // A line against a plane: 90 less the angle to the plane's normal.
+        _ => 90.0 - cos.abs().acos().to_degrees(),
+    };
+    let mut out = Map::new();
+    out.insert("angle".into(), json!(round(degrees)));
+    out.insert("point1".into(), point(pa));
+    out.insert("point2".into(), point(pb));
+    out.insert(
+        "info".into(),
+        json!(format!(
+            "Angle {}° between {} and {}",
+            number(degrees),
+            a.pick,
+            b.pick
+        )),
+    );
+    Ok(out)
+}
+
+/// A planar face's normal or a straight edge's direction, with the point the panel points at.
+fn direction(entity: &Entity) -> Result<(P3, P3), MeasureError> {
+    let not = |what: &str| {
+        MeasureError::NotMeasurable(format!(
+            "{} is not {what}: angles are between planar faces and straight edges",
+            entity.pick
+        ))
+    };
+    match entity.pick.kind {
+        Topology::Face => {
+            let normal = plane_normal(entity).ok_or_else(|| not("planar"))?;
+            Ok((normal, surface(entity).1))
+        }
+        Topology::Edge => {
+            let points = polyline(entity);
+            let (first, last) = (points[0], points[points.len() - 1]);
+            let dir = unit(sub(last, first)).ok_or_else(|| not("straight"))?;
+            let straight = points
+                .iter()
+                .all(|p| norm(cross(sub(*p, first), dir)) <= 1e-4 * distance(first, last));
+            if !straight {
+                return Err(not("straight"));
+            }
+            Ok((dir, scale(add(first, last), 0.5)))
+        }
+        _ => Err(not("a face or an edge")),
+    }
+}
+
+/// The normal of a planar face (from its mesh normals, which the tessellator points outwards),
+/// `None` when the face is not flat within a tenth of a degree.
+fn plane_normal(entity: &Entity) -> Option<P3> {
+    let sum = if entity.normals.is_empty() {
+        entity.simplices.iter().fold([0.0; 3], |acc, s| match s {
+            Simplex::Triangle(a, b, c) => add(acc, cross(sub(*b, *a), sub(*c, *a))),
+            _ => acc,
+        })
+    } else {
+        entity.normals.iter().fold([0.0; 3], |acc, n| add(acc, *n))
+    };
+    let normal = unit(sum)?;
+    let flat = entity.simplices.iter().all(|s| match s {
+        Simplex::Triangle(a, b, c) => unit(cross(sub(*b, *a), sub(*c, *a)))
+            .is_none_or(|n| dot(n, normal).abs() > 0.1f64.to_radians().cos()),
+        _ => true,
+    });
+    flat.then_some(normal)
+}
+
+/// Area and area centroid of the triangles.
+fn surface(entity: &Entity) -> (f64, P3) {
+    let mut area = 0.0;
+    let mut moment = [0.0; 3];
+    for s in &entity.simplices {
+        if let Simplex::Triangle(a, b, c) = *s {
+            let t = norm(cross(sub(b, a), sub(c, a))) / 2.0;
+            area += t;
+            moment = add(moment, scale(add(add(a, b), c), t / 3.0));
+        }
+    }
+    let centroid = if area > 0.0 {
+        scale(moment, 1.0 / area)
+    } else {
+        fit::mean(
+            &entity
+                .simplices
+                .iter()
+                .flat_map(|s| s.corners())
+                .collect::<Vec<_>>(),
+        )
+    };
+    (area, centroid)
+}
+
+/// Enclosed volume (divergence theorem over the triangles) and its centroid.
+fn volume(entity: &Entity) -> (f64, Option<P3>) {
+    let mut volume = 0.0;
+    let mut moment = [0.0; 3];
+    for s in &entity.simplices {
+        if let Simplex::Triangle(a, b, c) = *s {
+            let v = dot(a, cross(b, c)) / 6.0;
+            volume += v;
+            moment = add(moment, scale(add(add(a, b), c), v / 4.0));
+        }
+    }
+    let center = (volume.abs() > 0.0).then(|| scale(moment, 1.0 / volume));
+    (volume.abs(), center)
+}
+
+fn segments(entity: &Entity) -> impl Iterator<Item = (P3, P3)> + '_ {
+    entity.simplices.iter().filter_map(|s| match *s {
+        Simplex::Segment(a, b) => Some((a, b)),
+        _ => None,
+    })
+}
+
+/// An edge's points in order (its segments joined).
+fn polyline(entity: &Entity) -> Vec<P3> {
+    let mut points = Vec::new();
+    for (a, b) in segments(entity) {
+        if points.last().is_none_or(|last| distance(*last, a) > 0.0) {
+            points.push(a);
+        }
+        points.push(b);
+    }
+    points
+}
+
+/// The point `length` along an edge.
+fn along(entity: &Entity, mut length: f64) -> P3 {
+    let mut last = [0.0; 3];
+    for (a, b) in segments(entity) {
+        let d = distance(a, b);
+        if length <= d && d > 0.0 {
+            return geometry::lerp(a, b, length / d);
+        }
+        length -= d;
+        last = b;
+    }
+    last
+}
+
+/// Values to 9 significant digits (meshes are float32, the rest is noise), and below a
+/// billionth to 0 (what a rotation leaves of a zero coordinate).
+fn round(x: f64) -> f64 {
+    if x.abs() < 1e-9 || !x.is_finite() {
+        return if x.is_finite() { 0.0 } else { x };
+    }
+    format!("{x:.8e}").parse().unwrap_or(x)
+}
+
+fn point(p: P3) -> Value {
+    json!(p.map(round))
+}
+
+/// A value for people: 4 decimals, no trailing zeros.
+fn number(x: f64) -> String {
+    let text = format!("{x:.4}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".into()
+    } else {
+        text.into()
+    }
+}
+
+fn triple(p: P3) -> String {
+    format!("({}, {}, {})", number(p[0]), number(p[1]), number(p[2]))
+}
+
+/// The info lines as HTML for the renderer's info box (which sets it as `innerHTML`): every
+/// character that could start markup is escaped, since part names come from users.
+fn info_html(info: &str) -> String {
+    let mut out = String::with_capacity(info.len() + 16);
+    for c in info.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\n' => out.push_str("<br>"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
