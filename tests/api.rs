@@ -22,6 +22,7 @@ crate::contract!(
     a_deleted_viewer_stays_deleted_for_its_pages,
     concurrent_reports_cannot_pass_the_settings_limit_together,
     thumbnails_are_kept_per_viewer_and_go_with_it,
+    the_measure_tools_are_answered_from_the_stored_model,
 );
 
 /// A small valid PNG (1x1), as a page's thumbnail stands in for.
@@ -818,4 +819,79 @@ async fn the_renderer_is_served_from_the_binary_with_caching() {
             "{path}"
         );
     }
+}
+
+/// What a page in measure mode gets for its picks: the renderer's `tool_response`, computed from
+/// the model the store holds (build123d's Box(10, 20, 30): faces 0 and 1 are the two x sides).
+async fn the_measure_tools_are_answered_from_the_stored_model(store: Store) {
+    let server = store.start();
+    let measure = |body: Value| {
+        let server = &server;
+        async move { post(server, "/api/viewer/m/measure", body.to_string()).await }
+    };
+    let (status, _) =
+        measure(json!({"tool": "PropertiesMeasurement", "ids": ["/Group/box"]})).await;
+    assert_eq!(status, 404, "no model yet");
+
+    let (_, posted) = post(&server, "/api/model?viewer=m", fixture("box.json")).await;
+    let faces = json!(["/Group/box/faces/faces_0", "/Group/box/faces/faces_1"]);
+    let (status, answer) = measure(json!({"tool": "DistanceMeasurement", "ids": faces})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["subtype"], "tool_response");
+    assert_eq!(answer["tool_type"], "DistanceMeasurement");
+    let distance = answer["distance"].as_f64().unwrap();
+    assert!((distance - 10.0).abs() < 1e-5, "{answer}");
+    let x = |key: &str| answer[key][0].as_f64().unwrap();
+    assert!(((x("point2") - x("point1")).abs() - 10.0).abs() < 1e-5);
+
+    let (_, solid) = measure(json!({"tool": "PropertiesMeasurement", "ids": ["/Group/box"]})).await;
+    assert!(
+        (solid["volume"].as_f64().unwrap() - 6000.0).abs() < 1e-2,
+        "{solid}"
+    );
+    assert!((solid["area"].as_f64().unwrap() - 2200.0).abs() < 1e-2);
+    let (_, angle) = measure(json!({"tool": "AngleMeasurement",
+        "ids": ["/Group/box/faces/faces_0", "/Group/box/faces/faces_2"], "model_id": posted["model_id"]})).await;
+    assert_eq!(angle["angle"], 90.0, "{angle}");
+
+    // Each kind of bad request names what is wrong and where.
+    for (body, code, path) in [
+        (json!({"tool": "Ruler", "ids": []}), "invalid", "$.tool"),
+        (
+            json!({"tool": "PropertiesMeasurement", "ids": ["faces_1"]}),
+            "invalid",
+            "$.ids[0]",
+        ),
+        (
+            json!({"tool": "DistanceMeasurement", "ids": ["/Group/box", "/Group/box/faces/faces_60"]}),
+            "invalid",
+            "$.ids[1]",
+        ),
+        (
+            json!({"tool": "AngleMeasurement", "ids": ["/Group/box", "/Group/box/faces/faces_0"]}),
+            "invalid",
+            "$.ids[0]",
+        ),
+        (
+            json!({"tool": "PropertiesMeasurement", "ids": ["/Group/box"], "model_id": "../x"}),
+            "invalid",
+            "$.model_id",
+        ),
+    ] {
+        let (status, answer) = measure(body.clone()).await;
+        assert_eq!(status, 422, "{body} -> {answer}");
+        assert_eq!(answer["error"]["code"], code, "{body} -> {answer}");
+        assert_eq!(answer["error"]["path"], path, "{body} -> {answer}");
+    }
+    let (status, answer) =
+        measure(json!({"tool": "DistanceMeasurement", "ids": ["/Group/box"]})).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (422, Some("not_measurable"))
+    );
+    let (status, _) = measure(
+        json!({"tool": "PropertiesMeasurement", "ids": ["/Group/box"], "model_id": "m-unknown"}),
+    )
+    .await;
+    assert_eq!(status, 404);
 }

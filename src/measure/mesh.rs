@@ -91,8 +91,9 @@ impl<'a> Skeleton<'a> {
         out
     }
 
-    /// The part at `path` with its mesh decoded and its placement in the world.
-    pub fn part(&self, path: &str) -> Result<Part, MeasureError> {
+    /// The part at `path` with its mesh decoded and its placement in the world; `Err` says why
+    /// there is none.
+    pub fn part(&self, path: &str) -> Result<Part, PartError> {
         fn find<'n, 'a>(
             node: &'n RawNode<'a>,
             path: &str,
@@ -110,18 +111,18 @@ impl<'a> Skeleton<'a> {
                 .find_map(|child| find(child, path, place))
         }
         let (node, place) = find(&self.root, path, Location::IDENTITY)
-            .ok_or_else(|| MeasureError::NoSuchPart(path.to_string()))?;
+            .ok_or_else(|| PartError::Missing(format!("the model has no part {path}")))?;
         let raw = node
             .shape
-            .ok_or_else(|| MeasureError::NotAPart(path.to_string()))?;
+            .ok_or_else(|| PartError::Missing(format!("{path} is a group, not a part")))?;
         let raw = match serde_json::from_str::<Reference>(raw.get()) {
             Ok(reference) => *self.instances.get(reference.index).ok_or_else(|| {
-                MeasureError::Model(format!("{path}: ref {} out of range", reference.index))
+                PartError::Broken(format!("{path}: ref {} out of range", reference.index))
             })?,
             Err(_) => raw,
         };
         let shape: Shape = serde_json::from_str(raw.get())
-            .map_err(|err| MeasureError::Model(format!("{path}: {err}")))?;
+            .map_err(|err| PartError::Broken(format!("{path}: {err}")))?;
         Ok(Part {
             path: path.to_string(),
             kind: node.kind,
@@ -129,6 +130,15 @@ impl<'a> Skeleton<'a> {
             shape,
         })
     }
+}
+
+/// Why [`Skeleton::part`] has no part.
+#[derive(Debug)]
+pub enum PartError {
+    /// Nothing at the path, or a group there.
+    Missing(String),
+    /// The model itself is broken there.
+    Broken(String),
 }
 
 /// One part's mesh and where it sits.
@@ -183,12 +193,12 @@ impl Part {
         }
     }
 
-    /// The geometry of `pick`, which must name this part.
-    pub fn entity(&self, pick: &Pick) -> Result<Entity, MeasureError> {
+    /// The geometry of `pick`, which must name this part; `Err` says why there is none.
+    pub fn entity(&self, pick: &Pick) -> Result<Entity, PartError> {
         let index = pick.index.unwrap_or(0);
         let count = self.count(pick.kind);
         if index >= count {
-            return Err(MeasureError::NoSuchPick(format!(
+            return Err(PartError::Missing(format!(
                 "{pick}: the part has {count} {}",
                 plural(pick.kind)
             )));
@@ -204,11 +214,7 @@ impl Part {
             Topology::Face | Topology::Solid => {
                 let (vertices, triangles) = match (&s.vertices, &s.triangles) {
                     (Some(v), Some(t)) => (&v.values, &t.values),
-                    _ => {
-                        return Err(MeasureError::NoSuchPick(format!(
-                            "{pick}: the part has no faces"
-                        )))
-                    }
+                    _ => return Err(PartError::Missing(format!("{pick}: the part has no faces"))),
                 };
                 let range = if pick.kind == Topology::Solid {
                     0..triangles.len() / 3
@@ -229,7 +235,7 @@ impl Part {
                     let points =
                         [0, 1, 2].map(|k| Self::point(vertices, corner(k)).map(|p| self.world(p)));
                     let [Some(a), Some(b), Some(c)] = points else {
-                        return Err(MeasureError::Model(format!(
+                        return Err(PartError::Broken(format!(
                             "{}: a triangle index is out of range",
                             self.path
                         )));
@@ -258,7 +264,7 @@ impl Part {
                     let (Some(a), Some(b)) =
                         (Self::point(edges, 2 * k), Self::point(edges, 2 * k + 1))
                     else {
-                        return Err(MeasureError::Model(format!(
+                        return Err(PartError::Broken(format!(
                             "{}: an edge is cut short",
                             self.path
                         )));
@@ -314,11 +320,15 @@ pub fn entities(json: &[u8], picks: &[Pick]) -> Result<Vec<Entity>, MeasureError
     let skeleton = Skeleton::parse(json)?;
     let mut parts: HashMap<&str, Part> = HashMap::new();
     let mut out = Vec::with_capacity(picks.len());
-    for pick in picks {
+    for (index, pick) in picks.iter().enumerate() {
+        let at = |err: PartError| match err {
+            PartError::Missing(message) => MeasureError::Pick { index, message },
+            PartError::Broken(message) => MeasureError::Model(message),
+        };
         if !parts.contains_key(pick.path.as_str()) {
-            parts.insert(&pick.path, skeleton.part(&pick.path)?);
+            parts.insert(&pick.path, skeleton.part(&pick.path).map_err(at)?);
         }
-        out.push(parts[pick.path.as_str()].entity(pick)?);
+        out.push(parts[pick.path.as_str()].entity(pick).map_err(at)?);
     }
     Ok(out)
 }

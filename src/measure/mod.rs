@@ -67,12 +67,9 @@ impl Tool {
 pub enum MeasureError {
     #[error("the model cannot be read: {0}")]
     Model(String),
-    #[error("the model has no part {0}")]
-    NoSuchPart(String),
-    #[error("{0} is a group, not a part")]
-    NotAPart(String),
-    #[error("{0}")]
-    NoSuchPick(String),
+    /// The pick at `index` names nothing in the model, or nothing the tool can measure.
+    #[error("{message}")]
+    Pick { index: usize, message: String },
     #[error("{0}")]
     NotMeasurable(String),
 }
@@ -104,7 +101,8 @@ pub fn measure(json: &[u8], tool: Tool, picks: &[Pick]) -> Result<Value, Measure
     let mut answer = match tool {
         Tool::Distance => distance_between(&entities[0], &entities[1])?,
         Tool::Properties => properties(&entities[0])?,
-        Tool::Angle => angle_between(&entities[0], &entities[1])?,
+        Tool::Angle => angle_between(&entities[0], &entities[1])
+            .map_err(|(index, message)| MeasureError::Pick { index, message })?,
     };
     let info = answer
         .remove("info")
@@ -262,9 +260,10 @@ fn properties(entity: &Entity) -> Result<Map<String, Value>, MeasureError> {
     Ok(out)
 }
 
-fn angle_between(a: &Entity, b: &Entity) -> Result<Map<String, Value>, MeasureError> {
-    let (da, pa) = direction(a)?;
-    let (db, pb) = direction(b)?;
+/// The angle between two picks; a pick that has no direction is named by its index.
+fn angle_between(a: &Entity, b: &Entity) -> Result<Map<String, Value>, (usize, String)> {
+    let (da, pa) = direction(a).map_err(|err| (0, err))?;
+    let (db, pb) = direction(b).map_err(|err| (1, err))?;
     let cos = dot(da, db).clamp(-1.0, 1.0);
     let degrees = match (a.pick.kind, b.pick.kind) {
         // Between face normals: 90 for neighbouring faces of a box, 180 for opposite ones.
@@ -291,12 +290,12 @@ fn angle_between(a: &Entity, b: &Entity) -> Result<Map<String, Value>, MeasureEr
 }
 
 /// A planar face's normal or a straight edge's direction, with the point the panel points at.
-fn direction(entity: &Entity) -> Result<(P3, P3), MeasureError> {
+fn direction(entity: &Entity) -> Result<(P3, P3), String> {
     let not = |what: &str| {
-        MeasureError::NotMeasurable(format!(
+        format!(
             "{} is not {what}: angles are between planar faces and straight edges",
             entity.pick
-        ))
+        )
     };
     match entity.pick.kind {
         Topology::Face => {

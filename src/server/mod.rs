@@ -14,6 +14,7 @@ pub mod compress;
 pub mod cors;
 pub mod guards;
 pub mod routes;
+pub mod work;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -109,7 +110,7 @@ fn build(settings: Settings, hub: Hub, signals: Signals) -> Rocket<Build> {
         .manage(Policy::new(&settings))
         .manage(routes::events::OpenStreams::new(settings.max_pages))
         .manage(body::BodyBudgets::new(&settings))
-        .manage(routes::pages::SceneSlots::default())
+        .manage(work::ModelWork::default())
         .manage(settings)
         .manage(hub)
         .manage(StartedAt(Instant::now()))

@@ -5,6 +5,7 @@ pub mod assets;
 pub mod config;
 pub mod events;
 pub mod health;
+pub mod measure;
 pub mod model;
 pub mod pages;
 pub mod screenshot;
@@ -32,6 +33,7 @@ pub fn all() -> Vec<Route> {
         viewer::delete,
         viewer::request_screenshot,
         viewer::list,
+        measure::post,
         config::get,
         config::post,
         screenshot::upload,

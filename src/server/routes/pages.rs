@@ -4,16 +4,12 @@
 //! rendered with HTML escaping; every URL a page uses is relative, so the pages work behind a
 //! path prefix (jupyter-server-proxy).
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use rocket::http::Header;
 use rocket::request::Request;
 use rocket::response::{self, Responder};
 use rocket::State;
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::assets::Asset;
 use crate::error::{ApiError, ApiResult};
@@ -21,6 +17,7 @@ use crate::hub::Hub;
 use crate::ids::{InvalidId, ViewerId};
 use crate::scene::Scene;
 use crate::server::guards::{Authorized, Caller};
+use crate::server::work::ModelWork;
 use crate::Settings;
 
 /// The templates, registered from the binary (names end in `.html`, which turns escaping on).
@@ -154,10 +151,10 @@ pub async fn scene(
     _caller: Caller,
     id: Result<ViewerId, InvalidId>,
     hub: &State<Hub>,
-    slots: &State<SceneSlots>,
+    work: &State<ModelWork>,
 ) -> ApiResult<SceneFile> {
     let id = id?;
-    let _slot = slots.take().await?;
+    let _slot = work.take("scene").await?;
     let status = hub.status(&id).await?;
     let Some(model_id) = status.model_id else {
         return Err(ApiError::new(
@@ -183,36 +180,6 @@ pub async fn scene(
         html,
         file_name: format!("{id}.html"),
     })
-}
-
-/// Scene files written at once. Each costs about its model's size again (gzip, base64, the
-/// page) and needs no token, so whoever asks, at most this many are written together.
-pub const SCENES_AT_ONCE: usize = 2;
-
-/// The room for scene files being written ([`SCENES_AT_ONCE`]).
-pub struct SceneSlots(Arc<Semaphore>);
-
-impl Default for SceneSlots {
-    fn default() -> Self {
-        SceneSlots(Arc::new(Semaphore::new(SCENES_AT_ONCE)))
-    }
-}
-
-impl SceneSlots {
-    /// A slot, waiting up to 10 s for one; then 503 `busy`.
-    async fn take(&self) -> ApiResult<OwnedSemaphorePermit> {
-        let wait = tokio::time::timeout(Duration::from_secs(10), self.0.clone().acquire_owned());
-        match wait.await {
-            Ok(Ok(permit)) => Ok(permit),
-            _ => Err(ApiError::new(
-                rocket::http::Status::ServiceUnavailable,
-                "busy",
-                format!(
-                    "{SCENES_AT_ONCE} scene files are being written, the most at once; try again"
-                ),
-            )),
-        }
-    }
 }
 
 /// A scene file: downloaded (not shown in the server's origin), with the same policy the file

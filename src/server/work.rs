@@ -1,0 +1,40 @@
+//! Room for work that costs a whole model's size again and needs no token: writing a scene file
+//! (gzip, base64, the page) and answering a measurement (the model read whole, its picked parts
+//! decoded). Whoever asks, at most [`MODEL_WORK_AT_ONCE`] such jobs run together.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::error::{ApiError, ApiResult};
+
+/// Jobs that read a whole model at once.
+pub const MODEL_WORK_AT_ONCE: usize = 2;
+
+/// The room for model-sized jobs ([`MODEL_WORK_AT_ONCE`]), managed by the server.
+pub struct ModelWork(Arc<Semaphore>);
+
+impl Default for ModelWork {
+    fn default() -> Self {
+        ModelWork(Arc::new(Semaphore::new(MODEL_WORK_AT_ONCE)))
+    }
+}
+
+impl ModelWork {
+    /// A slot for `what`, waiting up to 10 s for one; then 503 `busy`.
+    pub async fn take(&self, what: &str) -> ApiResult<OwnedSemaphorePermit> {
+        let wait = tokio::time::timeout(Duration::from_secs(10), self.0.clone().acquire_owned());
+        match wait.await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(ApiError::new(
+                rocket::http::Status::ServiceUnavailable,
+                "busy",
+                format!(
+                    "{MODEL_WORK_AT_ONCE} scene files or measurements are being made, the most \
+                     at once; try the {what} again"
+                ),
+            )),
+        }
+    }
+}
