@@ -16,10 +16,13 @@ function forgetModel(viewer) {
 }
 
 export class ViewerHost {
-  constructor(container, pageOptions, reporter) {
+  /** `reporter.notify(change)` hears the renderer's notifications; `measure` offers the
+   * measurement tools (a page with a server to answer them). */
+  constructor(container, pageOptions, reporter, { measure = false } = {}) {
     this.container = container;
     this.pageOptions = pageOptions;
     this.reporter = reporter;
+    this.measure = measure;
     this.viewer = null;
     this.config = {};
     this.message = null;
@@ -29,7 +32,7 @@ export class ViewerHost {
   /** The renderer's display options for the current config and the page's URL options (the URL
    * wins: it is what the embedder asked for). */
   display() {
-    const { display } = splitOptions({ ...this.config, ...this.pageOptions });
+    const { display } = splitOptions({ measureTools: this.measure, ...this.config, ...this.pageOptions });
     return { ...display, ...this.size(display) };
   }
 
@@ -85,7 +88,8 @@ export class ViewerHost {
       forgetModel(viewer);
       renderOnce(
         viewer,
-        () => viewer.render(shapes, render, { ...viewerOptions, ...camera }),
+        // 3.1.6 shows the measure buttons by the viewer options, not the display options.
+        () => viewer.render(shapes, render, { ...viewerOptions, ...camera, measureTools: this.display().measureTools }),
         () => this.drawn(viewer, modelId),
       );
     } catch (error) {

@@ -4,6 +4,7 @@ import { ViewerHost } from "./host.js";
 import { Reporter } from "./report.js";
 import { thumbnailOf } from "./thumbnail.js";
 import { ModelLoader } from "./load.js";
+import { MeasureTools } from "./tools.js";
 
 const body = document.body;
 const viewerId = body.dataset.viewerId;
@@ -12,7 +13,15 @@ const pageOptions = JSON.parse(body.dataset.options || "{}");
 const api = (path) => new URL(root + path, document.baseURI).href;
 
 const reporter = new Reporter(api, viewerId);
-const host = new ViewerHost(document.getElementById("viewer"), pageOptions, reporter);
+// The server answers the measurement tools for the model on screen.
+const tools = new MeasureTools(api, viewerId, () => ({ viewer: host.viewer, modelId: host.message?.model_id }));
+const notify = {
+  notify(change) {
+    reporter.notify(change);
+    tools.observe(change);
+  },
+};
+const host = new ViewerHost(document.getElementById("viewer"), pageOptions, notify, { measure: true });
 const loader = new ModelLoader(new URL(body.dataset.decoder, document.baseURI).href);
 
 /** Models from this size on say what the page is doing while they load. */
