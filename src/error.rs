@@ -118,6 +118,7 @@ impl From<HubError> for ApiError {
                 (Status::GatewayTimeout, "no_page_answered")
             }
             HubError::Unavailable(_) => (Status::ServiceUnavailable, "store_unavailable"),
+            HubError::ModelChanged { .. } => (Status::Conflict, "model_changed"),
         };
         ApiError::new(status, code, err.to_string())
     }

@@ -20,6 +20,7 @@
 //!   [`hub::Hub`] holds every rule once (what a page receives, eviction, screenshot hand-off)
 //!   over a [`hub::Store`]: [`hub::MemoryStore`] in this process, or `hub::redis::RedisStore`
 //!   (feature `redis`, `--store redis://...`) shared by instances behind a load balancer.
+//! - [`animation`]: animation tracks (ocp_vscode's `Animation`), checked against the model.
 //! - [`measure`]: answers to the renderer's measurement tools (distance, properties, angle)
 //!   from the stored mesh, and the renderer's names for picked faces, edges and vertices.
 //! - [`notebook`]: the bridge for notebooks (evcxr): a `Viewer` shown inline, fed cell by cell.
@@ -32,6 +33,7 @@
 //! on a blocking thread for uploads) → `hub` (store and broadcast) → `server::routes::events` streams
 //! the pre-rendered SSE frames to each subscriber.
 
+pub mod animation;
 #[cfg(feature = "server")]
 pub mod error;
 #[cfg(feature = "server")]

@@ -26,16 +26,19 @@ pub enum EventKind {
     Resync,
     /// The viewer was deleted; its streams end after this event.
     Closed,
+    /// Animation tracks for the model on screen (`{model_id, animation}`; `null` stops it).
+    Animation,
 }
 
 impl EventKind {
-    const ALL: [EventKind; 6] = [
+    const ALL: [EventKind; 7] = [
         EventKind::ModelUpdate,
         EventKind::ConfigUpdate,
         EventKind::Clear,
         EventKind::ScreenshotRequest,
         EventKind::Resync,
         EventKind::Closed,
+        EventKind::Animation,
     ];
 
     /// The `type` field of the event's data.
@@ -47,6 +50,7 @@ impl EventKind {
             EventKind::ScreenshotRequest => "screenshot_request",
             EventKind::Resync => "resync",
             EventKind::Closed => "closed",
+            EventKind::Animation => "animation",
         }
     }
 

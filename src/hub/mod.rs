@@ -38,6 +38,8 @@ pub use store::{Store, StoreCounts};
 
 /// What a viewer's own settings are called in errors.
 const VIEWER_CONFIG: &str = "the viewer's config";
+/// The viewer setting that holds its animation (see [`Hub::animate`]).
+const ANIMATION: &str = "animation";
 pub use types::*;
 
 /// The state of the server, with its rules, over a [`Store`]. Cheap to clone.
@@ -82,6 +84,13 @@ impl Hub {
         self.limit(VIEWER_CONFIG).check(json_size(&merged))?;
         self.open_viewer(viewer, true).await?;
         self.make_room(size, viewer).await?;
+        let mut model = model;
+        // An animation moves the nodes of the model it was made for: a new model ends it.
+        if merged.get(ANIMATION).is_some_and(|a| !a.is_null())
+            && !model.config.contains_key(ANIMATION)
+        {
+            model.config.insert(ANIMATION.into(), Value::Null);
+        }
         let model = Arc::new(model);
         let viewer = &model.viewer_id;
         self.store.put_model(model.clone()).await?;
@@ -304,9 +313,54 @@ impl Hub {
         Ok(config)
     }
 
+    /// Animates the model on screen, which must be `model` (a page or client names the model it
+    /// made the tracks for): kept in the viewer's settings (`animation`, so a page opened later
+    /// plays it too, within `--settings-limit`) and sent as an `animation` event. `None` stops it.
+    pub async fn animate(
+        &self,
+        viewer: &ViewerId,
+        model: &ModelId,
+        animation: Option<Value>,
+    ) -> Result<(), HubError> {
+        let shows = self
+            .store
+            .viewer(viewer)
+            .await?
+            .and_then(|record| record.model);
+        if shows.as_ref() != Some(model) {
+            return Err(HubError::ModelChanged {
+                viewer: viewer.clone(),
+                shows: shows.map_or_else(|| "nothing".into(), |id| id.to_string()),
+                asked: model.clone(),
+            });
+        }
+        let animation = animation.unwrap_or(Value::Null);
+        let delta = JsonObject::from_iter([(ANIMATION.to_string(), animation.clone())]);
+        self.store
+            .merge_viewer_config(viewer, &delta, self.limit(VIEWER_CONFIG))
+            .await?;
+        let event = EventData::simple(
+            EventKind::Animation,
+            viewer,
+            json!({ "model_id": model, "animation": animation }),
+        );
+        self.store.append_event(viewer, &event).await
+    }
+
     /// Drops the viewer's current model from the screen and sends `clear`.
     pub async fn clear(&self, viewer: &ViewerId) -> Result<(), HubError> {
         self.open_viewer(viewer, true).await?;
+        let animation = JsonObject::from_iter([(ANIMATION.to_string(), Value::Null)]);
+        if self
+            .store
+            .viewer_config(viewer)
+            .await?
+            .contains_key(ANIMATION)
+        {
+            self.store
+                .merge_viewer_config(viewer, &animation, self.limit(VIEWER_CONFIG))
+                .await?;
+        }
         self.store.set_current_model(viewer, None).await?;
         let event = EventData::simple(EventKind::Clear, viewer, json!({}));
         self.store.append_event(viewer, &event).await

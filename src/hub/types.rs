@@ -49,6 +49,12 @@ pub enum HubError {
     ScreenshotTimeout(ViewerId),
     #[error("the state store is unavailable: {0}")]
     Unavailable(String),
+    #[error("viewer {viewer} now shows model {shows}, not {asked}: animate the model on screen")]
+    ModelChanged {
+        viewer: ViewerId,
+        shows: String,
+        asked: ModelId,
+    },
 }
 
 /// A model as the hub stores and serves it: the stored form of [`crate::model::Upload`], with one

@@ -98,6 +98,7 @@ export class ViewerHost {
       this.message = null;
       throw error;
     }
+    if (this.config.animation) this.animate(viewer, this.config.animation);
     performance.mark("ocp:built");
     if (document.getElementById("progress")?.hidden === false) this.progress("Drawing");
     document.getElementById("splash").hidden = true;
@@ -127,6 +128,22 @@ export class ViewerHost {
     const copy = await frame;
     this.lastFrame?.close?.();
     this.lastFrame = copy;
+  }
+
+  /** Plays `animation` (the server checked it against this model): 3.1.6 moves `tx`, `ty` and
+   * `tz` tracks by the sum of all values so far, so they go to it as `t` vectors. */
+  animate(viewer, { tracks, duration, speed, repeat, autoplay }) {
+    const axis = { tx: 0, ty: 1, tz: 2 };
+    for (const { path, action, times, values } of tracks) {
+      if (action in axis) {
+        const vectors = values.map((v) => [0, 0, 0].map((_, k) => (k === axis[action] ? v : 0)));
+        viewer.addAnimationTrack(path, "t", times, vectors);
+      } else {
+        viewer.addAnimationTrack(path, action, times, values);
+      }
+    }
+    viewer.initAnimation(duration, speed, "A", repeat);
+    if (autoplay) viewer.controlAnimation("play");
   }
 
   configure(config) {

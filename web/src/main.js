@@ -73,6 +73,10 @@ const handlers = {
   clear() {
     host.clear();
   },
+  animation(event) {
+    // Tracks name the nodes of the model they were made for.
+    if (event.model_id === host.message?.model_id) host.configure({ animation: event.animation });
+  },
   closed() {
     host.showMessage("This viewer was closed.");
   },

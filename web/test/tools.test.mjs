@@ -97,3 +97,41 @@ test("a face picked with the properties tool shows its area and is read back as 
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test("an animation moves its part over time, also for a page opened later, and stops", async () => {
+  const id = "animated";
+  const page = await openPage(setup.browser, `${setup.server.base}/viewer/${id}`);
+  await page.waitForSelector("#connection[data-state=connected]");
+  await post(setup.server.base, `/api/model?viewer=${id}`, fixture("assembly.json"));
+  await waitForModel(page, "top_plate");
+  const animation = {
+    tracks: [
+      ["/assembly/top_plate", "tz", [0, 1, 2], [0, 30, 0]],
+      { path: "/assembly/gears/gear_left", action: "rz", times: [0, 2], values: [0, 180] },
+    ],
+  };
+  const answer = await post(setup.server.base, `/api/viewer/${id}/animation`, JSON.stringify(animation));
+  assert.equal(answer.animation.duration, 2);
+  const height = (p) => p.evaluate(() => window.viewer.nestedGroup?.groups["/assembly/top_plate"]?.position.z);
+  await page.waitForFunction(() => window.viewer?.hasAnimation(), null, { timeout: 20_000 });
+  const canvas = page.locator("#viewer canvas").first();
+  const first = await canvas.screenshot();
+  const z1 = await height(page);
+  await page.waitForTimeout(600);
+  const second = await canvas.screenshot();
+  const z2 = await height(page);
+  assert.notEqual(z1, z2, "the top plate moves");
+  assert.ok(!first.equals(second), "the pixels change over time");
+
+  // A page opened now plays the same animation.
+  const later = await openPage(setup.browser, `${setup.server.base}/viewer/${id}`);
+  await waitForModel(later, "top_plate");
+  await later.waitForFunction(() => window.viewer?.hasAnimation(), null, { timeout: 20_000 });
+  await later.close();
+
+  const stop = await fetch(`${setup.server.base}/api/viewer/${id}/animation`, { method: "DELETE" });
+  assert.equal(stop.status, 200);
+  await page.waitForFunction(() => window.viewer?.ready && !window.viewer.hasAnimation(), null, { timeout: 20_000 });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});

@@ -1,6 +1,7 @@
 //! The routes, one module per resource. Every handler takes a [`Caller`](super::guards::Caller)
 //! or [`Authorized`](super::guards::Authorized) guard, so no request skips the access checks.
 
+pub mod animation;
 pub mod assets;
 pub mod config;
 pub mod events;
@@ -34,6 +35,8 @@ pub fn all() -> Vec<Route> {
         viewer::request_screenshot,
         viewer::list,
         measure::post,
+        animation::post,
+        animation::delete,
         config::get,
         config::post,
         screenshot::upload,

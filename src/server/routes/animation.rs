@@ -1,0 +1,85 @@
+//! Animations for the model on screen: `POST /api/viewer/<id>/animation` with tracks in
+//! three-cad-viewer's format ([`crate::animation`]), checked against the model's tree, kept with
+//! the viewer and sent to its pages as an `animation` event; `DELETE` stops it.
+
+use std::collections::HashSet;
+
+use rocket::http::Status;
+use rocket::serde::json::Json;
+use rocket::State;
+use serde_json::{json, Value};
+
+use crate::animation::Animation;
+use crate::error::{from_serde, ApiError, ApiResult};
+use crate::hub::Hub;
+use crate::ids::{InvalidId, ModelId, ViewerId};
+use crate::measure::Skeleton;
+use crate::server::body::JsonObjectBody;
+use crate::server::guards::Authorized;
+use crate::server::work::ModelWork;
+
+/// `{"tracks", "duration"?, "speed"?, "repeat"?, "autoplay"?, "model_id"?}`; the model defaults
+/// to the one on screen.
+#[rocket::post("/api/viewer/<id>/animation", data = "<body>")]
+pub async fn post(
+    _auth: Authorized,
+    id: Result<ViewerId, InvalidId>,
+    body: JsonObjectBody,
+    hub: &State<Hub>,
+    work: &State<ModelWork>,
+) -> ApiResult<Json<Value>> {
+    let id = id?;
+    let mut body = body.0;
+    let model_id = model_on_screen(hub, &id, body.remove("model_id")).await?;
+    let animation: Animation = serde_path_to_error::deserialize(Value::Object(body))
+        .map_err(|err| from_serde("$", err))?;
+    let _slot = work.take("animation").await?;
+    let model = hub.model(&model_id).await?;
+    let animation = rocket::tokio::task::spawn_blocking(move || {
+        let json = model.body.to_vec();
+        let skeleton = Skeleton::parse(&json).map_err(|err| ApiError::internal(err.to_string()))?;
+        let paths: HashSet<&str> = skeleton.paths().into_iter().collect();
+        animation
+            .checked(&paths)
+            .map_err(|err| ApiError::invalid(err.message, err.path))
+    })
+    .await
+    .map_err(|err| ApiError::internal(format!("the animation could not be checked: {err}")))??;
+    let animation = serde_json::to_value(&animation).expect("an animation serializes");
+    hub.animate(&id, &model_id, Some(animation.clone())).await?;
+    Ok(Json(
+        json!({ "viewer_id": id, "model_id": model_id, "animation": animation }),
+    ))
+}
+
+/// Stops the viewer's animation: its parts go back where the model puts them.
+#[rocket::delete("/api/viewer/<id>/animation")]
+pub async fn delete(
+    _auth: Authorized,
+    id: Result<ViewerId, InvalidId>,
+    hub: &State<Hub>,
+) -> ApiResult<Json<Value>> {
+    let id = id?;
+    let model_id = model_on_screen(hub, &id, None).await?;
+    hub.animate(&id, &model_id, None).await?;
+    Ok(Json(
+        json!({ "viewer_id": id, "model_id": model_id, "animation": null }),
+    ))
+}
+
+/// The model named in the body, else the one the viewer shows.
+async fn model_on_screen(hub: &Hub, id: &ViewerId, named: Option<Value>) -> ApiResult<ModelId> {
+    match named {
+        Some(Value::String(model)) => {
+            ModelId::new(model).map_err(|err| ApiError::invalid(err.to_string(), "$.model_id"))
+        }
+        Some(_) => Err(ApiError::invalid("a model id is a string", "$.model_id")),
+        None => hub.status(id).await?.model_id.ok_or_else(|| {
+            ApiError::new(
+                Status::NotFound,
+                "no_model",
+                format!("viewer {id} shows no model to animate"),
+            )
+        }),
+    }
+}
