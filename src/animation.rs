@@ -94,7 +94,77 @@ pub struct AnimationError {
 
 const ACTIONS: [&str; 8] = ["t", "tx", "ty", "tz", "rx", "ry", "rz", "q"];
 
+impl Default for Animation {
+    fn default() -> Self {
+        Animation::new()
+    }
+}
+
 impl Animation {
+    /// No tracks yet, played at speed 1, repeated, at once.
+    ///
+    /// ```
+    /// use ocp_notebook::animation::Animation;
+    ///
+    /// let swing = Animation::new()
+    ///     .track("/arm/upper", "rz", [0.0, 1.0, 2.0], [0.0, 45.0, 0.0])
+    ///     .track("/arm/base", "t", [0.0, 2.0], [[0.0, 0.0, 0.0], [0.0, 0.0, 10.0]])
+    ///     .speed(2.0);
+    /// assert_eq!(swing.tracks.len(), 2);
+    /// ```
+    pub fn new() -> Self {
+        Animation {
+            tracks: Vec::new(),
+            duration: None,
+            speed: 1.0,
+            repeat: true,
+            autoplay: true,
+        }
+    }
+
+    /// Adds a track moving the node at `path` (a part or a group) by `action`: a value per time.
+    pub fn track<V: Serialize>(
+        mut self,
+        path: impl Into<String>,
+        action: impl Into<String>,
+        times: impl IntoIterator<Item = f64>,
+        values: impl IntoIterator<Item = V>,
+    ) -> Self {
+        self.tracks.push(Track {
+            path: path.into(),
+            action: action.into(),
+            times: times.into_iter().collect(),
+            values: values
+                .into_iter()
+                .map(|v| serde_json::to_value(v).unwrap_or(Value::Null))
+                .collect(),
+        });
+        self
+    }
+
+    /// Seconds one run takes (else the last key time).
+    pub fn duration(mut self, seconds: f64) -> Self {
+        self.duration = Some(seconds);
+        self
+    }
+
+    pub fn speed(mut self, speed: f64) -> Self {
+        self.speed = speed;
+        self
+    }
+
+    /// Start again at the end (`true`, the default) or play back and forth.
+    pub fn repeat(mut self, repeat: bool) -> Self {
+        self.repeat = repeat;
+        self
+    }
+
+    /// Play at once (`true`, the default) or wait for the page's play button.
+    pub fn autoplay(mut self, autoplay: bool) -> Self {
+        self.autoplay = autoplay;
+        self
+    }
+
     /// Checks every track against `paths`, the nodes of the model on screen, and fills in the
     /// duration.
     pub fn checked(mut self, paths: &HashSet<&str>) -> Result<Animation, AnimationError> {

@@ -339,3 +339,63 @@ fn scenes_are_saved_and_embedded_from_the_viewer() {
     );
     std::fs::remove_dir_all(&folder).unwrap();
 }
+
+/// What the page reports when the user picks with the measure tools comes back as picks, the
+/// server measures them, and animations are checked against the scene.
+#[test]
+fn picks_are_read_back_measured_and_parts_animated() {
+    use ocp_notebook::notebook::{Animation, Pick, Tool, Topology};
+
+    let server = TestServer::start();
+    let viewer = viewer_on(&server);
+    assert_eq!(viewer.selection().unwrap(), Vec::<Pick>::new());
+    viewer
+        .show(Group::new("rig").with(Part::new("brick", Mesh::cuboid(10.0, 20.0, 30.0))))
+        .unwrap();
+    // What the page posts after two faces were clicked with the distance tool.
+    let report = json!({
+        "activeTool": {"old": "None", "new": "DistanceMeasurement"},
+        "selectedShapeIDs": {"old": [], "new": ["/rig/brick/faces/faces_2", "/rig/brick/faces/faces_3"]},
+    });
+    let answer = reqwest::blocking::Client::new()
+        .post(server.url(&format!("/api/viewer/{}/status", viewer.id())))
+        .body(report.to_string())
+        .header("Content-Type", "application/json")
+        .send()
+        .unwrap();
+    assert!(answer.status().is_success());
+    let picks = viewer.selection().unwrap();
+    assert_eq!(picks.len(), 2);
+    assert_eq!(
+        (picks[0].path.as_str(), picks[0].kind, picks[0].index),
+        ("/rig/brick", Topology::Face, Some(2))
+    );
+    assert_eq!(picks[1].to_string(), "face 3 of /rig/brick");
+    let distance = viewer.measure(Tool::Distance, &picks).unwrap();
+    assert_eq!(distance["distance"], 20.0);
+    let face = viewer.measure(Tool::Properties, &picks[..1]).unwrap();
+    assert_eq!(face["area"], 300.0);
+
+    let swing = Animation::new().track("/rig/brick", "rz", [0.0, 1.0], [0.0, 90.0]);
+    viewer.animate(&swing).unwrap();
+    assert_eq!(
+        viewer.config(json!({})).unwrap()["animation"]["duration"],
+        1.0
+    );
+    let wrong = Animation::new().track("/rig/nothing", "rz", [0.0, 1.0], [0.0, 90.0]);
+    match viewer.animate(&wrong).unwrap_err() {
+        Error::InvalidRequest { path, message } => {
+            assert_eq!(path, "$.tracks[0].path");
+            assert!(message.contains("/rig/brick"), "{message}");
+        }
+        other => panic!("{other}"),
+    }
+    viewer.stop_animation().unwrap();
+    assert!(viewer.config(json!({})).unwrap()["animation"].is_null());
+    viewer.animate(&swing).unwrap();
+    // A new model ends the animation made for the old one.
+    viewer
+        .show(Part::new("other", Mesh::cuboid(1.0, 1.0, 1.0)))
+        .unwrap();
+    assert!(viewer.config(json!({})).unwrap()["animation"].is_null());
+}

@@ -62,6 +62,12 @@ impl Client {
         json(self.answer(response)?)
     }
 
+    /// `DELETE path`, answered with JSON.
+    pub(crate) fn delete_json(&self, path: &str) -> Result<Value, Error> {
+        let response = self.authorized(self.agent.delete(self.url(path))).call();
+        json(self.answer(response)?)
+    }
+
     /// `POST path` with no body, answered with bytes (a screenshot).
     pub(crate) fn post_for_bytes(&self, path: &str, timeout: Duration) -> Result<Vec<u8>, Error> {
         let response = self

@@ -17,6 +17,8 @@
 //!   displays itself in the notebook.
 //! - `cell`: what a cell shows: every viewer made in it, side by side ([`grid`] does the same
 //!   for viewers of earlier cells), and summaries of meshes, parts and groups.
+//! - `tools`: the page's measure tools from code: [`Viewer::selection`] (what the user picked),
+//!   [`Viewer::measure`], and [`Viewer::animate`].
 //! - [`model`]: what can be shown ([`IntoModel`]): built models, parts, groups, JSON.
 //! - [`server`]: finding the server: `OCP_NOTEBOOK_URL`, one started inside the kernel (with the
 //!   `server` feature), or the installed `ocp-notebook` as a child process. The process
@@ -31,8 +33,11 @@ mod client;
 pub mod frame;
 pub mod model;
 pub mod server;
+mod tools;
 pub mod viewer;
 
+pub use crate::animation::Animation;
+pub use crate::measure::{Pick, Tool, Topology};
 pub use cell::{grid, Grid};
 pub use frame::FrameOptions;
 pub use model::IntoModel;
@@ -56,6 +61,8 @@ pub enum Error {
     Start(String),
     #[error("the model is invalid at {path}: {message}")]
     InvalidModel { path: String, message: String },
+    #[error("{message} (at {path})")]
+    InvalidRequest { path: String, message: String },
     #[error("viewer {0} is closed or unknown to the server (it may have restarted); make a new one with Viewer::new()")]
     ViewerClosed(String),
     #[error("no page is showing viewer {0}, so there is nothing to photograph; run the cell that displays it, or open its URL")]

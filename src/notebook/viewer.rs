@@ -338,7 +338,10 @@ impl Viewer {
     }
 
     /// Runs a request, naming this viewer in "not found" answers.
-    fn request<T>(&self, call: impl FnOnce(&Client, &ViewerId) -> Result<T>) -> Result<T> {
+    pub(super) fn request<T>(
+        &self,
+        call: impl FnOnce(&Client, &ViewerId) -> Result<T>,
+    ) -> Result<T> {
         call(&self.client, &self.id).map_err(|err| match err {
             Error::Server { code, .. }
                 if code == "viewer_not_found" || code == "viewer_deleted" =>
