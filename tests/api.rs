@@ -23,6 +23,7 @@ crate::contract!(
     concurrent_reports_cannot_pass_the_settings_limit_together,
     thumbnails_are_kept_per_viewer_and_go_with_it,
     the_measure_tools_are_answered_from_the_stored_model,
+    animations_are_checked_kept_sent_and_ended_by_a_new_model,
 );
 
 /// A small valid PNG (1x1), as a page's thumbnail stands in for.
@@ -894,4 +895,81 @@ async fn the_measure_tools_are_answered_from_the_stored_model(store: Store) {
     )
     .await;
     assert_eq!(status, 404);
+}
+
+/// An animation is checked against the model on screen, sent to pages as an `animation` event,
+/// kept for pages opened later (the viewer's `animation` setting), and ended by a new model.
+async fn animations_are_checked_kept_sent_and_ended_by_a_new_model(store: Store) {
+    let server = store.start();
+    let tracks = json!({"tracks": [["/assembly/gears/gear_left", "rz", [0, 1, 2], [0, 90, 180]]]});
+    let (status, _) = post(&server, "/api/viewer/an/animation", tracks.to_string()).await;
+    assert_eq!(status, 404, "nothing to animate yet");
+    let (_, first) = post(&server, "/api/model?viewer=an", fixture("assembly.json")).await;
+    let mut page = SseReader::open(&server, "an", None).await;
+    assert_eq!(page.next().await.kind(), "model_update");
+
+    let (status, answer) = post(&server, "/api/viewer/an/animation", tracks.to_string()).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["animation"]["duration"], 2.0);
+    let event = page.next().await;
+    assert_eq!(event.kind(), "animation");
+    assert_eq!(event.data["model_id"], first["model_id"]);
+    assert_eq!(
+        event.data["animation"]["tracks"][0]["path"],
+        "/assembly/gears/gear_left"
+    );
+    // A page opened now gets it with the model.
+    let mut later = SseReader::open(&server, "an", None).await;
+    let state = later.next().await;
+    assert_eq!(
+        state.data["config"]["animation"]["tracks"][0]["action"],
+        "rz"
+    );
+
+    for (body, path) in [
+        (
+            json!({"tracks": [["/assembly/nothing", "rz", [0, 1], [0, 1]]]}),
+            "$.tracks[0].path",
+        ),
+        (
+            json!({"tracks": [["/assembly/base", "spin", [0, 1], [0, 1]]]}),
+            "$.tracks[0].action",
+        ),
+        (
+            json!({"tracks": [["/assembly/base", "t", [0, 1], [[0, 0, 0], 1]]]}),
+            "$.tracks[0].values[1]",
+        ),
+        (json!({"tracks": "none"}), "$.tracks"),
+        (json!({"tracks": [], "colour": 1}), "$.colour"),
+    ] {
+        let (status, answer) = post(&server, "/api/viewer/an/animation", body.to_string()).await;
+        assert_eq!(status, 422, "{body} -> {answer}");
+        assert_eq!(answer["error"]["path"], path, "{body} -> {answer}");
+    }
+
+    let (_, second) = post(&server, "/api/model?viewer=an", fixture("box.json")).await;
+    let (_, read) = get_json(&server, "/api/viewer/an/status").await;
+    assert!(
+        read["config"]["animation"].is_null(),
+        "a new model ends the animation: {read}"
+    );
+    // Tracks made for the old model are refused, naming both.
+    let stale =
+        json!({"model_id": first["model_id"], "tracks": [["/Group/box", "rz", [0, 1], [0, 1]]]});
+    let (status, answer) = post(&server, "/api/viewer/an/animation", stale.to_string()).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (409, Some("model_changed")),
+        "{answer}"
+    );
+    assert!(answer["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains(second["model_id"].as_str().unwrap()));
+    let stop = client()
+        .delete(server.url("/api/viewer/an/animation"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stop.status(), 200);
 }

@@ -322,18 +322,7 @@ impl Hub {
         model: &ModelId,
         animation: Option<Value>,
     ) -> Result<(), HubError> {
-        let shows = self
-            .store
-            .viewer(viewer)
-            .await?
-            .and_then(|record| record.model);
-        if shows.as_ref() != Some(model) {
-            return Err(HubError::ModelChanged {
-                viewer: viewer.clone(),
-                shows: shows.map_or_else(|| "nothing".into(), |id| id.to_string()),
-                asked: model.clone(),
-            });
-        }
+        self.check_on_screen(viewer, model).await?;
         let animation = animation.unwrap_or(Value::Null);
         let delta = JsonObject::from_iter([(ANIMATION.to_string(), animation.clone())]);
         self.store
@@ -345,6 +334,27 @@ impl Hub {
             json!({ "model_id": model, "animation": animation }),
         );
         self.store.append_event(viewer, &event).await
+    }
+
+    /// `Ok` when the viewer shows `model`, else [`HubError::ModelChanged`].
+    pub async fn check_on_screen(
+        &self,
+        viewer: &ViewerId,
+        model: &ModelId,
+    ) -> Result<(), HubError> {
+        let shows = self
+            .store
+            .viewer(viewer)
+            .await?
+            .and_then(|record| record.model);
+        if shows.as_ref() == Some(model) {
+            return Ok(());
+        }
+        Err(HubError::ModelChanged {
+            viewer: viewer.clone(),
+            shows: shows.map_or_else(|| "nothing".into(), |id| id.to_string()),
+            asked: model.clone(),
+        })
     }
 
     /// Drops the viewer's current model from the screen and sends `clear`.

@@ -33,6 +33,8 @@ pub async fn post(
     let model_id = model_on_screen(hub, &id, body.remove("model_id")).await?;
     let animation: Animation = serde_path_to_error::deserialize(Value::Object(body))
         .map_err(|err| from_serde("$", err))?;
+    // Tracks for a model no longer on screen are refused before they are read.
+    hub.check_on_screen(&id, &model_id).await?;
     let _slot = work.take("animation").await?;
     let model = hub.model(&model_id).await?;
     let animation = rocket::tokio::task::spawn_blocking(move || {
