@@ -895,6 +895,20 @@ async fn the_measure_tools_are_answered_from_the_stored_model(store: Store) {
     )
     .await;
     assert_eq!(status, 404);
+
+    // What the page reported as picked, read into parts, faces, edges and vertices.
+    let picked =
+        json!({"selectedShapeIDs": {"new": ["/Group/box/edges/edges_4", "/Group/box", "junk"]}});
+    post(&server, "/api/viewer/m/status", picked.to_string()).await;
+    let (status, selection) = get_json(&server, "/api/viewer/m/selection").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        selection["picks"],
+        json!([
+            {"id": "/Group/box/edges/edges_4", "path": "/Group/box", "kind": "edge", "index": 4},
+            {"id": "/Group/box", "path": "/Group/box", "kind": "solid", "index": null},
+        ])
+    );
 }
 
 /// An animation is checked against the model on screen, sent to pages as an `animation` event,

@@ -42,7 +42,9 @@ impl fmt::Display for Topology {
 /// One picked thing: the part's path in the tree, what was picked and its index among the
 /// part's faces, edges or vertices (in the order the tessellator wrote them, which is the order
 /// of build123d's and CadQuery's `faces()`, `edges()`, `vertices()` for the shapes they came from).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// Serialized with its renderer's name as `id`: `{"id", "path", "kind", "index"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
 pub struct Pick {
     pub path: String,
     pub kind: Topology,
@@ -102,6 +104,18 @@ impl Pick {
             }
             _ => self.path.clone(),
         }
+    }
+}
+
+impl Serialize for Pick {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = serializer.serialize_struct("Pick", 4)?;
+        out.serialize_field("id", &self.id())?;
+        out.serialize_field("path", &self.path)?;
+        out.serialize_field("kind", &self.kind)?;
+        out.serialize_field("index", &self.index)?;
+        out.end()
     }
 }
 

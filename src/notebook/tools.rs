@@ -17,18 +17,9 @@ impl Viewer {
     /// for pick in viewer.selection()? { println!("{pick}"); }   // face 3 of /Group/bracket
     /// ```
     pub fn selection(&self) -> Result<Vec<Pick>> {
-        let status = self.status()?;
-        let picked = status
-            .status
-            .get("selectedShapeIDs")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        Ok(picked
-            .iter()
-            .filter_map(Value::as_str)
-            .filter_map(Pick::parse)
-            .collect())
+        let answer = self.request(|c, id| c.get_json(&format!("/api/viewer/{id}/selection")))?;
+        serde_json::from_value(answer["picks"].clone())
+            .map_err(|err| Error::Protocol(err.to_string()))
     }
 
     /// What a measure tool shows for `picks` (the renderer's names, as [`Viewer::selection`]

@@ -7,7 +7,7 @@ use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::State;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::error::{from_serde, ApiError, ApiResult};
 use crate::hub::Hub;
@@ -16,6 +16,32 @@ use crate::measure::{measure as answer_tool, MeasureError, Pick, Tool};
 use crate::server::body::JsonObjectBody;
 use crate::server::guards::Caller;
 use crate::server::work::ModelWork;
+
+/// What the user picked in the viewer's pages with the measure tools, as the pages reported it
+/// (`selectedShapeIDs`), read into parts, faces, edges and vertices: `{"viewer_id", "model_id",
+/// "picks": [{"id", "path", "kind", "index"}]}`. The notebook bridges' `selection()`.
+#[rocket::get("/api/viewer/<id>/selection")]
+pub async fn selection(
+    _caller: Caller,
+    id: Result<ViewerId, InvalidId>,
+    hub: &State<Hub>,
+) -> ApiResult<Json<Value>> {
+    let status = hub.status(&id?).await?;
+    let picks: Vec<Pick> = status
+        .status
+        .get("selectedShapeIDs")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter_map(Pick::parse)
+        .collect();
+    Ok(Json(json!({
+        "viewer_id": status.viewer_id,
+        "model_id": status.model_id,
+        "picks": picks,
+    })))
+}
 
 /// What a page asks: the active tool, the renderer's names of the picks, and the model it shows
 /// (the viewer's current one when left out).

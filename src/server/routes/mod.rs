@@ -35,6 +35,7 @@ pub fn all() -> Vec<Route> {
         viewer::request_screenshot,
         viewer::list,
         measure::post,
+        measure::selection,
         animation::post,
         animation::delete,
         config::get,
