@@ -6,8 +6,8 @@
 
 Layout: `viewer` (Viewer, what show/status/screenshot answer), `convert` (objects to the model
 format: dicts, meshes, CAD through ocp-tessellate), `server` (finding or starting the server),
-`client` (HTTP, errors), `frame` (where the iframe points), `vscode` (ocp_vscode's show() into
-this viewer), `errors`.
+`client` (HTTP, errors), `frame` (where the iframe points), `tools` (picks, measurements,
+animations), `vscode` (ocp_vscode's show() into this viewer), `errors`.
 """
 
 from .convert import Mesh
@@ -20,6 +20,7 @@ from .errors import (
     ServerUnreachable,
     ViewerClosed,
 )
+from .tools import Pick
 from .viewer import PNG, EmbeddedScene, Grid, SavedScene, Shown, Status, Viewer, grid
 from .vscode import use_ocp_vscode
 
@@ -33,6 +34,7 @@ __all__ = [
     "NoPage",
     "OcpNotebookError",
     "PNG",
+    "Pick",
     "SavedScene",
     "ServerError",
     "ServerStartError",

@@ -80,8 +80,9 @@ def _has_mesh_data(obj):
     return vertices is not None and faces is not None and not callable(vertices) and not callable(faces)
 
 
-def to_message(objs, names=None, colors=None, alphas=None, config=None):
-    """One ocp_vscode message (a dict) showing every object of `objs`."""
+def to_message(objs, names=None, colors=None, alphas=None, config=None, shapes=None):
+    """One ocp_vscode message (a dict) showing every object of `objs`. `shapes`, a list, receives
+    ocp-tessellate's map from tree paths to the CAD shapes (what picks are mapped back with)."""
     config = dict(config or {})
     if len(objs) == 1 and is_message(objs[0]):
         message = dict(objs[0])
@@ -107,10 +108,12 @@ def to_message(objs, names=None, colors=None, alphas=None, config=None):
         else:
             cad.append(index)
     if cad:
-        data = tessellate(
+        data, mapping = tessellate(
             [objs[i] for i in cad], [names[i] for i in cad], [colors[i] for i in cad],
             [alphas[i] for i in cad], config,
         )
+        if shapes is not None:
+            shapes.append(mapping)
     else:
         data = {"instances": [], "shapes": {"version": 3, "id": "/Group", "name": "Group", "parts": [], "loc": None}}
     root = data["shapes"]
@@ -143,7 +146,8 @@ def top_level_names(message, objs):
 
 
 def tessellate(objs, names, colors, alphas, config):
-    """build123d / CadQuery objects through ocp-tessellate, as ocp_vscode tessellates them."""
+    """build123d / CadQuery objects through ocp-tessellate, as ocp_vscode tessellates them; with
+    the map from tree paths to their CAD shapes."""
     try:
         from ocp_tessellate.convert import tessellate_group, to_ocpgroup
         from ocp_tessellate.utils import numpy_to_buffer_json
@@ -160,8 +164,8 @@ def tessellate(objs, names, colors, alphas, config):
         "render_edges": True,
         "render_normals": False,
     }
-    instances, shapes, _ = tessellate_group(group, instances, params)
-    return numpy_to_buffer_json({"instances": instances, "shapes": shapes})
+    instances, shapes, mapping = tessellate_group(group, instances, params)
+    return numpy_to_buffer_json({"instances": instances, "shapes": shapes}), mapping
 
 
 def _mesh_part(mesh, parent_id, name):

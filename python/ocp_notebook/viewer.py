@@ -1,6 +1,7 @@
 """`Viewer`: one live viewer on one id, shown inline in a notebook and fed from any later cell."""
 
 import base64
+import contextlib
 import json
 import os
 import re
@@ -9,8 +10,9 @@ import uuid
 
 from . import server as servers
 from .convert import Mesh, _unique, to_message, top_level_names
-from .errors import OcpNotebookError
+from .errors import InvalidModel, OcpNotebookError, ServerError
 from .frame import frame_url, grid_html, iframe_html, page_path, srcdoc_html
+from .tools import ShapeIndex, library_of, picks_of, tool_name, track
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -133,6 +135,7 @@ class Viewer:
         self.width, self.height = width, height
         self.embeds = embed
         self._scene = []
+        self._shapes = ShapeIndex()
         if display:
             self.display()
 
@@ -255,21 +258,65 @@ class Viewer:
         )
         return PNG(png)
 
+    def selection(self):
+        """What the user picked in the page with the measure tools (the toolbar's distance,
+        properties or angle button, then clicks), as `Pick(path, kind, index, id)`s: a part's
+        path, "face" / "edge" / "vertex" / "solid", and the index in the part's `faces()`,
+        `edges()` or `vertices()`."""
+        return picks_of(self.client.get_json(f"/api/viewer/{self.id}/selection"))
+
+    def picked_objects(self):
+        """The build123d or CadQuery objects the user picked in the page, from the objects this
+        viewer last showed: `Face`, `Edge`, `Vertex` or `Solid`, placed as shown (None for a
+        pick on a mesh or a dict)."""
+        return [self._shapes.object(pick) for pick in self.selection()]
+
+    def measure(self, tool, picks):
+        """What a measure tool shows for `picks` (`Pick`s or the renderer's names), computed by
+        the server from the model on screen: `tool` "distance" (`distance`, `point1`,
+        `point2`), "properties" (`area`, `length`, `volume`, `radius`, `center`, `bb`, ...) or
+        "angle" (`angle`, in degrees)."""
+        ids = [getattr(pick, "id", pick) for pick in picks]
+        body = json.dumps({"tool": tool_name(tool), "ids": ids}).encode()
+        with _not_the_model():
+            return self.client.post_json(f"/api/viewer/{self.id}/measure", body)
+
+    def animate(self, tracks, duration=None, speed=1.0, repeat=True, autoplay=True):
+        """Plays an animation on the model on screen, in every page showing the viewer, until
+        the next model or `stop_animation()`. `tracks` are ocp_vscode's
+        `(path, action, times, values)`: `path` a node of the tree ("/Group/arm"), `action`
+        "t" ([x, y, z]), "tx" / "ty" / "tz" (a distance), "rx" / "ry" / "rz" (degrees) or
+        "q" (a quaternion), one value per time in seconds. `duration` defaults to the last time;
+        `repeat=False` plays back and forth."""
+        body = {"tracks": [track(t) for t in tracks], "speed": speed, "repeat": repeat, "autoplay": autoplay}
+        if duration is not None:
+            body["duration"] = duration
+        with _not_the_model():
+            answer = self.client.post_json(f"/api/viewer/{self.id}/animation", json.dumps(body).encode())
+        return answer["animation"]
+
+    def stop_animation(self):
+        """Stops the animation; the parts go back where the model puts them."""
+        if self.status().model_id is not None:
+            self.client.request("DELETE", f"/api/viewer/{self.id}/animation")
+
     def _send(self, viewer_options):
         start = time.perf_counter()
         if not self._scene:
             raise OcpNotebookError("nothing to show")
         scene = self._scene
         objs = [e.obj for e in scene]
+        mappings = []
         message = to_message(
             objs, [e.name for e in scene], [e.color for e in scene], [e.alpha for e in scene],
-            to_javascript(viewer_options),
+            to_javascript(viewer_options), shapes=mappings,
         )
         converted = time.perf_counter()
         body = encode(message)
         answer = self.client.post_json(f"/api/model?viewer={self.id}", body)
         for entry, shown in zip(scene, top_level_names(message, objs)):
             entry.shown = shown
+        self._shapes = ShapeIndex(mappings[0] if mappings else None, library_of(objs))
         shown = Shown(answer, converted - start, time.perf_counter() - converted)
         if self.embeds:
             # The push is done either way: a scene that cannot be fetched leaves the text line.
@@ -307,6 +354,15 @@ class _Entry:
 
     def __init__(self, obj, name, color, alpha):
         self.obj, self.name, self.color, self.alpha, self.shown = obj, name, color, alpha, None
+
+
+@contextlib.contextmanager
+def _not_the_model():
+    """A request's invalid field is not the model's: say it as the server said it."""
+    try:
+        yield
+    except InvalidModel as err:
+        raise ServerError(err.status, err.code, err.message, err.path) from None
 
 
 def _own_name(obj):

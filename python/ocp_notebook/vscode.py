@@ -8,6 +8,7 @@ ocp_vscode builds its messages in ocp-viewer-core and hands them to a transport,
     viewer = ocp_notebook.use_ocp_vscode()   # the one-line switch; shows the viewer here
     from ocp_vscode import show, show_object, set_viewer_config, status, save_screenshot
     show(box, colors=["steelblue"])          # tessellated by ocp_vscode, drawn in `viewer`
+    # ocp_vscode's `Animation(...)`, `add_track(...)`, `animate(speed)` play in `viewer` too.
 """
 
 import importlib
@@ -46,6 +47,11 @@ def http_comms(viewer):
             self.viewer = viewer
 
         def send_data(self, data, timeit=False):
+            if isinstance(data, dict) and data.get("type") == "animation":
+                # ocp_vscode's `Animation(...).animate(speed)`: its tracks and speed.
+                speed = (data.get("config") or {}).get("speed", 1)
+                self.viewer.animate(data["data"], speed=speed)
+                return
             client = self.viewer.client
             client.post_json(f"/api/model?viewer={self.viewer.id}", _dumps(data))
 
