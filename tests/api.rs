@@ -24,6 +24,7 @@ crate::contract!(
     thumbnails_are_kept_per_viewer_and_go_with_it,
     the_measure_tools_are_answered_from_the_stored_model,
     animations_are_checked_kept_sent_and_ended_by_a_new_model,
+    a_kernel_answers_measurements_exactly_and_the_mesh_stands_in,
 );
 
 /// A small valid PNG (1x1), as a page's thumbnail stands in for.
@@ -986,4 +987,97 @@ async fn animations_are_checked_kept_sent_and_ended_by_a_new_model(store: Store)
         .await
         .unwrap();
     assert_eq!(stop.status(), 200);
+}
+
+/// The exact-measurement hand-off, as a kernel drives it: while it polls, a page's measurement
+/// goes to it (picks already read) and its answer reaches the page, checked and escaped; a bad
+/// answer is refused at its path, a late one finds nothing waiting, and a kernel that stops or
+/// says nothing leaves the page with the mesh's answer.
+async fn a_kernel_answers_measurements_exactly_and_the_mesh_stands_in(store: Store) {
+    let server = store.start();
+    post(&server, "/api/model?viewer=k", fixture("box.json")).await;
+    let faces = json!({"tool": "DistanceMeasurement", "ids": ["/Group/box/faces/faces_0", "/Group/box/faces/faces_1"]});
+    let (_, first) = get_json(&server, "/api/viewer/k/tool-requests?wait=0").await;
+    assert_eq!(first["requests"], json!([]));
+    let (_, status) = get_json(&server, "/api/viewer/k/status").await;
+    assert!(
+        status["status"]["measureBackend"]["polled_ms"].is_u64(),
+        "{status}"
+    );
+
+    let page = {
+        let server_url = server.url("/api/viewer/k/measure");
+        let body = faces.to_string();
+        tokio::spawn(async move {
+            let answer = client()
+                .post(server_url)
+                .header("Content-Type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            answer.json::<Value>().await.unwrap()
+        })
+    };
+    let after = first["last_event_id"]
+        .as_str()
+        .map(|id| format!("&after={id}"))
+        .unwrap_or_default();
+    let (_, work) = get_json(
+        &server,
+        &format!("/api/viewer/k/tool-requests?wait=5{after}"),
+    )
+    .await;
+    let request = &work["requests"][0];
+    assert_eq!(request["tool"], "DistanceMeasurement");
+    assert_eq!(
+        request["picks"][1],
+        json!({"id": "/Group/box/faces/faces_1", "path": "/Group/box", "kind": "face", "index": 1})
+    );
+    let answer_path = format!(
+        "/api/viewer/k/tool-requests/{}",
+        request["request_id"].as_str().unwrap()
+    );
+    let (status, refused) = post(&server, &answer_path, json!({"tool_type": "DistanceMeasurement", "distance": "far", "point1": [0, 0, 0], "point2": [0, 0, 0]}).to_string()).await;
+    assert_eq!(
+        (status, refused["error"]["path"].as_str()),
+        (422, Some("$.distance")),
+        "{refused}"
+    );
+    let exact = json!({"tool_type": "DistanceMeasurement", "distance": 10.0, "point1": [-5, 0, 0], "point2": [5, 0, 0],
+        "info": "<img src=x onerror=alert(1)>", "script": "dropped"});
+    let (status, _) = post(&server, &answer_path, exact.to_string()).await;
+    assert_eq!(status, 200);
+    let shown = page.await.unwrap();
+    assert_eq!(shown["source"], "exact", "{shown}");
+    assert_eq!(shown["distance"], 10.0);
+    assert!(shown.get("script").is_none());
+    assert!(
+        !shown["center_info"].as_str().unwrap().contains("<img"),
+        "{shown}"
+    );
+    let (status, late) = post(&server, &answer_path, exact.to_string()).await;
+    assert_eq!(
+        (status, late["error"]["code"].as_str()),
+        (404, Some("no_request"))
+    );
+
+    // A kernel that polls but does not answer: the page waits its 5 s, then gets the mesh's.
+    let (status, mesh) = post(&server, "/api/viewer/k/measure", faces.to_string()).await;
+    assert_eq!((status, mesh["source"].as_str()), (200, Some("mesh")));
+    assert!(
+        mesh["note"].as_str().unwrap().contains("did not answer"),
+        "{mesh}"
+    );
+    // A kernel that stopped: the mesh answers at once.
+    let stop = client()
+        .delete(server.url("/api/viewer/k/tool-requests"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stop.status(), 200);
+    let started = std::time::Instant::now();
+    let (_, mesh) = post(&server, "/api/viewer/k/measure", faces.to_string()).await;
+    assert_eq!(mesh["source"], "mesh");
+    assert!(mesh.get("note").is_none() && started.elapsed().as_secs() < 3);
 }

@@ -119,11 +119,14 @@ class Viewer:
     `Viewer()` finds or starts the server, makes a viewer on a fresh id and shows it under the
     cell. `height`, `width`, `theme`, `tree_width`, `glass`, `tools` set its frame; `server` a
     URL to use instead of the environment's; `id` a fixed id; `embed=True` makes each push put
-    the scene itself in its cell's output (`embed()`), so the saved notebook shows the model.
+    the scene itself in its cell's output (`embed()`), so the saved notebook shows the model;
+    `exact_measurements=True` answers the page's measure tools from the CAD objects shown here
+    (`exact_measurements()`).
     """
 
     def __init__(self, id=None, *, height=480, width="100%", theme=None, tree_width=None,
-                 glass=None, tools=None, server=None, display=True, embed=False):
+                 glass=None, tools=None, server=None, display=True, embed=False,
+                 exact_measurements=False):
         if id is not None and not _ID.match(id):
             raise ValueError(f"{id!r} is not a valid viewer id: 1-64 of A-Z, a-z, 0-9, '_', '-'")
         self.client = servers.connect(server)
@@ -136,6 +139,10 @@ class Viewer:
         self.embeds = embed
         self._scene = []
         self._shapes = ShapeIndex()
+        self._model_id = None
+        self._answerer = None
+        if exact_measurements:
+            self.exact_measurements(True)
         if display:
             self.display()
 
@@ -271,6 +278,20 @@ class Viewer:
         pick on a mesh or a dict)."""
         return [self._shapes.object(pick) for pick in self.selection()]
 
+    def exact_measurements(self, on=True):
+        """Answers the page's measure tools from the build123d / CadQuery objects this viewer
+        shows, with OCCT's exact values, instead of from the mesh (a daemon thread polls the
+        server while the kernel runs; the mesh answers whenever it does not in 5 s)."""
+        if on and (self._answerer is None or not self._answerer.is_alive()):
+            from .exact import Answerer
+
+            self._answerer = Answerer(self)
+            self._answerer.start()
+        elif not on and self._answerer is not None:
+            self._answerer.stop()
+            self._answerer = None
+            self.client.request("DELETE", f"/api/viewer/{self.id}/tool-requests")
+
     def measure(self, tool, picks):
         """What a measure tool shows for `picks` (`Pick`s or the renderer's names), computed by
         the server from the model on screen: `tool` "distance" (`distance`, `point1`,
@@ -317,6 +338,7 @@ class Viewer:
         for entry, shown in zip(scene, top_level_names(message, objs)):
             entry.shown = shown
         self._shapes = ShapeIndex(mappings[0] if mappings else None, library_of(objs))
+        self._model_id = answer["model_id"]
         shown = Shown(answer, converted - start, time.perf_counter() - converted)
         if self.embeds:
             # The push is done either way: a scene that cannot be fetched leaves the text line.

@@ -47,21 +47,37 @@ def report_picks(viewer, ids):
     urllib.request.urlopen(request, timeout=30).read()
 
 
+def wait_for_kernel(viewer, timeout=10):
+    """Until the server knows this kernel answers the viewer's measurements."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not viewer.status().get("measureBackend"):
+        assert time.monotonic() < deadline, "the kernel never polled"
+        time.sleep(0.05)
+
+
 def close(mesh, exact, relative):
     return abs(mesh - exact) <= relative * max(abs(exact), 1.0)
 
 
-def test_mesh_measurements_agree_with_build123d(server_url):
+@pytest.mark.parametrize("source", ["mesh", "exact"])
+def test_measurements_agree_with_build123d(server_url, source):
+    """One contract for both answers the page can get: the server's from the mesh, and this
+    kernel's (`exact_measurements=True`), through the route the page asks."""
     from build123d import GeomType
 
     part = bracket()
-    viewer = Viewer(server=server_url, display=False)
+    viewer = Viewer(server=server_url, display=False, exact_measurements=source == "exact")
     viewer.show(part, names=["bracket"])
+    if source == "exact":
+        wait_for_kernel(viewer)
     path = "/Group/bracket"
     faces, edges = part.faces(), part.edges()
 
     for i, face in enumerate(faces):
         answer = viewer.measure("properties", [f"{path}/faces/faces_{i}"])
+        assert answer["source"] == source, answer.get("note")
         planar = face.geom_type == GeomType.PLANE
         assert answer["geom_type"].upper() == face.geom_type.name, (i, answer["geom_type"])
         assert close(answer["area"], face.area, EXACT if planar else CURVED), (i, answer["area"], face.area)
@@ -95,7 +111,6 @@ def test_mesh_measurements_agree_with_build123d(server_url):
             cos = faces[i].normal_at().dot(faces[j].normal_at())
             exact_angle = math.degrees(math.acos(max(-1.0, min(1.0, cos))))
             assert abs(angle["angle"] - exact_angle) < 0.01, (i, j, angle["angle"], exact_angle)
-    # A hole's wall is at its radius from the hole's axis: the hole to the far end face.
     solid = viewer.measure("properties", [path])
     assert close(solid["volume"], part.volume, CURVED), (solid["volume"], part.volume)
     assert close(solid["area"], part.area, CURVED)

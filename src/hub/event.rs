@@ -28,10 +28,13 @@ pub enum EventKind {
     Closed,
     /// Animation tracks for the model on screen (`{model_id, animation}`; `null` stops it).
     Animation,
+    /// A page's measurement for the kernel that answers them exactly (`{request_id, tool, ids,
+    /// model_id}`); pages ignore it.
+    ToolRequest,
 }
 
 impl EventKind {
-    const ALL: [EventKind; 7] = [
+    const ALL: [EventKind; 8] = [
         EventKind::ModelUpdate,
         EventKind::ConfigUpdate,
         EventKind::Clear,
@@ -39,6 +42,7 @@ impl EventKind {
         EventKind::Resync,
         EventKind::Closed,
         EventKind::Animation,
+        EventKind::ToolRequest,
     ];
 
     /// The `type` field of the event's data.
@@ -51,6 +55,7 @@ impl EventKind {
             EventKind::Resync => "resync",
             EventKind::Closed => "closed",
             EventKind::Animation => "animation",
+            EventKind::ToolRequest => "tool_request",
         }
     }
 
@@ -115,6 +120,20 @@ impl Event {
             kind,
             frame: Bytes::from(frame),
         }
+    }
+
+    /// The JSON the event carries (its `data:` lines joined).
+    pub fn data(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.frame.len());
+        for line in self.frame.split(|&b| b == b'\n') {
+            if let Some(data) = line.strip_prefix(b"data: ") {
+                if !out.is_empty() {
+                    out.push(b'\n');
+                }
+                out.extend_from_slice(data);
+            }
+        }
+        out
     }
 
     /// The SSE id as an ordered pair.

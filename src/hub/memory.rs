@@ -37,7 +37,7 @@ struct State {
     deleted_viewers: Tombstones<ViewerId>,
     defaults: JsonObject,
     screenshots: VecDeque<Screenshot>,
-    screenshot_requests: HashMap<String, ScreenshotRequest>,
+    requests: HashMap<String, PendingRequest>,
     /// The next event id. Starts at the clock (microseconds) so ids keep increasing across
     /// restarts and a page's old `Last-Event-ID` is never mistaken for a recent one.
     next_event: u64,
@@ -59,7 +59,8 @@ struct Viewer {
     live: broadcast::Sender<Arc<Event>>,
 }
 
-struct ScreenshotRequest {
+/// A hand-off waiting for its answer (a screenshot's id, a measurement's JSON).
+struct PendingRequest {
     viewer: ViewerId,
     opened: SystemTime,
     answer: watch::Sender<Option<String>>,
@@ -111,7 +112,7 @@ impl MemoryStore {
             deleted_viewers: Tombstones::new(),
             defaults,
             screenshots: VecDeque::new(),
-            screenshot_requests: HashMap::new(),
+            requests: HashMap::new(),
             next_event: now_micros,
         };
         MemoryStore {
@@ -184,7 +185,7 @@ impl State {
             |created: SystemTime, ttl: Duration| created.elapsed().unwrap_or_default() < ttl;
         self.screenshots
             .retain(|shot| fresh(shot.created, SCREENSHOT_TTL));
-        self.screenshot_requests
+        self.requests
             .retain(|_, request| fresh(request.opened, SCREENSHOT_REQUEST_TTL));
     }
 }
@@ -427,43 +428,37 @@ impl Store for MemoryStore {
         Ok(state.screenshots.iter().find(|s| s.id == id).cloned())
     }
 
-    async fn open_screenshot_request(&self, request: &str, viewer: &ViewerId) -> Result<()> {
+    async fn open_request(&self, request: &str, viewer: &ViewerId) -> Result<()> {
         let mut state = self.lock();
         state.expire_screenshots();
-        let pending = ScreenshotRequest {
+        let pending = PendingRequest {
             viewer: viewer.clone(),
             opened: SystemTime::now(),
             answer: watch::channel(None).0,
         };
-        state
-            .screenshot_requests
-            .insert(request.to_string(), pending);
+        state.requests.insert(request.to_string(), pending);
         Ok(())
     }
 
-    async fn screenshot_request_viewer(&self, request: &str) -> Result<Option<ViewerId>> {
+    async fn request_viewer(&self, request: &str) -> Result<Option<ViewerId>> {
         let state = self.lock();
         Ok(state
-            .screenshot_requests
+            .requests
             .get(request)
             .map(|pending| pending.viewer.clone()))
     }
 
-    async fn answer_screenshot_request(&self, request: &str, screenshot: &str) -> Result<()> {
-        if let Some(pending) = self.lock().screenshot_requests.get(request) {
-            pending.answer.send_replace(Some(screenshot.to_string()));
+    async fn answer_request(&self, request: &str, answer: &str) -> Result<()> {
+        if let Some(pending) = self.lock().requests.get(request) {
+            pending.answer.send_replace(Some(answer.to_string()));
         }
         Ok(())
     }
 
-    async fn await_screenshot_answer(
-        &self,
-        request: &str,
-        timeout: Duration,
-    ) -> Result<Option<String>> {
+    async fn await_answer(&self, request: &str, timeout: Duration) -> Result<Option<String>> {
         let answer = self
             .lock()
-            .screenshot_requests
+            .requests
             .get(request)
             .map(|pending| pending.answer.subscribe());
         let Some(mut answer) = answer else {
@@ -476,8 +471,8 @@ impl Store for MemoryStore {
         })
     }
 
-    async fn close_screenshot_request(&self, request: &str) -> Result<()> {
-        self.lock().screenshot_requests.remove(request);
+    async fn close_request(&self, request: &str) -> Result<()> {
+        self.lock().requests.remove(request);
         Ok(())
     }
 

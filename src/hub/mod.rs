@@ -8,11 +8,13 @@
 //! (`redis::RedisStore`, feature `redis`). Stores only store, so both behave the same, and one
 //! contract suite (`tests/api.rs`, `tests/events.rs`) runs against each.
 //!
+//! - [`backend`]: exact measurements handed to a kernel that holds the CAD objects.
 //! - [`event`]: event kinds, ids and SSE frames.
 //! - [`limits`]: the bounds, flags and fixed ones.
 //! - [`store`]: the storage interface.
 //! - `live`: a page's live events (lag becomes one `resync`; `closed` ends the stream).
 
+pub mod backend;
 pub mod event;
 pub mod limits;
 mod live;
@@ -457,17 +459,17 @@ impl Hub {
             return Err(HubError::NoPage(viewer.clone()));
         }
         let request = uuid::Uuid::new_v4().simple().to_string();
-        self.store.open_screenshot_request(&request, viewer).await?;
+        self.store.open_request(&request, viewer).await?;
         let event = EventData::simple(
             EventKind::ScreenshotRequest,
             viewer,
             json!({ "request_id": request }),
         );
         let answer = match self.store.append_event(viewer, &event).await {
-            Ok(()) => self.store.await_screenshot_answer(&request, timeout).await,
+            Ok(()) => self.store.await_answer(&request, timeout).await,
             Err(err) => Err(err),
         };
-        self.store.close_screenshot_request(&request).await?;
+        self.store.close_request(&request).await?;
         match answer? {
             Some(id) => self
                 .store
@@ -494,11 +496,9 @@ impl Hub {
         };
         self.store.put_screenshot(&screenshot).await?;
         if let Some(request) = request_id {
-            let pending = self.store.screenshot_request_viewer(request).await?;
+            let pending = self.store.request_viewer(request).await?;
             if pending.as_ref() == Some(viewer) {
-                self.store
-                    .answer_screenshot_request(request, &screenshot.id)
-                    .await?;
+                self.store.answer_request(request, &screenshot.id).await?;
             }
         }
         Ok(screenshot)

@@ -151,19 +151,19 @@ pub trait Store: Send + Sync + 'static {
     /// most [`SCREENSHOT_TTL`](super::limits::SCREENSHOT_TTL).
     async fn put_screenshot(&self, screenshot: &Screenshot) -> Result<()>;
     async fn screenshot(&self, id: &str) -> Result<Option<Screenshot>>;
-    /// Records that `request` waits for a screenshot of `viewer`.
-    async fn open_screenshot_request(&self, request: &str, viewer: &ViewerId) -> Result<()>;
+    // Hand-offs: an instance waits for an answer that may reach any instance (a page's
+    // screenshot for a client, a kernel's exact measurement for a page).
+
+    /// Records that `request` (a fresh id) waits for an answer about `viewer`.
+    async fn open_request(&self, request: &str, viewer: &ViewerId) -> Result<()>;
     /// The viewer a pending request is for.
-    async fn screenshot_request_viewer(&self, request: &str) -> Result<Option<ViewerId>>;
-    /// Hands the screenshot `screenshot` to whoever waits for `request`, on any instance.
-    async fn answer_screenshot_request(&self, request: &str, screenshot: &str) -> Result<()>;
-    /// Waits for an answer to `request`: the screenshot's id, or `None` after `timeout`.
-    async fn await_screenshot_answer(
-        &self,
-        request: &str,
-        timeout: Duration,
-    ) -> Result<Option<String>>;
-    async fn close_screenshot_request(&self, request: &str) -> Result<()>;
+    async fn request_viewer(&self, request: &str) -> Result<Option<ViewerId>>;
+    /// Hands `answer` (a screenshot's id, a JSON text) to whoever waits for `request`, on any
+    /// instance.
+    async fn answer_request(&self, request: &str, answer: &str) -> Result<()>;
+    /// Waits for the answer to `request`, or `None` after `timeout`.
+    async fn await_answer(&self, request: &str, timeout: Duration) -> Result<Option<String>>;
+    async fn close_request(&self, request: &str) -> Result<()>;
 
     // Thumbnails: each viewer's last drawn frame, small, replaced by the next and removed with
     // the viewer.

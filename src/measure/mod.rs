@@ -53,7 +53,8 @@ impl Tool {
         }
     }
 
-    fn name(self) -> &'static str {
+    /// The renderer's name.
+    pub fn name(self) -> &'static str {
         match self {
             Tool::Distance => "DistanceMeasurement",
             Tool::Properties => "PropertiesMeasurement",
@@ -98,27 +99,99 @@ pub fn measure(json: &[u8], tool: Tool, picks: &[Pick]) -> Result<Value, Measure
         )));
     }
     let entities = mesh::entities(json, picks)?;
-    let mut answer = match tool {
+    let answer = match tool {
         Tool::Distance => distance_between(&entities[0], &entities[1])?,
         Tool::Properties => properties(&entities[0])?,
         Tool::Angle => angle_between(&entities[0], &entities[1])
             .map_err(|(index, message)| MeasureError::Pick { index, message })?,
     };
-    let info = answer
+    Ok(finish(tool, picks, answer, "mesh"))
+}
+
+/// The `tool_response` the renderer draws, from a measurement's values: the envelope, the picks,
+/// where the values come from (`source`: "mesh" or "exact"), and `center_info`, the `info` text as
+/// escaped HTML for the renderer's info box. The one place both sources' answers are finished.
+pub fn finish(tool: Tool, picks: &[Pick], mut values: Map<String, Value>, source: &str) -> Value {
+    let info = values
         .remove("info")
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
-    answer.insert("type".into(), json!("backend_response"));
-    answer.insert("subtype".into(), json!("tool_response"));
-    answer.insert("tool_type".into(), json!(tool.name()));
-    answer.insert("source".into(), json!("mesh"));
-    answer.insert("center_info".into(), json!(info_html(&info)));
-    answer.insert("info".into(), json!(info));
-    answer.insert(
+    values.insert("type".into(), json!("backend_response"));
+    values.insert("subtype".into(), json!("tool_response"));
+    values.insert("tool_type".into(), json!(tool.name()));
+    values.insert("source".into(), json!(source));
+    values.insert("center_info".into(), json!(info_html(&info)));
+    values.insert("info".into(), json!(info));
+    values.insert(
         "picks".into(),
         json!(picks.iter().map(Pick::id).collect::<Vec<_>>()),
     );
-    Ok(Value::Object(answer))
+    Value::Object(values)
+}
+
+/// What an exact answer (a kernel's) may hold, checked key by key: the values the renderer and
+/// the bridges read, each of its type; anything else is dropped. `Err` names the first bad key
+/// (a JSON path) and why. Required: `distance`, `point1`, `point2` (distance); `angle`, `point1`,
+/// `point2` (angle); `center` (properties).
+pub fn exact_values(tool: Tool, answer: &Value) -> Result<Map<String, Value>, (String, String)> {
+    const NUMBERS: [&str; 8] = [
+        "distance", "angle", "area", "length", "volume", "radius", "radius2", "width",
+    ];
+    const POINTS: [&str; 6] = [
+        "point1",
+        "point2",
+        "center",
+        "vertex_coords",
+        "normal",
+        "circle_center",
+    ];
+    let object = answer
+        .as_object()
+        .ok_or_else(|| ("$".to_string(), "an answer is a JSON object".to_string()))?;
+    let finite = |v: &Value| v.as_f64().is_some_and(f64::is_finite);
+    let point = |v: &Value| {
+        v.as_array()
+            .is_some_and(|a| a.len() == 3 && a.iter().all(finite))
+    };
+    let mut out = Map::new();
+    for (key, value) in object {
+        let at = format!("$.{key}");
+        let ok = if NUMBERS.contains(&key.as_str()) {
+            finite(value)
+        } else if POINTS.contains(&key.as_str()) {
+            point(value)
+        } else if key == "geom_type" {
+            value
+                .as_str()
+                .is_some_and(|t| t.len() <= 40 && t.chars().all(|c| c.is_ascii_alphanumeric()))
+        } else if key == "info" {
+            value.as_str().is_some_and(|t| t.len() <= 4000)
+        } else if key == "bb" {
+            value.as_object().is_some_and(|bb| {
+                ["min", "max", "size", "center"]
+                    .iter()
+                    .all(|k| bb.get(*k).is_some_and(point))
+            })
+        } else {
+            continue;
+        };
+        if !ok {
+            return Err((at, format!("{key} is not what the renderer takes")));
+        }
+        out.insert(key.clone(), value.clone());
+    }
+    let required: &[&str] = match tool {
+        Tool::Distance => &["distance", "point1", "point2"],
+        Tool::Angle => &["angle", "point1", "point2"],
+        Tool::Properties => &["center"],
+    };
+    if let Some(missing) = required.iter().find(|k| !out.contains_key(**k)) {
+        return Err((
+            "$".into(),
+            format!("a {} answer needs {missing}", tool.name()),
+        ));
+    }
+    Ok(out)
 }
 
 fn distance_between(a: &Entity, b: &Entity) -> Result<Map<String, Value>, MeasureError> {

@@ -132,11 +132,11 @@ impl Keys {
         self.key(format_args!("shots"))
     }
 
-    pub fn screenshot_request(&self, request: &str) -> String {
+    pub fn request(&self, request: &str) -> String {
         self.key(format_args!("shot-request:{request}"))
     }
 
-    pub fn screenshot_answer(&self, request: &str) -> String {
+    pub fn answer(&self, request: &str) -> String {
         self.key(format_args!("shot-answer:{request}"))
     }
 }

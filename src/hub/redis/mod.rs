@@ -295,30 +295,24 @@ impl Store for RedisStore {
             .map_err(unavailable)
     }
 
-    async fn open_screenshot_request(&self, request: &str, viewer: &ViewerId) -> Result<()> {
-        self.inner.open_screenshot_request(request, viewer).await
+    async fn open_request(&self, request: &str, viewer: &ViewerId) -> Result<()> {
+        self.inner.open_request(request, viewer).await
     }
 
-    async fn screenshot_request_viewer(&self, request: &str) -> Result<Option<ViewerId>> {
-        self.inner.screenshot_request_viewer(request).await
+    async fn request_viewer(&self, request: &str) -> Result<Option<ViewerId>> {
+        self.inner.request_viewer(request).await
     }
 
-    async fn answer_screenshot_request(&self, request: &str, screenshot: &str) -> Result<()> {
-        self.inner
-            .answer_screenshot_request(request, screenshot)
-            .await
+    async fn answer_request(&self, request: &str, answer: &str) -> Result<()> {
+        self.inner.answer_request(request, answer).await
     }
 
-    async fn await_screenshot_answer(
-        &self,
-        request: &str,
-        timeout: Duration,
-    ) -> Result<Option<String>> {
-        self.inner.await_screenshot_answer(request, timeout).await
+    async fn await_answer(&self, request: &str, timeout: Duration) -> Result<Option<String>> {
+        self.inner.await_answer(request, timeout).await
     }
 
-    async fn close_screenshot_request(&self, request: &str) -> Result<()> {
-        self.inner.close_screenshot_request(request).await
+    async fn close_request(&self, request: &str) -> Result<()> {
+        self.inner.close_request(request).await
     }
 
     async fn counts(&self) -> Result<StoreCounts> {

@@ -1,6 +1,7 @@
-//! Screenshots, and the hand-off between instances: the instance asked for a screenshot records
-//! the request (`shot-request:<id>` = viewer) and blocks on `shot-answer:<id>`; whichever
-//! instance the page uploads to pushes the screenshot's id there.
+//! Screenshots, and the hand-off between instances: the instance waiting for an answer (a
+//! screenshot for a client, an exact measurement for a page) records the request
+//! (`shot-request:<id>` = viewer) and blocks on `shot-answer:<id>`; whichever instance the answer
+//! reaches pushes it there (a screenshot's id, a measurement's JSON).
 
 use std::time::{Duration, SystemTime};
 
@@ -74,15 +75,11 @@ impl Inner {
         })
     }
 
-    pub(super) async fn open_screenshot_request(
-        &self,
-        request: &str,
-        viewer: &ViewerId,
-    ) -> Result<()> {
+    pub(super) async fn open_request(&self, request: &str, viewer: &ViewerId) -> Result<()> {
         let _: () = self
             .conn()
             .set_ex(
-                self.keys.screenshot_request(request),
+                self.keys.request(request),
                 viewer.as_str(),
                 SCREENSHOT_REQUEST_TTL.as_secs(),
             )
@@ -91,33 +88,26 @@ impl Inner {
         Ok(())
     }
 
-    pub(super) async fn screenshot_request_viewer(
-        &self,
-        request: &str,
-    ) -> Result<Option<ViewerId>> {
+    pub(super) async fn request_viewer(&self, request: &str) -> Result<Option<ViewerId>> {
         let viewer: Option<String> = self
             .conn()
-            .get(self.keys.screenshot_request(request))
+            .get(self.keys.request(request))
             .await
             .map_err(unavailable)?;
         Ok(viewer.and_then(|viewer| ViewerId::new(viewer).ok()))
     }
 
-    pub(super) async fn answer_screenshot_request(
-        &self,
-        request: &str,
-        screenshot: &str,
-    ) -> Result<()> {
-        let answer = self.keys.screenshot_answer(request);
+    pub(super) async fn answer_request(&self, request: &str, answer: &str) -> Result<()> {
+        let key = self.keys.answer(request);
         let mut pipe = redis::pipe();
-        pipe.lpush(&answer, screenshot)
+        pipe.lpush(&key, answer)
             .ignore()
-            .expire(&answer, SCREENSHOT_REQUEST_TTL.as_secs() as i64)
+            .expire(&key, SCREENSHOT_REQUEST_TTL.as_secs() as i64)
             .ignore();
         self.run(&pipe).await
     }
 
-    pub(super) async fn await_screenshot_answer(
+    pub(super) async fn await_answer(
         &self,
         request: &str,
         timeout: Duration,
@@ -131,19 +121,16 @@ impl Inner {
         // BLPOP reads a zero wait as "forever"; its resolution is a millisecond.
         let wait = timeout.max(Duration::from_millis(1)).as_secs_f64();
         let answer: Option<(String, String)> = conn
-            .blpop(self.keys.screenshot_answer(request), wait)
+            .blpop(self.keys.answer(request), wait)
             .await
             .map_err(unavailable)?;
         Ok(answer.map(|(_, id)| id))
     }
 
-    pub(super) async fn close_screenshot_request(&self, request: &str) -> Result<()> {
+    pub(super) async fn close_request(&self, request: &str) -> Result<()> {
         let _: () = self
             .conn()
-            .del(&[
-                self.keys.screenshot_request(request),
-                self.keys.screenshot_answer(request),
-            ])
+            .del(&[self.keys.request(request), self.keys.answer(request)])
             .await
             .map_err(unavailable)?;
         Ok(())

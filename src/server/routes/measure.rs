@@ -1,7 +1,12 @@
 //! The measurement tools' backend: a page in measure mode posts what the user picked
 //! (`POST /api/viewer/<id>/measure`, `{"tool", "ids", "model_id"?}`) and hands the answer, a
 //! three-cad-viewer `tool_response`, to its renderer. Answered from the stored mesh
-//! ([`crate::measure`]), so every viewer measures without a kernel.
+//! ([`crate::measure`]), so every viewer measures without a kernel; or, while a kernel that holds
+//! the CAD objects polls `GET /api/viewer/<id>/tool-requests`, by that kernel with exact values
+//! (see [`crate::hub::backend`]), the mesh standing in when it does not answer in time.
+//! `GET /api/viewer/<id>/selection` reads what the page reported as picked.
+
+use std::time::Duration;
 
 use rocket::http::Status;
 use rocket::serde::json::Json;
@@ -12,9 +17,9 @@ use serde_json::{json, Value};
 use crate::error::{from_serde, ApiError, ApiResult};
 use crate::hub::Hub;
 use crate::ids::{InvalidId, ModelId, ViewerId};
-use crate::measure::{measure as answer_tool, MeasureError, Pick, Tool};
+use crate::measure::{self, measure as answer_tool, MeasureError, Pick, Tool};
 use crate::server::body::JsonObjectBody;
-use crate::server::guards::Caller;
+use crate::server::guards::{Authorized, Caller};
 use crate::server::work::ModelWork;
 
 /// What the user picked in the viewer's pages with the measure tools, as the pages reported it
@@ -54,6 +59,9 @@ struct MeasureRequest {
     model_id: Option<String>,
 }
 
+/// How long a page's measurement waits for the kernel that answers exactly.
+const KERNEL_WAIT: Duration = Duration::from_secs(5);
+
 /// Like the page's status reports, needs no token: viewer ids are capabilities.
 #[rocket::post("/api/viewer/<id>/measure", data = "<body>")]
 pub async fn post(
@@ -91,15 +99,29 @@ pub async fn post(
             )
         })?,
     };
+    let tool = request.tool;
+    // A kernel holding the CAD objects answers exactly; the mesh answers when it cannot.
+    let mut note = None;
+    if picks.len() == tool.picks() && hub.has_backend(&id).await? {
+        match ask_kernel(hub, &id, tool, &picks, &model_id).await? {
+            Ok(values) => return Ok(Json(measure::finish(tool, &picks, values, "exact"))),
+            Err(why) => note = Some(why),
+        }
+    }
     let _slot = work.take("measurement").await?;
     let model = hub.model(&model_id).await?;
-    let tool = request.tool;
     let answer = rocket::tokio::task::spawn_blocking(move || {
         answer_tool(&model.body.to_vec(), tool, &picks)
     })
     .await
     .map_err(|err| ApiError::internal(format!("the measurement failed: {err}")))?;
-    answer.map(Json).map_err(|err| match err {
+    let answer = answer.map(|mut answer| {
+        if let Some(note) = note {
+            answer["note"] = json!(note);
+        }
+        Json(answer)
+    });
+    answer.map_err(|err| match err {
         MeasureError::Pick { index, message } => {
             ApiError::invalid(message, format!("$.ids[{index}]"))
         }
@@ -108,4 +130,106 @@ pub async fn post(
         }
         MeasureError::Model(message) => ApiError::internal(message),
     })
+}
+
+/// Asks the viewer's kernel; `Ok(Err(why))` when it gives no usable answer in time.
+async fn ask_kernel(
+    hub: &Hub,
+    viewer: &ViewerId,
+    tool: Tool,
+    picks: &[Pick],
+    model_id: &ModelId,
+) -> ApiResult<Result<serde_json::Map<String, Value>, String>> {
+    let ids: Vec<String> = picks.iter().map(Pick::id).collect();
+    // The picks read here, so kernels need not know the renderer's names.
+    let request = json!({ "tool": tool, "ids": ids, "picks": picks, "model_id": model_id });
+    let Value::Object(request) = request else {
+        unreachable!("an object")
+    };
+    let Some(text) = hub.ask_backend(viewer, request, KERNEL_WAIT).await? else {
+        return Ok(Err(format!(
+            "the kernel did not answer in {} s: measured on the mesh",
+            KERNEL_WAIT.as_secs()
+        )));
+    };
+    let answer: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    if let Some(error) = answer.get("error").and_then(Value::as_str) {
+        return Ok(Err(format!(
+            "the kernel could not measure this ({error}): measured on the mesh"
+        )));
+    }
+    Ok(
+        measure::exact_values(tool, &answer).map_err(|(path, message)| {
+            format!("the kernel's answer was refused at {path} ({message}): measured on the mesh")
+        }),
+    )
+}
+
+/// A kernel's poll for the viewer's measurements (the Python bridge's
+/// `Viewer(exact_measurements=True)`): `{"requests": [{request_id, tool, ids, model_id}],
+/// "last_event_id"}`, waiting up to `wait` seconds (at most 25) for one; pass `last_event_id` back
+/// as `after`. While a kernel polls, pages' measurements go to it first.
+#[rocket::get("/api/viewer/<id>/tool-requests?<after>&<wait>")]
+pub async fn tool_requests(
+    _auth: Authorized,
+    id: Result<ViewerId, InvalidId>,
+    after: Option<&str>,
+    wait: Option<f64>,
+    hub: &State<Hub>,
+) -> ApiResult<Json<Value>> {
+    let wait = wait
+        .filter(|w| w.is_finite() && *w >= 0.0)
+        .unwrap_or(20.0)
+        .min(25.0);
+    let work = hub
+        .backend_requests(&id?, after, Duration::from_secs_f64(wait))
+        .await?;
+    Ok(Json(
+        json!({ "requests": work.requests, "last_event_id": work.last_event_id }),
+    ))
+}
+
+/// A kernel's answer to one request: the values of a `tool_response` with `tool_type`, or
+/// `{"error": "why"}`. 404 `no_request` when that request no longer waits.
+#[rocket::post("/api/viewer/<id>/tool-requests/<request>", data = "<body>")]
+pub async fn answer_tool_request(
+    _auth: Authorized,
+    id: Result<ViewerId, InvalidId>,
+    request: &str,
+    body: JsonObjectBody,
+    hub: &State<Hub>,
+) -> ApiResult<Json<Value>> {
+    let id = id?;
+    let answer = Value::Object(body.0);
+    if answer.get("error").is_none() {
+        let tool: Tool =
+            serde_json::from_value(answer.get("tool_type").cloned().unwrap_or(Value::Null))
+                .map_err(|_| {
+                    ApiError::invalid("tool_type names the tool answered", "$.tool_type")
+                })?;
+        measure::exact_values(tool, &answer)
+            .map_err(|(path, message)| ApiError::invalid(message, path))?;
+    }
+    if !hub
+        .answer_backend(&id, request, &answer.to_string())
+        .await?
+    {
+        return Err(ApiError::new(
+            Status::NotFound,
+            "no_request",
+            format!("no measurement {request:?} of viewer {id} waits for an answer (it timed out after {} s)", KERNEL_WAIT.as_secs()),
+        ));
+    }
+    Ok(Json(json!({ "delivered": true })))
+}
+
+/// The kernel stops answering: pages are measured on the mesh at once.
+#[rocket::delete("/api/viewer/<id>/tool-requests")]
+pub async fn stop_tool_requests(
+    _auth: Authorized,
+    id: Result<ViewerId, InvalidId>,
+    hub: &State<Hub>,
+) -> ApiResult<Json<Value>> {
+    hub.drop_backend(&id?).await?;
+    Ok(Json(json!({ "stopped": true })))
 }

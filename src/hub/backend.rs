@@ -1,0 +1,155 @@
+//! Exact measurements from a kernel. A Python kernel that holds the CAD objects may offer to
+//! answer the viewer's measure tools itself: it polls for requests
+//! ([`Hub::backend_requests`]), and while it does, a page's measurement is handed to it as a
+//! `tool_request` event and its answer is waited for ([`Hub::ask_backend`]). Requests and answers
+//! travel through the store, so on Redis the page, the kernel and the waiting request may each
+//! reach a different instance.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Value};
+
+use super::{EventData, EventId, EventKind, Hub, HubError, JsonObject};
+use crate::ids::ViewerId;
+
+/// The status key that says a kernel answers the viewer's measurements, and since when it last
+/// asked for work (milliseconds since 1970).
+pub const BACKEND_KEY: &str = "measureBackend";
+/// A kernel that has not polled for this long is gone: pages are answered from the mesh.
+pub const BACKEND_GONE: Duration = Duration::from_secs(45);
+/// How often a waiting poll looks for new requests.
+const POLL_EVERY: Duration = Duration::from_millis(100);
+
+/// What a kernel's poll gets: requests, and the event id to poll after next.
+#[derive(Debug, Clone)]
+pub struct BackendWork {
+    pub requests: Vec<Value>,
+    pub last_event_id: Option<String>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+impl Hub {
+    /// Whether a kernel polled for the viewer's measurements lately.
+    pub async fn has_backend(&self, viewer: &ViewerId) -> Result<bool, HubError> {
+        let status = self.store.viewer_status(viewer).await?;
+        let polled = status
+            .get(BACKEND_KEY)
+            .and_then(|b| b.get("polled_ms"))
+            .and_then(Value::as_u64);
+        Ok(polled.is_some_and(|at| now_ms().saturating_sub(at) < BACKEND_GONE.as_millis() as u64))
+    }
+
+    /// A kernel's poll: the `tool_request`s after `after` (or from now on), waiting up to `wait`
+    /// for one. Marks the kernel present (the status's `measureBackend`).
+    pub async fn backend_requests(
+        &self,
+        viewer: &ViewerId,
+        after: Option<&str>,
+        wait: Duration,
+    ) -> Result<BackendWork, HubError> {
+        if self.store.viewer(viewer).await?.is_none() {
+            return Err(self.missing(viewer).await?);
+        }
+        self.mark_backend(viewer).await?;
+        // Polled from `after`, or from now on: the id to poll after next is always answered,
+        // so a request made between two polls is never missed.
+        let mut last_event_id = match after {
+            Some(after) => Some(after.to_string()),
+            None => self.store.latest_event(viewer).await?,
+        };
+        let mut cursor = last_event_id
+            .as_deref()
+            .and_then(EventId::parse)
+            .unwrap_or_default();
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let events = match self.store.events_after(viewer, cursor).await? {
+                Some(events) => events,
+                None => {
+                    // Past what the store keeps: from now on (what was missed timed out already).
+                    last_event_id = self.store.latest_event(viewer).await?;
+                    cursor = last_event_id
+                        .as_deref()
+                        .and_then(EventId::parse)
+                        .unwrap_or_default();
+                    Vec::new()
+                }
+            };
+            let mut requests = Vec::new();
+            for event in &events {
+                if let Some(id) = event.event_id() {
+                    cursor = cursor.max(id);
+                    last_event_id = Some(event.id.clone());
+                }
+                if event.kind == EventKind::ToolRequest {
+                    if let Ok(request) = serde_json::from_slice::<Value>(&event.data()) {
+                        requests.push(request);
+                    }
+                }
+            }
+            if !requests.is_empty() || tokio::time::Instant::now() >= deadline {
+                return Ok(BackendWork {
+                    requests,
+                    last_event_id,
+                });
+            }
+            tokio::time::sleep(POLL_EVERY).await;
+        }
+    }
+
+    async fn mark_backend(&self, viewer: &ViewerId) -> Result<(), HubError> {
+        let mark =
+            JsonObject::from_iter([(BACKEND_KEY.to_string(), json!({ "polled_ms": now_ms() }))]);
+        self.store
+            .merge_viewer_status(viewer, &mark, self.limit("the viewer's status"))
+            .await
+    }
+
+    /// The kernel no longer answers (it said so): pages are answered from the mesh at once.
+    pub async fn drop_backend(&self, viewer: &ViewerId) -> Result<(), HubError> {
+        let mark = JsonObject::from_iter([(BACKEND_KEY.to_string(), Value::Null)]);
+        self.store
+            .merge_viewer_status(viewer, &mark, self.limit("the viewer's status"))
+            .await
+    }
+
+    /// Hands `request` (`{tool, ids, model_id}`) to the viewer's kernel and waits up to `wait` for
+    /// its answer (JSON text); `None` when it does not answer in time.
+    pub async fn ask_backend(
+        &self,
+        viewer: &ViewerId,
+        mut request: JsonObject,
+        wait: Duration,
+    ) -> Result<Option<String>, HubError> {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        self.store.open_request(&id, viewer).await?;
+        request.insert("request_id".into(), json!(id));
+        let event = EventData::simple(EventKind::ToolRequest, viewer, Value::Object(request));
+        let answer = match self.store.append_event(viewer, &event).await {
+            Ok(()) => self.store.await_answer(&id, wait).await,
+            Err(err) => Err(err),
+        };
+        self.store.close_request(&id).await?;
+        answer
+    }
+
+    /// A kernel's answer to `request`; `false` when no such request of this viewer waits (it
+    /// was answered, timed out, or is another viewer's).
+    pub async fn answer_backend(
+        &self,
+        viewer: &ViewerId,
+        request: &str,
+        answer: &str,
+    ) -> Result<bool, HubError> {
+        if self.store.request_viewer(request).await?.as_ref() != Some(viewer) {
+            return Ok(false);
+        }
+        self.store.answer_request(request, answer).await?;
+        Ok(true)
+    }
+}
