@@ -115,11 +115,16 @@ impl<'a> Skeleton<'a> {
         let raw = node
             .shape
             .ok_or_else(|| PartError::Missing(format!("{path} is a group, not a part")))?;
-        let raw = match serde_json::from_str::<Reference>(raw.get()) {
-            Ok(reference) => *self.instances.get(reference.index).ok_or_else(|| {
+        // A reference is `{"ref": n}`: only a short text can be one (a mesh is not read twice).
+        let reference = match raw.get().len() < 64 {
+            true => serde_json::from_str::<Reference>(raw.get()).ok(),
+            false => None,
+        };
+        let raw = match reference {
+            Some(reference) => *self.instances.get(reference.index).ok_or_else(|| {
                 PartError::Broken(format!("{path}: ref {} out of range", reference.index))
             })?,
-            Err(_) => raw,
+            None => raw,
         };
         let shape: Shape = serde_json::from_str(raw.get())
             .map_err(|err| PartError::Broken(format!("{path}: {err}")))?;
@@ -230,20 +235,34 @@ impl Part {
                     )
                 };
                 let normals = s.normals.as_ref().map(|n| &n.values[..]).unwrap_or(&[]);
+                // Each vertex placed once, however many triangles share it.
+                let count = vertices.len() / 3;
+                let placed: Vec<P3> = (0..count)
+                    .map(|i| self.world(Self::point(vertices, i).expect("in range")))
+                    .collect();
+                let mut seen = vec![
+                    false;
+                    if pick.kind == Topology::Face {
+                        count
+                    } else {
+                        0
+                    }
+                ];
+                entity.simplices.reserve(range.len());
                 for t in range {
-                    let corner = |k: usize| triangles[3 * t + k] as usize;
-                    let points =
-                        [0, 1, 2].map(|k| Self::point(vertices, corner(k)).map(|p| self.world(p)));
-                    let [Some(a), Some(b), Some(c)] = points else {
+                    let corners = [0, 1, 2].map(|k| triangles[3 * t + k] as usize);
+                    let [Some(a), Some(b), Some(c)] = corners.map(|i| placed.get(i).copied())
+                    else {
                         return Err(PartError::Broken(format!(
                             "{}: a triangle index is out of range",
                             self.path
                         )));
                     };
                     entity.simplices.push(Simplex::Triangle(a, b, c));
-                    if pick.kind == Topology::Face {
-                        for k in 0..3 {
-                            if let Some(n) = Self::point(normals, corner(k)) {
+                    for i in corners {
+                        if seen.get(i) == Some(&false) {
+                            seen[i] = true;
+                            if let Some(n) = Self::point(normals, i) {
                                 entity.normals.push(rotate(&self.place, n.map(f64::from)));
                             }
                         }

@@ -23,7 +23,7 @@ pub fn nearest(a: &[Simplex], b: &[Simplex]) -> Option<Nearest> {
     }
     let (ta, tb) = (Tree::new(a), Tree::new(b));
     let mut best = (f64::INFINITY, [0.0; 3], [0.0; 3]);
-    let mut stack = vec![(0usize, 0usize)];
+    let mut stack = vec![(ta.root, tb.root)];
     while let Some((i, j)) = stack.pop() {
         let (na, nb) = (&ta.nodes[i], &tb.nodes[j]);
         if na.bounds.gap(&nb.bounds) >= best.0 {
@@ -33,6 +33,10 @@ pub fn nearest(a: &[Simplex], b: &[Simplex]) -> Option<Nearest> {
             (None, None) => {
                 for x in &ta.order[na.items.clone()] {
                     for y in &tb.order[nb.items.clone()] {
+                        // Boxes first: most pairs of a leaf pair are farther apart than the best.
+                        if ta.bounds[*x].gap(&tb.bounds[*y]) >= best.0 {
+                            continue;
+                        }
                         let candidate = closest(&a[*x], &b[*y]);
                         if candidate.0 < best.0 {
                             best = candidate;
@@ -103,12 +107,6 @@ impl Bounds {
     fn extent(&self) -> f64 {
         (0..3).map(|k| self.hi[k] - self.lo[k]).fold(0.0, f64::max)
     }
-
-    fn longest_axis(&self) -> usize {
-        (0..3)
-            .max_by(|x, y| (self.hi[*x] - self.lo[*x]).total_cmp(&(self.hi[*y] - self.lo[*y])))
-            .unwrap_or(0)
-    }
 }
 
 struct TreeNode {
@@ -118,63 +116,114 @@ struct TreeNode {
     children: Option<(usize, usize)>,
 }
 
-/// A bounding-volume tree over a set of simplices, split at the median of the longest axis.
+/// A bounding-volume tree over a set of simplices: sorted along a Morton curve of their centres,
+/// cut into leaves of consecutive simplices, and paired up level by level. Building is a sort
+/// and linear passes, without the random access of splitting at medians.
 struct Tree {
     nodes: Vec<TreeNode>,
     order: Vec<usize>,
+    /// Each simplex's box, by its index in the set.
+    bounds: Vec<Bounds>,
+    root: usize,
 }
 
 /// Simplices per leaf.
-const LEAF: usize = 4;
+const LEAF: usize = 8;
 
 impl Tree {
     fn new(simplices: &[Simplex]) -> Self {
-        let centers: Vec<P3> = simplices
+        let bounds: Vec<Bounds> = simplices
             .iter()
             .map(|s| {
-                let (sum, n) = s.corners().fold(([0.0; 3], 0.0), |(acc, n), p| {
-                    (super::geometry::add(acc, p), n + 1.0)
-                });
-                super::geometry::scale(sum, 1.0 / n)
+                let mut b = Bounds::empty();
+                s.corners().for_each(|p| b.grow(p));
+                b
             })
             .collect();
-        let mut tree = Tree {
-            nodes: Vec::with_capacity(2 * simplices.len() / LEAF + 1),
-            order: (0..simplices.len()).collect(),
-        };
-        tree.build(simplices, &centers, 0..simplices.len());
-        tree
-    }
+        let mut extent = Bounds::empty();
+        let centers: Vec<P3> = bounds
+            .iter()
+            .map(|b| {
+                let c = [0, 1, 2].map(|k| (b.lo[k] + b.hi[k]) / 2.0);
+                extent.grow(c);
+                c
+            })
+            .collect();
+        let mut keyed: Vec<(u64, usize)> = centers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (morton(c, &extent), i))
+            .collect();
+        keyed.sort_unstable();
+        let order: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
 
-    /// Adds the node for `items` (and its subtree); answers its index.
-    fn build(
-        &mut self,
-        simplices: &[Simplex],
-        centers: &[P3],
-        items: std::ops::Range<usize>,
-    ) -> usize {
-        let mut bounds = Bounds::empty();
-        for &k in &self.order[items.clone()] {
-            simplices[k].corners().for_each(|p| bounds.grow(p));
-        }
-        let index = self.nodes.len();
-        self.nodes.push(TreeNode {
-            bounds,
-            items: items.clone(),
-            children: None,
-        });
-        if items.len() > LEAF {
-            let axis = bounds.longest_axis();
-            let mid = items.start + items.len() / 2;
-            self.order[items.clone()].select_nth_unstable_by(mid - items.start, |x, y| {
-                centers[*x][axis].total_cmp(&centers[*y][axis])
+        let mut nodes = Vec::with_capacity(2 * order.len() / LEAF + 2);
+        let mut level: Vec<usize> = Vec::new();
+        for start in (0..order.len()).step_by(LEAF) {
+            let items = start..(start + LEAF).min(order.len());
+            let mut b = Bounds::empty();
+            for &k in &order[items.clone()] {
+                b.grow(bounds[k].lo);
+                b.grow(bounds[k].hi);
+            }
+            level.push(nodes.len());
+            nodes.push(TreeNode {
+                bounds: b,
+                items,
+                children: None,
             });
-            let left = self.build(simplices, centers, items.start..mid);
-            let right = self.build(simplices, centers, mid..items.end);
-            self.nodes[index].children = Some((left, right));
         }
-        index
+        while level.len() > 1 {
+            let mut next = Vec::with_capacity(level.len() / 2 + 1);
+            for pair in level.chunks(2) {
+                match *pair {
+                    [left, right] => {
+                        let mut b: Bounds = nodes[left].bounds;
+                        b.grow(nodes[right].bounds.lo);
+                        b.grow(nodes[right].bounds.hi);
+                        next.push(nodes.len());
+                        nodes.push(TreeNode {
+                            bounds: b,
+                            items: 0..0,
+                            children: Some((left, right)),
+                        });
+                    }
+                    [single] => next.push(single),
+                    _ => unreachable!("chunks of two"),
+                }
+            }
+            level = next;
+        }
+        let root = level.first().copied().unwrap_or(0);
+        Tree {
+            nodes,
+            order,
+            bounds,
+            root,
+        }
     }
+}
+
+/// The Morton code of `c` within `extent`: 21 bits per axis, interleaved.
+fn morton(c: &P3, extent: &Bounds) -> u64 {
+    let spread = |v: u64| {
+        let mut x = v & 0x1f_ffff;
+        x = (x | x << 32) & 0x1f00000000ffff;
+        x = (x | x << 16) & 0x1f0000ff0000ff;
+        x = (x | x << 8) & 0x100f00f00f00f00f;
+        x = (x | x << 4) & 0x10c30c30c30c30c3;
+        (x | x << 2) & 0x1249249249249249
+    };
+    let cell = |k: usize| {
+        let size = extent.hi[k] - extent.lo[k];
+        let t = if size > 0.0 {
+            (c[k] - extent.lo[k]) / size
+        } else {
+            0.0
+        };
+        (t.clamp(0.0, 1.0) * 2_097_151.0) as u64
+    };
+    spread(cell(0)) | spread(cell(1)) << 1 | spread(cell(2)) << 2
 }
 
 #[cfg(test)]

@@ -1,0 +1,103 @@
+//! What a measurement costs the server: the distance between two faces of a big stored model,
+//! answered from the mesh (`measure::measure`: the tree read with its meshes left unread, the two
+//! picked parts decoded, a bounding-volume walk), beside reading the same model whole into typed
+//! arrays (`Message::from_json`), which any answer that started from the parsed model would pay
+//! first. Run with `cargo bench --bench measure`.
+
+use std::time::{Duration, Instant};
+
+use ocp_notebook::measure::{measure, Pick, Tool};
+use ocp_notebook::model::builder::{Group, Mesh, Part};
+use ocp_notebook::model::types::{Encoding, Location, Message};
+
+/// Median seconds of `f` over enough runs to fill about two seconds (at least 5).
+fn median_secs(mut f: impl FnMut()) -> f64 {
+    let mut times = Vec::new();
+    let start = Instant::now();
+    while times.len() < 5 || (start.elapsed() < Duration::from_secs(2) && times.len() < 100) {
+        let t = Instant::now();
+        f();
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+fn main() {
+    println!("| model | triangles | MB | distance of two faces | parse whole | ratio |");
+    println!("|---|---|---|---|---|---|");
+    // The usual case: two faces of a big assembly (11 x 11 balls on a plate).
+    let ball = std::sync::Arc::new(Mesh::sphere(4.0, 64));
+    let mut grid = Group::new("grid");
+    for i in 0..11 {
+        for j in 0..11 {
+            let at = Location::translation(10.0 * i as f64, 10.0 * j as f64, 0.0);
+            grid.push(Part::new(format!("ball_{i}_{j}"), Mesh::clone(&ball)).at(at));
+        }
+    }
+    let json = grid
+        .to_message_with(Encoding::Base64, Default::default())
+        .to_json()
+        .into_bytes();
+    let picks = [
+        "/grid/ball_5_5/faces/faces_0",
+        "/grid/ball_5_6/faces/faces_0",
+    ]
+    .map(|id| Pick::parse(id).unwrap());
+    let answer = measure(&json, Tool::Distance, &picks).unwrap();
+    assert!(
+        (answer["distance"].as_f64().unwrap() - 2.0).abs() < 0.01,
+        "{answer}"
+    );
+    report(
+        "121 balls, two of them",
+        121 * ball.triangle_count(),
+        &json,
+        &picks,
+    );
+    // The worst case: the two faces are the model.
+    for segments in [64, 256, 512] {
+        // Two spheres side by side and a plate under them: each sphere is one face.
+        let ball = Mesh::sphere(10.0, segments);
+        let triangles = 2 * ball.triangle_count() + 2;
+        let json = Group::new("scene")
+            .with(Part::new("left", ball.clone()))
+            .with(Part::new("right", ball).at(Location::translation(25.0, 3.0, 0.0)))
+            .with(
+                Part::new("plate", Mesh::cuboid(80.0, 40.0, 2.0))
+                    .at(Location::translation(10.0, 0.0, -15.0)),
+            )
+            .to_message_with(Encoding::Base64, Default::default())
+            .to_json()
+            .into_bytes();
+        let picks = ["/scene/left/faces/faces_0", "/scene/right/faces/faces_0"]
+            .map(|id| Pick::parse(id).unwrap());
+        let answer = measure(&json, Tool::Distance, &picks).unwrap();
+        assert!(
+            (answer["distance"].as_f64().unwrap() - (25.0f64.powi(2) + 9.0).sqrt() + 20.0).abs()
+                < 0.1
+        );
+        report(
+            "two balls (the picks) and a plate",
+            triangles,
+            &json,
+            &picks,
+        );
+    }
+}
+
+fn report(name: &str, triangles: usize, json: &[u8], picks: &[Pick]) {
+    let measured = median_secs(|| {
+        measure(json, Tool::Distance, picks).unwrap();
+    });
+    let parsed = median_secs(|| {
+        Message::from_json(json).unwrap();
+    });
+    println!(
+        "| {name} | {triangles} | {:.1} | {:.1} ms | {:.1} ms | {:.2} |",
+        json.len() as f64 / 1e6,
+        measured * 1e3,
+        parsed * 1e3,
+        measured / parsed
+    );
+}
