@@ -355,7 +355,7 @@ fn picks_are_read_back_measured_and_parts_animated() {
     // What the page posts after two faces were clicked with the distance tool.
     let report = json!({
         "activeTool": {"old": "None", "new": "DistanceMeasurement"},
-        "selectedShapeIDs": {"old": [], "new": ["/rig/brick/faces/faces_2", "/rig/brick/faces/faces_3"]},
+        "selectedShapeIDs": {"old": [], "new": ["/scene/rig/brick/faces/faces_2", "/scene/rig/brick/faces/faces_3"]},
     });
     let answer = reqwest::blocking::Client::new()
         .post(server.url(&format!("/api/viewer/{}/status", viewer.id())))
@@ -368,25 +368,25 @@ fn picks_are_read_back_measured_and_parts_animated() {
     assert_eq!(picks.len(), 2);
     assert_eq!(
         (picks[0].path.as_str(), picks[0].kind, picks[0].index),
-        ("/rig/brick", Topology::Face, Some(2))
+        ("/scene/rig/brick", Topology::Face, Some(2))
     );
-    assert_eq!(picks[1].to_string(), "face 3 of /rig/brick");
+    assert_eq!(picks[1].to_string(), "face 3 of /scene/rig/brick");
     let distance = viewer.measure(Tool::Distance, &picks).unwrap();
     assert_eq!(distance["distance"], 20.0);
     let face = viewer.measure(Tool::Properties, &picks[..1]).unwrap();
     assert_eq!(face["area"], 300.0);
 
-    let swing = Animation::new().track("/rig/brick", "rz", [0.0, 1.0], [0.0, 90.0]);
+    let swing = Animation::new().track("/scene/rig/brick", "rz", [0.0, 1.0], [0.0, 90.0]);
     viewer.animate(&swing).unwrap();
     assert_eq!(
         viewer.config(json!({})).unwrap()["animation"]["duration"],
         1.0
     );
-    let wrong = Animation::new().track("/rig/nothing", "rz", [0.0, 1.0], [0.0, 90.0]);
+    let wrong = Animation::new().track("/scene/rig/nothing", "rz", [0.0, 1.0], [0.0, 90.0]);
     match viewer.animate(&wrong).unwrap_err() {
         Error::InvalidRequest { path, message } => {
             assert_eq!(path, "$.tracks[0].path");
-            assert!(message.contains("/rig/brick"), "{message}");
+            assert!(message.contains("/scene/rig/brick"), "{message}");
         }
         other => panic!("{other}"),
     }

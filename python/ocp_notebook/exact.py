@@ -29,12 +29,16 @@ class Answerer(threading.Thread):
         self.viewer = viewer
         self.stopped = threading.Event()
         self.answered = 0
+        # The first poll, here: once the constructor returns, the server sends measurements to
+        # this kernel (and none made meanwhile is missed: polling resumes after it).
+        first = viewer.client.get_json(f"/api/viewer/{viewer.id}/tool-requests?wait=0")
+        self.after = first.get("last_event_id")
 
     def stop(self):
         self.stopped.set()
 
     def run(self):
-        viewer, after = self.viewer, None
+        viewer, after = self.viewer, self.after
         while not self.stopped.is_set():
             query = "wait=20" + (f"&after={urllib.parse.quote(after)}" if after else "")
             try:

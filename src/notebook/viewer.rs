@@ -179,15 +179,20 @@ impl Viewer {
     }
 
     /// Replaces what the viewer shows with `model`. A part, group or mesh starts the scene that
-    /// [`Viewer::add`] and [`Viewer::remove`] edit; JSON and messages leave it empty (`add`
-    /// then starts from nothing).
+    /// [`Viewer::add`] and [`Viewer::remove`] edit, shown as that scene (so its paths in the
+    /// viewer's tree are always `/scene/` and the path [`Viewer::scene`] lists, what picks and
+    /// animation tracks name); JSON and messages go as they are and leave the scene empty
+    /// (`add` then starts from nothing).
     pub fn show(&self, model: impl IntoModel) -> Result<Shown> {
         let mut scene = Group::new("scene");
-        if let Some(item) = model.scene_item() {
-            scene.push(item);
-            scene.make_names_unique();
-        }
-        let shown = self.upload(model)?;
+        let shown = match model.scene_item() {
+            Some(item) => {
+                scene.push(item);
+                scene.make_names_unique();
+                self.upload(&scene)?
+            }
+            None => self.upload(model)?,
+        };
         *self.scene.lock().unwrap_or_else(|e| e.into_inner()) = scene;
         Ok(shown)
     }
