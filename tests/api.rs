@@ -1034,10 +1034,12 @@ async fn a_kernel_answers_measurements_exactly_and_the_mesh_stands_in(store: Sto
         request["picks"][1],
         json!({"id": "/Group/box/faces/faces_1", "path": "/Group/box", "kind": "face", "index": 1})
     );
-    let answer_path = format!(
-        "/api/viewer/k/tool-requests/{}",
-        request["request_id"].as_str().unwrap()
-    );
+    let request_id = request["request_id"].as_str().unwrap();
+    // A page's screenshot cannot take a kernel's request.
+    let shot = json!({"viewer_id": "k", "request_id": request_id, "data": format!("data:image/png;base64,{TINY_PNG}")});
+    let (status, _) = post(&server, "/api/screenshot", shot.to_string()).await;
+    assert_eq!(status, 201);
+    let answer_path = format!("/api/viewer/k/tool-requests/{request_id}");
     let (status, refused) = post(&server, &answer_path, json!({"tool_type": "DistanceMeasurement", "distance": "far", "point1": [0, 0, 0], "point2": [0, 0, 0]}).to_string()).await;
     assert_eq!(
         (status, refused["error"]["path"].as_str()),
@@ -1069,6 +1071,12 @@ async fn a_kernel_answers_measurements_exactly_and_the_mesh_stands_in(store: Sto
         mesh["note"].as_str().unwrap().contains("did not answer"),
         "{mesh}"
     );
+    // Only the server says a kernel polls: a page reporting one is not believed.
+    post(&server, "/api/model?viewer=k2", fixture("box.json")).await;
+    let spoof = json!({"measureBackend": {"polled_ms": u64::MAX}});
+    post(&server, "/api/viewer/k2/status", spoof.to_string()).await;
+    let (_, read) = get_json(&server, "/api/viewer/k2/status").await;
+    assert!(read["status"].get("measureBackend").is_none(), "{read}");
     // A kernel that stopped: the mesh answers at once.
     let stop = client()
         .delete(server.url("/api/viewer/k/tool-requests"))

@@ -38,6 +38,17 @@ class Answerer(threading.Thread):
         self.stopped.set()
 
     def run(self):
+        try:
+            self._serve()
+        finally:
+            if self.stopped.is_set():
+                # Said last, so no poll of this thread marks the kernel present again.
+                try:
+                    self.viewer.client.request("DELETE", f"/api/viewer/{self.viewer.id}/tool-requests")
+                except OcpNotebookError:
+                    pass
+
+    def _serve(self):
         viewer, after = self.viewer, self.after
         while not self.stopped.is_set():
             query = "wait=20" + (f"&after={urllib.parse.quote(after)}" if after else "")
@@ -52,7 +63,11 @@ class Answerer(threading.Thread):
             after = work.get("last_event_id") or after
             for request in work.get("requests", []):
                 if self.stopped.is_set():
-                    return
+                    break
+                # Another kernel (or a later run of this notebook) showed the model on screen:
+                # leave the request to it, or to the mesh.
+                if request.get("model_id") != viewer._model_id:
+                    continue
                 answer = answer_request(viewer, request)
                 try:
                     viewer.client.post_json(
@@ -65,9 +80,8 @@ class Answerer(threading.Thread):
 
 
 def answer_request(viewer, request):
-    """The answer to one request: a `tool_response`'s values, or `{"error": why}`."""
-    if request.get("model_id") != viewer._model_id:
-        return {"error": "this kernel did not show the model on screen"}
+    """The answer to one request about the model this viewer showed: a `tool_response`'s
+    values, or `{"error": why}`."""
     try:
         shapes = [_shape(viewer._shapes, pick) for pick in request["picks"]]
         tool = request["tool"]

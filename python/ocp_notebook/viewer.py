@@ -290,6 +290,7 @@ class Viewer:
         elif not on and self._answerer is not None:
             self._answerer.stop()
             self._answerer = None
+            # Now, and again by the thread when its last poll returns.
             self.client.request("DELETE", f"/api/viewer/{self.id}/tool-requests")
 
     def measure(self, tool, picks):

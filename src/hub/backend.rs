@@ -19,6 +19,27 @@ pub const BACKEND_KEY: &str = "measureBackend";
 pub const BACKEND_GONE: Duration = Duration::from_secs(45);
 /// How often a waiting poll looks for new requests.
 const POLL_EVERY: Duration = Duration::from_millis(100);
+/// Pages' measurements waiting for kernels at once on one instance; more are measured on the
+/// mesh at once (each holds a pending request, and on Redis a connection, for up to 5 s).
+pub const KERNEL_ASKS: usize = 8;
+/// Kernel requests' ids start with this, so no other answer (a page's screenshot) can take one.
+const TOOL_REQUEST: &str = "tool-";
+
+/// Whether `request` names a measurement waiting for a kernel.
+pub fn is_tool_request(request: &str) -> bool {
+    request.starts_with(TOOL_REQUEST)
+}
+
+/// What came of asking the kernel.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KernelAnswer {
+    /// Its answer, as JSON text.
+    Answer(String),
+    /// No answer in time.
+    Timeout,
+    /// Too many measurements wait for kernels on this instance.
+    Busy,
+}
 
 /// What a kernel's poll gets: requests, and the event id to poll after next.
 #[derive(Debug, Clone)]
@@ -118,15 +139,18 @@ impl Hub {
             .await
     }
 
-    /// Hands `request` (`{tool, ids, model_id}`) to the viewer's kernel and waits up to `wait` for
-    /// its answer (JSON text); `None` when it does not answer in time.
+    /// Hands `request` (`{tool, ids, picks, model_id}`) to the viewer's kernel and waits up to
+    /// `wait` for its answer; at most [`KERNEL_ASKS`] wait at once.
     pub async fn ask_backend(
         &self,
         viewer: &ViewerId,
         mut request: JsonObject,
         wait: Duration,
-    ) -> Result<Option<String>, HubError> {
-        let id = uuid::Uuid::new_v4().simple().to_string();
+    ) -> Result<KernelAnswer, HubError> {
+        let Ok(_room) = self.kernel_asks.clone().try_acquire_owned() else {
+            return Ok(KernelAnswer::Busy);
+        };
+        let id = format!("{TOOL_REQUEST}{}", uuid::Uuid::new_v4().simple());
         self.store.open_request(&id, viewer).await?;
         request.insert("request_id".into(), json!(id));
         let event = EventData::simple(EventKind::ToolRequest, viewer, Value::Object(request));
@@ -135,7 +159,7 @@ impl Hub {
             Err(err) => Err(err),
         };
         self.store.close_request(&id).await?;
-        answer
+        Ok(answer?.map_or(KernelAnswer::Timeout, KernelAnswer::Answer))
     }
 
     /// A kernel's answer to `request`; `false` when no such request of this viewer waits (it
@@ -146,7 +170,9 @@ impl Hub {
         request: &str,
         answer: &str,
     ) -> Result<bool, HubError> {
-        if self.store.request_viewer(request).await?.as_ref() != Some(viewer) {
+        if !is_tool_request(request)
+            || self.store.request_viewer(request).await?.as_ref() != Some(viewer)
+        {
             return Ok(false);
         }
         self.store.answer_request(request, answer).await?;

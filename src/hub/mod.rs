@@ -49,11 +49,17 @@ pub use types::*;
 pub struct Hub {
     store: Arc<dyn Store>,
     limits: HubLimits,
+    /// Pages' measurements waiting for a kernel on this instance (see [`backend`]).
+    kernel_asks: Arc<tokio::sync::Semaphore>,
 }
 
 impl Hub {
     pub fn new(store: Arc<dyn Store>, limits: HubLimits) -> Self {
-        Hub { store, limits }
+        Hub {
+            store,
+            limits,
+            kernel_asks: Arc::new(tokio::sync::Semaphore::new(backend::KERNEL_ASKS)),
+        }
     }
 
     /// A hub in this process's memory.
@@ -82,15 +88,17 @@ impl Hub {
         // Checked before anything is stored (and again, atomically, when the config is merged).
         let own_config = self.store.viewer_config(viewer).await?;
         let mut merged = own_config;
+        // An animation moves the nodes of the model it was made for: a new model ends it.
+        let animated = merged.get(ANIMATION).is_some_and(|a| !a.is_null());
         merged.extend(model.config.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if animated && !model.config.contains_key(ANIMATION) {
+            merged.insert(ANIMATION.into(), Value::Null);
+        }
         self.limit(VIEWER_CONFIG).check(json_size(&merged))?;
         self.open_viewer(viewer, true).await?;
         self.make_room(size, viewer).await?;
         let mut model = model;
-        // An animation moves the nodes of the model it was made for: a new model ends it.
-        if merged.get(ANIMATION).is_some_and(|a| !a.is_null())
-            && !model.config.contains_key(ANIMATION)
-        {
+        if animated && !model.config.contains_key(ANIMATION) {
             model.config.insert(ANIMATION.into(), Value::Null);
         }
         let model = Arc::new(model);
@@ -325,7 +333,14 @@ impl Hub {
         animation: Option<Value>,
     ) -> Result<(), HubError> {
         self.check_on_screen(viewer, model).await?;
-        let animation = animation.unwrap_or(Value::Null);
+        // The model it was made for goes with it: a page plays it on that model only.
+        let animation = match animation {
+            Some(Value::Object(mut tracks)) => {
+                tracks.insert("model_id".into(), json!(model));
+                Value::Object(tracks)
+            }
+            other => other.unwrap_or(Value::Null),
+        };
         let delta = JsonObject::from_iter([(ANIMATION.to_string(), animation.clone())]);
         self.store
             .merge_viewer_config(viewer, &delta, self.limit(VIEWER_CONFIG))
@@ -400,8 +415,10 @@ impl Hub {
         if self.store.viewer(viewer).await?.is_none() {
             return Err(self.missing(viewer).await?);
         }
+        // Only the server says whether a kernel answers measurements.
         let delta: JsonObject = delta
             .into_iter()
+            .filter(|(key, _)| key != backend::BACKEND_KEY)
             .map(|(key, value)| (key, reported_value(value)))
             .collect();
         self.store.touch(viewer, false).await?;
@@ -495,7 +512,8 @@ impl Hub {
             created: SystemTime::now(),
         };
         self.store.put_screenshot(&screenshot).await?;
-        if let Some(request) = request_id {
+        // A page's screenshot answers screenshot requests only, never a kernel's measurement.
+        if let Some(request) = request_id.filter(|r| !backend::is_tool_request(r)) {
             let pending = self.store.request_viewer(request).await?;
             if pending.as_ref() == Some(viewer) {
                 self.store.answer_request(request, &screenshot.id).await?;

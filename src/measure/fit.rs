@@ -3,8 +3,8 @@
 
 use super::geometry::{cross, dot, norm, scale, sub, unit, P3};
 
-/// A circle through `points` (at least 3, not collinear): `(centre, radius, normal)`.
-pub fn circle(points: &[P3]) -> Option<(P3, f64, P3)> {
+/// A circle through `points` (at least 3, not collinear): `(centre, radius)`.
+pub fn circle(points: &[P3]) -> Option<(P3, f64)> {
     if points.len() < 3 {
         return None;
     }
@@ -30,7 +30,7 @@ pub fn circle(points: &[P3]) -> Option<(P3, f64, P3)> {
         .collect();
     let (center, radius) = circle_2d(&flat)?;
     let center3 = [0, 1, 2].map(|k| centroid[k] + center[0] * u[k] + center[1] * v[k]);
-    Some((center3, radius, normal))
+    Some((center3, radius))
 }
 
 /// The radius of a cylinder through `points` whose surface `normals` are perpendicular to its
@@ -171,10 +171,9 @@ mod tests {
                 [5.0 + 2.5 * a.cos(), -1.0, 3.0 + 2.5 * a.sin()]
             })
             .collect();
-        let (center, radius, normal) = circle(&arc).unwrap();
+        let (center, radius) = circle(&arc).unwrap();
         assert!((radius - 2.5).abs() < 1e-9, "{radius}");
         assert!(super::super::geometry::distance(center, [5.0, -1.0, 3.0]) < 1e-9);
-        assert!((normal[1].abs() - 1.0).abs() < 1e-9);
 
         let normals: Vec<P3> = (0..12)
             .map(|i| [(i as f64).cos(), (i as f64).sin(), 0.0])

@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use super::geometry::{Simplex, P3};
 use super::pick::{Pick, Topology};
 use super::MeasureError;
-use crate::model::types::{LeafKind, Location, Shape};
+use crate::model::types::{Location, Shape};
 
 /// A node of the tree with its mesh unread.
 #[derive(Deserialize)]
@@ -23,8 +23,6 @@ struct RawNode<'a> {
     parts: Option<Vec<RawNode<'a>>>,
     #[serde(borrow, default)]
     shape: Option<&'a RawValue>,
-    #[serde(rename = "type", default)]
-    kind: LeafKind,
 }
 
 #[derive(Deserialize)]
@@ -130,7 +128,6 @@ impl<'a> Skeleton<'a> {
             .map_err(|err| PartError::Broken(format!("{path}: {err}")))?;
         Ok(Part {
             path: path.to_string(),
-            kind: node.kind,
             place,
             shape,
         })
@@ -149,7 +146,6 @@ pub enum PartError {
 /// One part's mesh and where it sits.
 pub struct Part {
     pub path: String,
-    pub kind: LeafKind,
     place: Location,
     shape: Shape,
 }
@@ -302,6 +298,11 @@ impl Part {
                 let p = Self::point(values, index).expect("counted above");
                 entity.simplices.push(Simplex::Point(self.world(p)));
             }
+        }
+        if entity.simplices.is_empty() {
+            return Err(PartError::Missing(format!(
+                "{pick} has no geometry to measure"
+            )));
         }
         Ok(entity)
     }

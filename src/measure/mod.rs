@@ -269,7 +269,7 @@ fn properties(entity: &Entity) -> Result<Map<String, Value>, MeasureError> {
             lines.push(format!("length {}", number(length)));
             if entity.geom_type == Some(1) {
                 let points = polyline(entity);
-                if let Some((centre, radius, _)) = fit::circle(&points) {
+                if let Some((centre, radius)) = fit::circle(&points) {
                     out.insert("radius".into(), json!(round(radius)));
                     out.insert("circle_center".into(), point(centre));
                     lines.push(format!("radius {}", number(radius)));

@@ -219,6 +219,28 @@ fn bad_picks_say_what_is_wrong() {
 }
 
 #[test]
+fn an_edge_without_segments_is_an_error_not_a_panic() {
+    use crate::model::builder::{Edge, EdgeType};
+
+    let mut mesh = Mesh::cuboid(1.0, 1.0, 1.0);
+    mesh.edges.push(Edge {
+        points: vec![[0.0, 0.0, 0.0]],
+        kind: EdgeType::Line,
+    });
+    let json = mesh.into_message("odd").to_json();
+    for tool in [Tool::Angle, Tool::Distance] {
+        let picks = ["/odd/odd/faces/faces_0", "/odd/odd/edges/edges_12"]
+            .map(|id| Pick::parse(id).unwrap());
+        match measure(json.as_bytes(), tool, &picks).unwrap_err() {
+            MeasureError::Pick { index: 1, message } => {
+                assert!(message.contains("no geometry"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
 fn part_names_reach_the_info_box_escaped() {
     let json = Mesh::cuboid(1.0, 1.0, 1.0)
         .into_message("<img src=x onerror=alert(1)>")

@@ -98,11 +98,19 @@ export class ViewerHost {
       this.message = null;
       throw error;
     }
-    if (this.config.animation) this.animate(viewer, this.config.animation);
     performance.mark("ocp:built");
     if (document.getElementById("progress")?.hidden === false) this.progress("Drawing");
     document.getElementById("splash").hidden = true;
     this.message = message;
+    // Tracks name the nodes of the model they were made for: any other model ignores them.
+    const animation = this.config.animation;
+    if (animation && animation.model_id === modelId) {
+      try {
+        this.animate(viewer, animation);
+      } catch (error) {
+        console.warn("ocp-notebook: the animation cannot be played", error);
+      }
+    }
     // The renderer notifies camera changes only when the user moves it: report where it starts.
     this.reporter.notify({
       position: viewer.getCameraPosition(),
@@ -138,6 +146,10 @@ export class ViewerHost {
       if (action in axis) {
         const vectors = values.map((v) => [0, 0, 0].map((_, k) => (k === axis[action] ? v : 0)));
         viewer.addAnimationTrack(path, "t", times, vectors);
+      } else if (action === "q") {
+        // 3.1.6 multiplies by each value as a three.js quaternion, not an array.
+        const rotations = values.map(([x, y, z, w]) => new window.THREE.Quaternion(x, y, z, w));
+        viewer.addAnimationTrack(path, "q", times, rotations);
       } else {
         viewer.addAnimationTrack(path, action, times, values);
       }

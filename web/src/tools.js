@@ -27,13 +27,13 @@ export class MeasureTools {
       this.asked += 1; // an answer for the old tool is dropped
     }
     const ids = change.selectedShapeIDs?.new;
-    if (this.tool && Array.isArray(ids) && ids.length === PICKS[this.tool]) {
-      this.ask(this.tool, ids);
-    }
+    if (!Array.isArray(ids)) return;
+    // Any change of the picks makes an answer on its way stale.
+    const ticket = ++this.asked;
+    if (this.tool && ids.length === PICKS[this.tool]) this.ask(this.tool, ids, ticket);
   }
 
-  async ask(tool, ids) {
-    const ticket = ++this.asked;
+  async ask(tool, ids, ticket) {
     const { viewer, modelId } = this.current();
     if (!viewer) return;
     let answer;
@@ -46,7 +46,11 @@ export class MeasureTools {
       answer = await response.json();
       if (!response.ok) throw new Error(answer?.error?.message ?? `HTTP ${response.status}`);
     } catch (error) {
-      if (ticket === this.asked) this.say(viewer, `Cannot measure: ${error.message ?? error}`);
+      if (ticket !== this.asked) return;
+      this.say(viewer, `Cannot measure: ${error.message ?? error}`);
+      // The renderer waits for an answer until its picks change: let go of them, so the next
+      // picks are measured afresh.
+      viewer.cadTools?.handleResetSelection();
       return;
     }
     // A newer pick, another tool or another renderer makes this answer stale.

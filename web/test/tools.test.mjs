@@ -108,6 +108,7 @@ test("an animation moves its part over time, also for a page opened later, and s
     tracks: [
       ["/assembly/top_plate", "tz", [0, 1, 2], [0, 30, 0]],
       { path: "/assembly/gears/gear_left", action: "rz", times: [0, 2], values: [0, 180] },
+      ["/assembly/base", "q", [0, 2], [[0, 0, 0, 1], [0, 0, 0.7071068, 0.7071068]]],
     ],
   };
   const answer = await post(setup.server.base, `/api/viewer/${id}/animation`, JSON.stringify(animation));
@@ -121,6 +122,8 @@ test("an animation moves its part over time, also for a page opened later, and s
   const second = await canvas.screenshot();
   const z2 = await height(page);
   assert.notEqual(z1, z2, "the top plate moves");
+  const turn = await page.evaluate(() => window.viewer.nestedGroup.groups["/assembly/base"].quaternion.toArray());
+  assert.ok(turn.every(Number.isFinite) && Math.abs(turn[2]) > 0.01, `the base turns: ${turn}`);
   assert.ok(!first.equals(second), "the pixels change over time");
 
   // A page opened now plays the same animation.

@@ -35,9 +35,10 @@ pub async fn post(
         .map_err(|err| from_serde("$", err))?;
     // Tracks for a model no longer on screen are refused before they are read.
     hub.check_on_screen(&id, &model_id).await?;
-    let _slot = work.take("animation").await?;
+    let slot = work.take("animation").await?;
     let model = hub.model(&model_id).await?;
     let animation = rocket::tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let json = model.body.to_vec();
         let skeleton = Skeleton::parse(&json).map_err(|err| ApiError::internal(err.to_string()))?;
         let paths: HashSet<&str> = skeleton.paths().into_iter().collect();

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::{from_serde, ApiError, ApiResult};
+use crate::hub::backend::KernelAnswer;
 use crate::hub::Hub;
 use crate::ids::{InvalidId, ModelId, ViewerId};
 use crate::measure::{self, measure as answer_tool, MeasureError, Pick, Tool};
@@ -108,9 +109,11 @@ pub async fn post(
             Err(why) => note = Some(why),
         }
     }
-    let _slot = work.take("measurement").await?;
+    let slot = work.take("measurement").await?;
     let model = hub.model(&model_id).await?;
+    // The slot goes with the job: a request dropped meanwhile does not free it early.
     let answer = rocket::tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         answer_tool(&model.body.to_vec(), tool, &picks)
     })
     .await
@@ -146,11 +149,18 @@ async fn ask_kernel(
     let Value::Object(request) = request else {
         unreachable!("an object")
     };
-    let Some(text) = hub.ask_backend(viewer, request, KERNEL_WAIT).await? else {
-        return Ok(Err(format!(
-            "the kernel did not answer in {} s: measured on the mesh",
-            KERNEL_WAIT.as_secs()
-        )));
+    let text = match hub.ask_backend(viewer, request, KERNEL_WAIT).await? {
+        KernelAnswer::Answer(text) => text,
+        KernelAnswer::Timeout => {
+            let wait = KERNEL_WAIT.as_secs();
+            return Ok(Err(format!(
+                "the kernel did not answer in {wait} s: measured on the mesh"
+            )));
+        }
+        KernelAnswer::Busy => {
+            let why = "too many measurements wait for kernels: measured on the mesh";
+            return Ok(Err(why.into()));
+        }
     };
     let answer: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
     if let Some(error) = answer.get("error").and_then(Value::as_str) {

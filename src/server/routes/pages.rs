@@ -154,7 +154,7 @@ pub async fn scene(
     work: &State<ModelWork>,
 ) -> ApiResult<SceneFile> {
     let id = id?;
-    let _slot = work.take("scene").await?;
+    let slot = work.take("scene").await?;
     let status = hub.status(&id).await?;
     let Some(model_id) = status.model_id else {
         return Err(ApiError::new(
@@ -166,6 +166,8 @@ pub async fn scene(
     let model = hub.model(&model_id).await?;
     let title = id.to_string();
     let html = rocket::tokio::task::spawn_blocking(move || {
+        // The slot goes with the job: a request dropped meanwhile does not free it early.
+        let _slot = slot;
         Scene {
             title: &title,
             model: &model.body,
