@@ -339,6 +339,25 @@ async fn every_hostile_request_gets_a_clear_answer_and_memory_stays_bounded() {
     assert!(written >= 2, "scenes are written, two at a time: {written}");
     target.assert_bounded("12 scene files of a 10 MB model asked for at once");
 
+    // Measurements need no token either and each decodes the picked parts: the biggest face
+    // there is, against itself, twelve times at once, shares those two slots.
+    let face = "/Group/Sphere/faces/faces_0";
+    let ask = serde_json::json!({"tool": "DistanceMeasurement", "ids": [face, face]}).to_string();
+    let asks = (0..12).map(|_| target.post("/api/viewer/scene/measure", ask.clone(), false));
+    let mut measured = 0;
+    for (status, body) in futures_util::future::join_all(asks).await {
+        match status {
+            200 => measured += 1,
+            503 => assert_eq!(body["error"]["code"], "busy", "{body}"),
+            other => panic!("a measurement answered {other}: {body}"),
+        }
+    }
+    assert!(
+        measured >= 2,
+        "measurements are answered, two at a time: {measured}"
+    );
+    target.assert_bounded("12 measurements of a 10 MB face asked for at once");
+
     target.still_serves().await;
     target.assert_bounded("the whole suite");
 }

@@ -4,6 +4,7 @@
 //! with every mesh left as borrowed text ([`Skeleton`]), and only the parts asked for are decoded.
 
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -130,6 +131,7 @@ impl<'a> Skeleton<'a> {
             path: path.to_string(),
             place,
             shape,
+            placed: OnceLock::new(),
         })
     }
 }
@@ -148,17 +150,60 @@ pub struct Part {
     pub path: String,
     place: Location,
     shape: Shape,
+    /// The mesh vertices placed in the world, made for the first face or solid picked.
+    placed: OnceLock<Arc<Vec<P3>>>,
 }
 
 /// The mesh of one picked thing, in world coordinates.
 pub struct Entity {
     pub pick: Pick,
     /// Triangles of a face or solid, segments of an edge, the point of a vertex.
-    pub simplices: Vec<Simplex>,
-    /// For a face: its mesh normals at the triangles' corners, as the tessellator wrote them.
+    pub simplices: Simplices,
+    /// For a face: its mesh vertices, each once, and their normals as the tessellator wrote
+    /// them (what radii are fitted to).
+    pub vertices: Vec<P3>,
     pub normals: Vec<P3>,
     /// The tessellator's surface or curve type number, when it wrote one.
     pub geom_type: Option<i32>,
+}
+
+/// A set of simplices. Triangles keep three indices into their part's placed vertices (shared by
+/// every pick of the part) rather than three points each: a face of a million triangles costs 12
+/// MB, not 72.
+pub enum Simplices {
+    Triangles {
+        points: Arc<Vec<P3>>,
+        corners: Vec<[u32; 3]>,
+    },
+    Listed(Vec<Simplex>),
+}
+
+impl Simplices {
+    pub fn len(&self) -> usize {
+        match self {
+            Simplices::Triangles { corners, .. } => corners.len(),
+            Simplices::Listed(list) => list.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The simplex at `i` (< `len()`).
+    pub fn get(&self, i: usize) -> Simplex {
+        match self {
+            Simplices::Triangles { points, corners } => {
+                let [a, b, c] = corners[i].map(|k| points[k as usize]);
+                Simplex::Triangle(a, b, c)
+            }
+            Simplices::Listed(list) => list[i],
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Simplex> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
 }
 
 impl Part {
@@ -194,8 +239,10 @@ impl Part {
         }
     }
 
-    /// The geometry of `pick`, which must name this part; `Err` says why there is none.
-    pub fn entity(&self, pick: &Pick) -> Result<Entity, PartError> {
+    /// The geometry of `pick`, which must name this part; `Err` says why there is none. With
+    /// `detail`, a face's own vertices and normals too (for types, normals and radii; a distance
+    /// needs only the triangles).
+    pub fn entity(&self, pick: &Pick, detail: bool) -> Result<Entity, PartError> {
         let index = pick.index.unwrap_or(0);
         let count = self.count(pick.kind);
         if index >= count {
@@ -207,7 +254,8 @@ impl Part {
         let s = &self.shape;
         let mut entity = Entity {
             pick: pick.clone(),
-            simplices: Vec::new(),
+            simplices: Simplices::Listed(Vec::new()),
+            vertices: Vec::new(),
             normals: Vec::new(),
             geom_type: None,
         };
@@ -231,39 +279,44 @@ impl Part {
                     )
                 };
                 let normals = s.normals.as_ref().map(|n| &n.values[..]).unwrap_or(&[]);
-                // Each vertex placed once, however many triangles share it.
+                // Each vertex placed once, however many triangles and picks share it.
                 let count = vertices.len() / 3;
-                let placed: Vec<P3> = (0..count)
-                    .map(|i| self.world(Self::point(vertices, i).expect("in range")))
-                    .collect();
-                let mut seen = vec![
-                    false;
-                    if pick.kind == Topology::Face {
-                        count
-                    } else {
-                        0
-                    }
-                ];
-                entity.simplices.reserve(range.len());
+                let placed = self
+                    .placed
+                    .get_or_init(|| {
+                        Arc::new(
+                            (0..count)
+                                .map(|i| self.world(Self::point(vertices, i).expect("in range")))
+                                .collect(),
+                        )
+                    })
+                    .clone();
+                let face = detail && pick.kind == Topology::Face;
+                let mut seen = vec![false; if face { count } else { 0 }];
+                let mut corners = Vec::with_capacity(range.len());
                 for t in range {
-                    let corners = [0, 1, 2].map(|k| triangles[3 * t + k] as usize);
-                    let [Some(a), Some(b), Some(c)] = corners.map(|i| placed.get(i).copied())
-                    else {
+                    let triangle = [0, 1, 2].map(|k| triangles[3 * t + k]);
+                    if triangle.iter().any(|&i| i as usize >= count) {
                         return Err(PartError::Broken(format!(
                             "{}: a triangle index is out of range",
                             self.path
                         )));
-                    };
-                    entity.simplices.push(Simplex::Triangle(a, b, c));
-                    for i in corners {
-                        if seen.get(i) == Some(&false) {
+                    }
+                    corners.push(triangle);
+                    for i in triangle.map(|i| i as usize) {
+                        if face && !seen[i] {
                             seen[i] = true;
+                            entity.vertices.push(placed[i]);
                             if let Some(n) = Self::point(normals, i) {
                                 entity.normals.push(rotate(&self.place, n.map(f64::from)));
                             }
                         }
                     }
                 }
+                entity.simplices = Simplices::Triangles {
+                    points: placed,
+                    corners,
+                };
             }
             Topology::Edge => {
                 let edges = s.edges.as_ref().map(|e| &e.values[..]).unwrap_or(&[]);
@@ -275,6 +328,7 @@ impl Part {
                     Some(per_edge) => span(Some(&per_edge.values), index, edges.len() / 6),
                     None => index..index + 1,
                 };
+                let mut segments = Vec::with_capacity(range.len());
                 for k in range {
                     let (Some(a), Some(b)) =
                         (Self::point(edges, 2 * k), Self::point(edges, 2 * k + 1))
@@ -284,10 +338,9 @@ impl Part {
                             self.path
                         )));
                     };
-                    entity
-                        .simplices
-                        .push(Simplex::Segment(self.world(a), self.world(b)));
+                    segments.push(Simplex::Segment(self.world(a), self.world(b)));
                 }
+                entity.simplices = Simplices::Listed(segments);
             }
             Topology::Vertex => {
                 let values = s
@@ -296,7 +349,7 @@ impl Part {
                     .map(|v| &v.values[..])
                     .unwrap_or(&[]);
                 let p = Self::point(values, index).expect("counted above");
-                entity.simplices.push(Simplex::Point(self.world(p)));
+                entity.simplices = Simplices::Listed(vec![Simplex::Point(self.world(p))]);
             }
         }
         if entity.simplices.is_empty() {
@@ -335,8 +388,9 @@ fn plural(kind: Topology) -> &'static str {
     }
 }
 
-/// Reads the entities for `picks` from a model, decoding each part once.
-pub fn entities(json: &[u8], picks: &[Pick]) -> Result<Vec<Entity>, MeasureError> {
+/// Reads the entities for `picks` from a model, decoding each part once (`detail`: see
+/// [`Part::entity`]).
+pub fn entities(json: &[u8], picks: &[Pick], detail: bool) -> Result<Vec<Entity>, MeasureError> {
     let skeleton = Skeleton::parse(json)?;
     let mut parts: HashMap<&str, Part> = HashMap::new();
     let mut out = Vec::with_capacity(picks.len());
@@ -348,7 +402,7 @@ pub fn entities(json: &[u8], picks: &[Pick]) -> Result<Vec<Entity>, MeasureError
         if !parts.contains_key(pick.path.as_str()) {
             parts.insert(&pick.path, skeleton.part(&pick.path).map_err(at)?);
         }
-        out.push(parts[pick.path.as_str()].entity(pick).map_err(at)?);
+        out.push(parts[pick.path.as_str()].entity(pick, detail).map_err(at)?);
     }
     Ok(out)
 }

@@ -98,7 +98,7 @@ pub fn measure(json: &[u8], tool: Tool, picks: &[Pick]) -> Result<Value, Measure
             picks.len()
         )));
     }
-    let entities = mesh::entities(json, picks)?;
+    let entities = mesh::entities(json, picks, tool != Tool::Distance)?;
     let answer = match tool {
         Tool::Distance => distance_between(&entities[0], &entities[1])?,
         Tool::Properties => properties(&entities[0])?,
@@ -252,7 +252,6 @@ fn type_name(entity: &Entity) -> Option<&'static str> {
 fn properties(entity: &Entity) -> Result<Map<String, Value>, MeasureError> {
     let mut out = Map::new();
     let mut lines = vec![format!("{}", entity.pick)];
-    let corners: Vec<P3> = entity.simplices.iter().flat_map(|s| s.corners()).collect();
     let kind = entity.pick.kind;
     if let Some(name) = type_name(entity) {
         out.insert("geom_type".into(), json!(name));
@@ -260,8 +259,9 @@ fn properties(entity: &Entity) -> Result<Map<String, Value>, MeasureError> {
     }
     let center = match kind {
         Topology::Vertex => {
-            out.insert("vertex_coords".into(), point(corners[0]));
-            corners[0]
+            let at = entity.simplices.get(0).corners().next().expect("a point");
+            out.insert("vertex_coords".into(), point(at));
+            at
         }
         Topology::Edge => {
             let length: f64 = segments(entity).map(|(a, b)| distance(a, b)).sum();
@@ -288,8 +288,8 @@ fn properties(entity: &Entity) -> Result<Map<String, Value>, MeasureError> {
                 center.unwrap_or(centroid)
             } else {
                 let radius = match entity.geom_type {
-                    Some(1) => fit::cylinder(&corners, &entity.normals).map(|(_, r)| r),
-                    Some(3) => fit::sphere(&corners).map(|(_, r)| r),
+                    Some(1) => fit::cylinder(&entity.vertices, &entity.normals).map(|(_, r)| r),
+                    Some(3) => fit::sphere(&entity.vertices).map(|(_, r)| r),
                     _ => None,
                 };
                 if let Some(radius) = radius {
@@ -308,16 +308,14 @@ fn properties(entity: &Entity) -> Result<Map<String, Value>, MeasureError> {
     out.insert("center".into(), point(center));
     lines.push(format!("center {}", triple(center)));
     if kind != Topology::Vertex {
-        let lo = (0..3).map(|k| corners.iter().map(|p| p[k]).fold(f64::INFINITY, f64::min));
-        let hi = (0..3).map(|k| {
-            corners
-                .iter()
-                .map(|p| p[k])
-                .fold(f64::NEG_INFINITY, f64::max)
-        });
-        let (lo, hi): (Vec<f64>, Vec<f64>) = (lo.collect(), hi.collect());
-        let lo = [lo[0], lo[1], lo[2]];
-        let hi = [hi[0], hi[1], hi[2]];
+        let mut lo = [f64::INFINITY; 3];
+        let mut hi = [f64::NEG_INFINITY; 3];
+        for p in entity.simplices.iter().flat_map(|s| s.corners()) {
+            for k in 0..3 {
+                lo[k] = lo[k].min(p[k]);
+                hi[k] = hi[k].max(p[k]);
+            }
+        }
         out.insert(
             "bb".into(),
             json!({
@@ -396,7 +394,7 @@ fn direction(entity: &Entity) -> Result<(P3, P3), String> {
 fn plane_normal(entity: &Entity) -> Option<P3> {
     let sum = if entity.normals.is_empty() {
         entity.simplices.iter().fold([0.0; 3], |acc, s| match s {
-            Simplex::Triangle(a, b, c) => add(acc, cross(sub(*b, *a), sub(*c, *a))),
+            Simplex::Triangle(a, b, c) => add(acc, cross(sub(b, a), sub(c, a))),
             _ => acc,
         })
     } else {
@@ -404,7 +402,7 @@ fn plane_normal(entity: &Entity) -> Option<P3> {
     };
     let normal = unit(sum)?;
     let flat = entity.simplices.iter().all(|s| match s {
-        Simplex::Triangle(a, b, c) => unit(cross(sub(*b, *a), sub(*c, *a)))
+        Simplex::Triangle(a, b, c) => unit(cross(sub(b, a), sub(c, a)))
             .is_none_or(|n| dot(n, normal).abs() > 0.1f64.to_radians().cos()),
         _ => true,
     });
@@ -415,8 +413,8 @@ fn plane_normal(entity: &Entity) -> Option<P3> {
 fn surface(entity: &Entity) -> (f64, P3) {
     let mut area = 0.0;
     let mut moment = [0.0; 3];
-    for s in &entity.simplices {
-        if let Simplex::Triangle(a, b, c) = *s {
+    for s in entity.simplices.iter() {
+        if let Simplex::Triangle(a, b, c) = s {
             let t = norm(cross(sub(b, a), sub(c, a))) / 2.0;
             area += t;
             moment = add(moment, scale(add(add(a, b), c), t / 3.0));
@@ -440,8 +438,8 @@ fn surface(entity: &Entity) -> (f64, P3) {
 fn volume(entity: &Entity) -> (f64, Option<P3>) {
     let mut volume = 0.0;
     let mut moment = [0.0; 3];
-    for s in &entity.simplices {
-        if let Simplex::Triangle(a, b, c) = *s {
+    for s in entity.simplices.iter() {
+        if let Simplex::Triangle(a, b, c) = s {
             let v = dot(a, cross(b, c)) / 6.0;
             volume += v;
             moment = add(moment, scale(add(add(a, b), c), v / 4.0));
@@ -452,7 +450,7 @@ fn volume(entity: &Entity) -> (f64, Option<P3>) {
 }
 
 fn segments(entity: &Entity) -> impl Iterator<Item = (P3, P3)> + '_ {
-    entity.simplices.iter().filter_map(|s| match *s {
+    entity.simplices.iter().filter_map(|s| match s {
         Simplex::Segment(a, b) => Some((a, b)),
         _ => None,
     })

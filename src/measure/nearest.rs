@@ -7,6 +7,7 @@
 //! would try.
 
 use super::geometry::{closest, Simplex, P3};
+use super::mesh::Simplices;
 
 /// The shortest distance between two sets and where it is reached.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -17,7 +18,7 @@ pub struct Nearest {
 }
 
 /// The shortest distance between `a` and `b`; `None` when either is empty.
-pub fn nearest(a: &[Simplex], b: &[Simplex]) -> Option<Nearest> {
+pub fn nearest(a: &Simplices, b: &Simplices) -> Option<Nearest> {
     if a.is_empty() || b.is_empty() {
         return None;
     }
@@ -31,13 +32,16 @@ pub fn nearest(a: &[Simplex], b: &[Simplex]) -> Option<Nearest> {
         }
         match (na.children, nb.children) {
             (None, None) => {
-                for x in &ta.order[na.items.clone()] {
-                    for y in &tb.order[nb.items.clone()] {
+                for &x in &ta.order[na.items.clone()] {
+                    let sa = a.get(x as usize);
+                    let box_a = Bounds::of(&sa);
+                    for &y in &tb.order[nb.items.clone()] {
+                        let sb = b.get(y as usize);
                         // Boxes first: most pairs of a leaf pair are farther apart than the best.
-                        if ta.bounds[*x].gap(&tb.bounds[*y]) >= best.0 {
+                        if box_a.gap(&Bounds::of(&sb)) >= best.0 {
                             continue;
                         }
-                        let candidate = closest(&a[*x], &b[*y]);
+                        let candidate = closest(&sa, &sb);
                         if candidate.0 < best.0 {
                             best = candidate;
                         }
@@ -78,6 +82,12 @@ struct Bounds {
 }
 
 impl Bounds {
+    fn of(simplex: &Simplex) -> Self {
+        let mut b = Bounds::empty();
+        simplex.corners().for_each(|p| b.grow(p));
+        b
+    }
+
     fn empty() -> Self {
         Bounds {
             lo: [f64::INFINITY; 3],
@@ -121,9 +131,8 @@ struct TreeNode {
 /// and linear passes, without the random access of splitting at medians.
 struct Tree {
     nodes: Vec<TreeNode>,
-    order: Vec<usize>,
-    /// Each simplex's box, by its index in the set.
-    bounds: Vec<Bounds>,
+    /// Simplex indices in Morton order; leaves hold runs of it.
+    order: Vec<u32>,
     root: usize,
 }
 
@@ -131,31 +140,25 @@ struct Tree {
 const LEAF: usize = 8;
 
 impl Tree {
-    fn new(simplices: &[Simplex]) -> Self {
-        let bounds: Vec<Bounds> = simplices
+    fn new(simplices: &Simplices) -> Self {
+        let mut extent = Bounds::empty();
+        let centers: Vec<[f32; 3]> = simplices
             .iter()
             .map(|s| {
-                let mut b = Bounds::empty();
-                s.corners().for_each(|p| b.grow(p));
-                b
-            })
-            .collect();
-        let mut extent = Bounds::empty();
-        let centers: Vec<P3> = bounds
-            .iter()
-            .map(|b| {
+                let b = Bounds::of(&s);
                 let c = [0, 1, 2].map(|k| (b.lo[k] + b.hi[k]) / 2.0);
                 extent.grow(c);
-                c
+                c.map(|v| v as f32)
             })
             .collect();
-        let mut keyed: Vec<(u64, usize)> = centers
+        let mut keyed: Vec<(u64, u32)> = centers
             .iter()
             .enumerate()
-            .map(|(i, c)| (morton(c, &extent), i))
+            .map(|(i, c)| (morton(&c.map(f64::from), &extent), i as u32))
             .collect();
+        drop(centers);
         keyed.sort_unstable();
-        let order: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
+        let order: Vec<u32> = keyed.into_iter().map(|(_, i)| i).collect();
 
         let mut nodes = Vec::with_capacity(2 * order.len() / LEAF + 2);
         let mut level: Vec<usize> = Vec::new();
@@ -163,8 +166,7 @@ impl Tree {
             let items = start..(start + LEAF).min(order.len());
             let mut b = Bounds::empty();
             for &k in &order[items.clone()] {
-                b.grow(bounds[k].lo);
-                b.grow(bounds[k].hi);
+                simplices.get(k as usize).corners().for_each(|p| b.grow(p));
             }
             level.push(nodes.len());
             nodes.push(TreeNode {
@@ -195,12 +197,7 @@ impl Tree {
             level = next;
         }
         let root = level.first().copied().unwrap_or(0);
-        Tree {
-            nodes,
-            order,
-            bounds,
-            root,
-        }
+        Tree { nodes, order, root }
     }
 }
 
@@ -256,7 +253,8 @@ mod tests {
         let a = grid([0.0, 0.0], 12, 0.0);
         let mut b = grid([15.0, 4.0], 9, 2.0);
         b.push(Simplex::Segment([12.5, 3.0, 1.0], [30.0, 3.0, 1.0]));
-        let found = nearest(&a, &b).unwrap();
+        let (sa, sb) = (Simplices::Listed(a.clone()), Simplices::Listed(b.clone()));
+        let found = nearest(&sa, &sb).unwrap();
         let brute = a
             .iter()
             .flat_map(|x| b.iter().map(move |y| closest(x, y).0))
@@ -268,6 +266,6 @@ mod tests {
         );
         // The segment passes 0.5 beside the grid's corner side at x = 12, one unit up.
         assert!((found.distance - (0.25f64 + 1.0).sqrt()).abs() < 1e-12);
-        assert!(nearest(&a, &[]).is_none());
+        assert!(nearest(&sa, &Simplices::Listed(Vec::new())).is_none());
     }
 }

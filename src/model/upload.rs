@@ -139,6 +139,17 @@ impl Upload {
         ])
     }
 
+    /// The geometry of a stored model in one buffer, to read it: the part [`Upload::stored_body`]
+    /// keeps it in (no copy), or a stored text that is one part already (a model read back from
+    /// Redis) whole; any other is copied.
+    pub fn readable(body: &StoredJson) -> std::borrow::Cow<'_, [u8]> {
+        match body.parts() {
+            [whole] => std::borrow::Cow::Borrowed(&whole[..]),
+            [_, geometry, _] => std::borrow::Cow::Borrowed(&geometry[..]),
+            _ => std::borrow::Cow::Owned(body.to_vec()),
+        }
+    }
+
     /// The geometry to keep: a slice of the upload's buffer (no copy), unless that would keep
     /// much more than the geometry alive (fields beside it, a "pad" of 40 MB), which the model
     /// memory budget would not see. Then a copy of the geometry alone.

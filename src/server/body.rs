@@ -243,6 +243,7 @@ async fn read(request: &Request<'_>, data: Data<'_>, limit: Limit) -> Result<Bod
         .get_one("Content-Length")
         .and_then(|len| len.parse::<u64>().ok());
     if declared.is_some_and(|len| len > limit.as_u64()) {
+        drain(data.open(DRAIN_MAX.into())).await;
         return Err(too_large());
     }
     // Grow with what arrives, doubling (a declared length reserves nothing up front), within the
@@ -261,7 +262,8 @@ async fn read(request: &Request<'_>, data: Data<'_>, limit: Limit) -> Result<Bod
     let deadline = tokio::time::Instant::now() + idle * 20;
     let mut room = None;
     let mut bytes: Vec<u8> = Vec::new();
-    let mut stream = data.open((max + 1).into());
+    // Room past the limit for draining a refused body (`bytes` never holds more than max + 1).
+    let mut stream = data.open((max + 1 + DRAIN_MAX).into());
     loop {
         if bytes.len() == bytes.capacity() {
             let growth = bytes
@@ -299,6 +301,8 @@ async fn read(request: &Request<'_>, data: Data<'_>, limit: Limit) -> Result<Bod
             break;
         }
         if bytes.len() > max {
+            drop(bytes);
+            drain(stream).await;
             return Err(too_large());
         }
     }
@@ -306,6 +310,27 @@ async fn read(request: &Request<'_>, data: Data<'_>, limit: Limit) -> Result<Bod
         return Err(ApiError::malformed_json("the body is empty; expected JSON"));
     }
     Ok(Body { bytes, _room: room })
+}
+
+/// The most of a refused body read and dropped before the answer, and for how long.
+const DRAIN_MAX: usize = 16 << 20;
+const DRAIN_TIME: Duration = Duration::from_secs(1);
+
+/// Reads and drops what is left of a refused body (up to [`DRAIN_MAX`] bytes, for at most
+/// [`DRAIN_TIME`]), so that a client still sending it reads the 413 rather than a reset
+/// connection. Nothing is kept.
+async fn drain(mut stream: rocket::data::DataStream<'_>) {
+    let mut sink = vec![0u8; 64 * 1024];
+    let mut left = DRAIN_MAX;
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        while left > 0 {
+            match stream.read(&mut sink).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    })
+    .await;
 }
 
 /// Parses a JSON object, telling syntax errors (400) from other values (422).

@@ -14,6 +14,7 @@ use crate::error::{from_serde, ApiError, ApiResult};
 use crate::hub::Hub;
 use crate::ids::{InvalidId, ModelId, ViewerId};
 use crate::measure::Skeleton;
+use crate::model::Upload;
 use crate::server::body::JsonObjectBody;
 use crate::server::guards::Authorized;
 use crate::server::work::ModelWork;
@@ -39,7 +40,7 @@ pub async fn post(
     let model = hub.model(&model_id).await?;
     let animation = rocket::tokio::task::spawn_blocking(move || {
         let _slot = slot;
-        let json = model.body.to_vec();
+        let json = Upload::readable(&model.body);
         let skeleton = Skeleton::parse(&json).map_err(|err| ApiError::internal(err.to_string()))?;
         let paths: HashSet<&str> = skeleton.paths().into_iter().collect();
         animation

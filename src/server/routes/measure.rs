@@ -19,6 +19,7 @@ use crate::hub::backend::KernelAnswer;
 use crate::hub::Hub;
 use crate::ids::{InvalidId, ModelId, ViewerId};
 use crate::measure::{self, measure as answer_tool, MeasureError, Pick, Tool};
+use crate::model::Upload;
 use crate::server::body::JsonObjectBody;
 use crate::server::guards::{Authorized, Caller};
 use crate::server::work::ModelWork;
@@ -114,7 +115,7 @@ pub async fn post(
     // The slot goes with the job: a request dropped meanwhile does not free it early.
     let answer = rocket::tokio::task::spawn_blocking(move || {
         let _slot = slot;
-        answer_tool(&model.body.to_vec(), tool, &picks)
+        answer_tool(&Upload::readable(&model.body), tool, &picks)
     })
     .await
     .map_err(|err| ApiError::internal(format!("the measurement failed: {err}")))?;
