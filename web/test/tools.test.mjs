@@ -90,10 +90,15 @@ test("a face picked with the properties tool shows its area and is read back as 
   assert.ok(answer.area > 0 && typeof answer.geom_type === "string", JSON.stringify(answer));
   await page.waitForSelector(".tcv_properties_measurement_panel", { state: "visible", timeout: 10_000 });
   assert.equal(await page.textContent(".tcv_properties_measurement_panel .tcv_area"), String(answer.area));
-  await page.waitForFunction(async (id) => {
-    const answer = await (await fetch("/api/viewer/measure-face/status")).json();
-    return JSON.stringify(answer.status.selectedShapeIDs) === JSON.stringify([id]);
+  // What both bridges' `selection()` read: the face, by its part and index.
+  const picked = await page.waitForFunction(async (id) => {
+    const answer = await (await fetch("/api/viewer/measure-face/selection")).json();
+    return answer.picks.length === 1 && answer.picks[0].id === id && answer.picks[0];
   }, target.id, { timeout: 10_000, polling: 300 });
+  const pick = await picked.jsonValue();
+  assert.equal(pick.path, "/Group/bracket");
+  assert.equal(pick.kind, "face");
+  assert.equal(target.id, `/Group/bracket/faces/faces_${pick.index}`);
   assert.deepEqual(page.errors, []);
   await page.close();
 });
