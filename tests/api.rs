@@ -995,9 +995,25 @@ async fn animations_are_checked_kept_sent_and_ended_by_a_new_model(store: Store)
 /// says nothing leaves the page with the mesh's answer.
 async fn a_kernel_answers_measurements_exactly_and_the_mesh_stands_in(store: Store) {
     let server = store.start();
-    post(&server, "/api/model?viewer=k", fixture("box.json")).await;
+    let (_, box_model) = post(&server, "/api/model?viewer=k", fixture("box.json")).await;
+    let shown = box_model["model_id"].as_str().unwrap().to_string();
     let faces = json!({"tool": "DistanceMeasurement", "ids": ["/Group/box/faces/faces_0", "/Group/box/faces/faces_1"]});
-    let (_, first) = get_json(&server, "/api/viewer/k/tool-requests?wait=0").await;
+    // A kernel that showed another model is not asked: the mesh answers at once and says why.
+    get_json(&server, "/api/viewer/k/tool-requests?wait=0&model=m-other").await;
+    let (_, mesh) = post(&server, "/api/viewer/k/measure", faces.to_string()).await;
+    assert_eq!(mesh["source"], "mesh");
+    assert!(
+        mesh["note"]
+            .as_str()
+            .unwrap()
+            .contains("showed model m-other"),
+        "{mesh}"
+    );
+    let (_, first) = get_json(
+        &server,
+        &format!("/api/viewer/k/tool-requests?wait=0&model={shown}"),
+    )
+    .await;
     assert_eq!(first["requests"], json!([]));
     let (_, status) = get_json(&server, "/api/viewer/k/status").await;
     assert!(
@@ -1025,7 +1041,7 @@ async fn a_kernel_answers_measurements_exactly_and_the_mesh_stands_in(store: Sto
         .unwrap_or_default();
     let (_, work) = get_json(
         &server,
-        &format!("/api/viewer/k/tool-requests?wait=5{after}"),
+        &format!("/api/viewer/k/tool-requests?wait=5&model={shown}{after}"),
     )
     .await;
     let request = &work["requests"][0];

@@ -31,8 +31,23 @@ class Answerer(threading.Thread):
         self.answered = 0
         # The first poll, here: once the constructor returns, the server sends measurements to
         # this kernel (and none made meanwhile is missed: polling resumes after it).
-        first = viewer.client.get_json(f"/api/viewer/{viewer.id}/tool-requests?wait=0")
-        self.after = first.get("last_event_id")
+        self.after = self.mark()
+
+    def mark(self):
+        """Tells the server, at once, that this kernel answers for the model the viewer last
+        showed (also after each show: the thread's poll may be waiting with the one before).
+        Requests it brings are left to the thread, which sees them too. Answers the id to poll
+        after."""
+        work = self.viewer.client.get_json(self._poll_path(wait=0))
+        return work.get("last_event_id")
+
+    def _poll_path(self, wait, after=None):
+        query = {"wait": wait}
+        if self.viewer._model_id:
+            query["model"] = self.viewer._model_id
+        if after:
+            query["after"] = after
+        return f"/api/viewer/{self.viewer.id}/tool-requests?{urllib.parse.urlencode(query)}"
 
     def stop(self):
         self.stopped.set()
@@ -51,9 +66,8 @@ class Answerer(threading.Thread):
     def _serve(self):
         viewer, after = self.viewer, self.after
         while not self.stopped.is_set():
-            query = "wait=20" + (f"&after={urllib.parse.quote(after)}" if after else "")
             try:
-                work = viewer.client.request("GET", f"/api/viewer/{viewer.id}/tool-requests?{query}", timeout=40)
+                work = viewer.client.request("GET", self._poll_path(20, after), timeout=40)
             except ViewerClosed:
                 return
             except OcpNotebookError:

@@ -85,12 +85,15 @@ class ShapeIndex:
             from ocp_tessellate.tessellator import get_edges, get_faces, get_vertices
 
             explore = {"face": get_faces, "edge": get_edges, "vertex": get_vertices}[pick.kind]
-            for index, sub in enumerate(explore(shape)):
-                if index == pick.index:
-                    shape = sub
-                    break
-            else:
-                return None
+            found = list(explore(shape))
+            if not 0 <= pick.index < len(found):
+                from .errors import OcpNotebookError
+
+                plural = {"face": "faces", "edge": "edges", "vertex": "vertices"}[pick.kind]
+                raise OcpNotebookError(
+                    f"{pick.kind} {pick.index} of {pick.path}: the part has {len(found)} {plural}"
+                )
+            shape = found[pick.index]
         return self._wrap(shape)
 
     def _wrap(self, shape):

@@ -275,7 +275,8 @@ class Viewer:
     def picked_objects(self):
         """The build123d or CadQuery objects the user picked in the page, from the objects this
         viewer last showed: `Face`, `Edge`, `Vertex` or `Solid`, placed as shown (None for a
-        pick on a mesh or a dict)."""
+        pick on a mesh or a dict). A pick the objects do not have (face 99 of a box) is an
+        `OcpNotebookError` naming it."""
         return [self._shapes.object(pick) for pick in self.selection()]
 
     def exact_measurements(self, on=True):
@@ -340,6 +341,8 @@ class Viewer:
             entry.shown = shown
         self._shapes = ShapeIndex(mappings[0] if mappings else None, library_of(objs))
         self._model_id = answer["model_id"]
+        if self._answerer is not None and self._answerer.is_alive():
+            self._answerer.mark()
         shown = Shown(answer, converted - start, time.perf_counter() - converted)
         if self.embeds:
             # The push is done either way: a scene that cannot be fetched leaves the text line.

@@ -152,6 +152,31 @@ def test_picks_come_back_as_the_build123d_objects_shown(server_url):
     assert math.isclose(cube.volume, 125, rel_tol=1e-9)
     # The server measures the same picks.
     assert close(viewer.measure("properties", picks[:1])["area"], part.faces()[7].area, CURVED)
+    # A pick the objects do not have says so; a new model drops the picks made on the old one.
+    report_picks(viewer, ["/Group/cube/faces/faces_99"])
+    with pytest.raises(ocp_notebook.OcpNotebookError, match="face 99 of /Group/cube: the part has 6 faces"):
+        viewer.picked_objects()
+    viewer.show(other, names=["cube"])
+    assert viewer.selection() == []
+
+
+def test_a_kernel_answers_only_for_the_model_it_showed(server_url):
+    import time
+
+    from build123d import Box
+
+    viewer = Viewer(server=server_url, display=False, exact_measurements=True)
+    viewer.show(Box(10, 20, 30), names=["brick"])
+    assert viewer.measure("properties", ["/Group/brick/faces/faces_0"])["source"] == "exact"
+    # Someone else shows a model in this viewer: this kernel does not hold its objects.
+    other = Viewer(id=viewer.id, server=server_url, display=False)
+    other.show(Box(1, 2, 3), names=["brick"])
+    started = time.monotonic()
+    answer = viewer.measure("properties", ["/Group/brick/faces/faces_0"])
+    assert answer["source"] == "mesh" and "showed model" in answer["note"], answer
+    assert time.monotonic() - started < 2, "no waiting for a kernel that cannot answer"
+    assert close(answer["area"], 6, EXACT)
+    viewer.exact_measurements(False)
 
 
 def test_animations_are_checked_and_ocp_vscode_animation_plays_here(server_url):

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{json, Value};
 
 use super::{EventData, EventId, EventKind, Hub, HubError, JsonObject};
-use crate::ids::ViewerId;
+use crate::ids::{ModelId, ViewerId};
 
 /// The status key that says a kernel answers the viewer's measurements, and since when it last
 /// asked for work (milliseconds since 1970).
@@ -41,6 +41,17 @@ pub enum KernelAnswer {
     Busy,
 }
 
+/// Who answers a viewer's measurements of a model.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Backend {
+    /// No kernel polls: the mesh answers.
+    None,
+    /// A kernel that showed the model polls.
+    Ready,
+    /// The polling kernel showed another model (this one).
+    OtherModel(String),
+}
+
 /// What a kernel's poll gets: requests, and the event id to poll after next.
 #[derive(Debug, Clone)]
 pub struct BackendWork {
@@ -55,28 +66,40 @@ fn now_ms() -> u64 {
 }
 
 impl Hub {
-    /// Whether a kernel polled for the viewer's measurements lately.
-    pub async fn has_backend(&self, viewer: &ViewerId) -> Result<bool, HubError> {
+    /// Whether a kernel that polled lately can answer measurements of `model`: it must have
+    /// shown that model (a kernel holds the CAD objects of what it showed only).
+    pub async fn backend_for(
+        &self,
+        viewer: &ViewerId,
+        model: &ModelId,
+    ) -> Result<Backend, HubError> {
         let status = self.store.viewer_status(viewer).await?;
-        let polled = status
-            .get(BACKEND_KEY)
-            .and_then(|b| b.get("polled_ms"))
-            .and_then(Value::as_u64);
-        Ok(polled.is_some_and(|at| now_ms().saturating_sub(at) < BACKEND_GONE.as_millis() as u64))
+        let Some(mark) = status.get(BACKEND_KEY).filter(|mark| !mark.is_null()) else {
+            return Ok(Backend::None);
+        };
+        let polled = mark.get("polled_ms").and_then(Value::as_u64).unwrap_or(0);
+        if now_ms().saturating_sub(polled) >= BACKEND_GONE.as_millis() as u64 {
+            return Ok(Backend::None);
+        }
+        match mark.get("model_id").and_then(Value::as_str) {
+            Some(shown) if shown == model.as_str() => Ok(Backend::Ready),
+            shown => Ok(Backend::OtherModel(shown.unwrap_or("none").to_string())),
+        }
     }
 
     /// A kernel's poll: the `tool_request`s after `after` (or from now on), waiting up to `wait`
-    /// for one. Marks the kernel present (the status's `measureBackend`).
+    /// for one. Marks the kernel present (the status's `measureBackend`) for the model it showed.
     pub async fn backend_requests(
         &self,
         viewer: &ViewerId,
+        shown: Option<&ModelId>,
         after: Option<&str>,
         wait: Duration,
     ) -> Result<BackendWork, HubError> {
         if self.store.viewer(viewer).await?.is_none() {
             return Err(self.missing(viewer).await?);
         }
-        self.mark_backend(viewer).await?;
+        self.mark_backend(viewer, shown).await?;
         // Polled from `after`, or from now on: the id to poll after next is always answered,
         // so a request made between two polls is never missed.
         let mut last_event_id = match after {
@@ -123,9 +146,13 @@ impl Hub {
         }
     }
 
-    async fn mark_backend(&self, viewer: &ViewerId) -> Result<(), HubError> {
-        let mark =
-            JsonObject::from_iter([(BACKEND_KEY.to_string(), json!({ "polled_ms": now_ms() }))]);
+    async fn mark_backend(
+        &self,
+        viewer: &ViewerId,
+        shown: Option<&ModelId>,
+    ) -> Result<(), HubError> {
+        let mark = json!({ "polled_ms": now_ms(), "model_id": shown });
+        let mark = JsonObject::from_iter([(BACKEND_KEY.to_string(), mark)]);
         self.store
             .merge_viewer_status(viewer, &mark, self.limit("the viewer's status"))
             .await

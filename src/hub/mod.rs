@@ -42,6 +42,8 @@ pub use store::{Store, StoreCounts};
 const VIEWER_CONFIG: &str = "the viewer's config";
 /// The viewer setting that holds its animation (see [`Hub::animate`]).
 const ANIMATION: &str = "animation";
+/// The status key of the page's picks (three-cad-viewer's name).
+pub const PICKS: &str = "selectedShapeIDs";
 pub use types::*;
 
 /// The state of the server, with its rules, over a [`Store`]. Cheap to clone.
@@ -107,6 +109,7 @@ impl Hub {
         self.store
             .set_current_model(viewer, Some(&model.id))
             .await?;
+        self.forget_picks(viewer).await?;
         self.store
             .merge_viewer_config(viewer, &model.config, self.limit(VIEWER_CONFIG))
             .await?;
@@ -353,6 +356,23 @@ impl Hub {
         self.store.append_event(viewer, &event).await
     }
 
+    /// Picks name faces of the model they were made on: another model (or none) drops them, so
+    /// `selection()` never maps them onto the wrong faces.
+    async fn forget_picks(&self, viewer: &ViewerId) -> Result<(), HubError> {
+        let status = self.store.viewer_status(viewer).await?;
+        let picked = status
+            .get(PICKS)
+            .and_then(Value::as_array)
+            .is_some_and(|picks| !picks.is_empty());
+        if picked {
+            let none = JsonObject::from_iter([(PICKS.to_string(), json!([]))]);
+            self.store
+                .merge_viewer_status(viewer, &none, self.limit("the viewer's status"))
+                .await?;
+        }
+        Ok(())
+    }
+
     /// `Ok` when the viewer shows `model`, else [`HubError::ModelChanged`].
     pub async fn check_on_screen(
         &self,
@@ -389,6 +409,7 @@ impl Hub {
                 .await?;
         }
         self.store.set_current_model(viewer, None).await?;
+        self.forget_picks(viewer).await?;
         let event = EventData::simple(EventKind::Clear, viewer, json!({}));
         self.store.append_event(viewer, &event).await
     }

@@ -53,6 +53,15 @@ impl Tool {
         }
     }
 
+    /// What people call it: "distance", "properties", "angle".
+    pub fn short_name(self) -> &'static str {
+        match self {
+            Tool::Distance => "distance",
+            Tool::Properties => "properties",
+            Tool::Angle => "angle",
+        }
+    }
+
     /// The renderer's name.
     pub fn name(self) -> &'static str {
         match self {
@@ -91,11 +100,18 @@ pub enum MeasureError {
 /// ```
 pub fn measure(json: &[u8], tool: Tool, picks: &[Pick]) -> Result<Value, MeasureError> {
     if picks.len() != tool.picks() {
+        let picked = match picks.len() {
+            1 => "1 pick".to_string(),
+            n => format!("{n} picks"),
+        };
         return Err(MeasureError::NotMeasurable(format!(
-            "the {} tool measures {} pick(s), not {}",
-            tool.name(),
-            tool.picks(),
-            picks.len()
+            "the {} tool measures {}, not {picked}",
+            tool.short_name(),
+            if tool.picks() == 1 {
+                "1 pick"
+            } else {
+                "2 picks"
+            },
         )));
     }
     let entities = mesh::entities(json, picks, tool != Tool::Distance)?;

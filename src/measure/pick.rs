@@ -61,6 +61,7 @@ impl Pick {
     /// let face = Pick::parse("/Group/bracket/faces/faces_3").unwrap();
     /// assert_eq!((face.path.as_str(), face.kind, face.index), ("/Group/bracket", Topology::Face, Some(3)));
     /// assert_eq!(Pick::parse("/Group/bracket/vertices/vertices12").unwrap().index, Some(12));
+    /// assert_eq!(Pick::parse("/Group/bracket/vertices/vertices_12").unwrap().index, Some(12));
     /// assert_eq!(Pick::parse("/Group/bracket").unwrap().kind, Topology::Solid);
     /// assert_eq!(Pick::parse("no slash"), None);
     /// ```
@@ -76,6 +77,8 @@ impl Pick {
             let Some(number) = member.strip_prefix(prefix) else {
                 continue;
             };
+            // The renderer writes `vertices3`; `vertices_3`, like `faces_3`, is taken too.
+            let number = number.strip_prefix('_').unwrap_or(number);
             let Some(path) = rest.strip_suffix(group).and_then(|p| p.strip_suffix('/')) else {
                 continue;
             };

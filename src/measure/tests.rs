@@ -215,7 +215,10 @@ fn bad_picks_say_what_is_wrong() {
         err(Tool::Properties, &["/brick"]),
         "/brick is a group, not a part"
     );
-    assert!(err(Tool::Distance, &["/brick/brick"]).contains("measures 2 pick(s), not 1"));
+    assert_eq!(
+        err(Tool::Distance, &["/brick/brick"]),
+        "the distance tool measures 2 picks, not 1 pick"
+    );
 }
 
 #[test]

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::{from_serde, ApiError, ApiResult};
-use crate::hub::backend::KernelAnswer;
+use crate::hub::backend::{Backend, KernelAnswer};
 use crate::hub::Hub;
 use crate::ids::{InvalidId, ModelId, ViewerId};
 use crate::measure::{self, measure as answer_tool, MeasureError, Pick, Tool};
@@ -36,7 +36,7 @@ pub async fn selection(
     let status = hub.status(&id?).await?;
     let picks: Vec<Pick> = status
         .status
-        .get("selectedShapeIDs")
+        .get(crate::hub::PICKS)
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -104,10 +104,18 @@ pub async fn post(
     let tool = request.tool;
     // A kernel holding the CAD objects answers exactly; the mesh answers when it cannot.
     let mut note = None;
-    if picks.len() == tool.picks() && hub.has_backend(&id).await? {
-        match ask_kernel(hub, &id, tool, &picks, &model_id).await? {
-            Ok(values) => return Ok(Json(measure::finish(tool, &picks, values, "exact"))),
-            Err(why) => note = Some(why),
+    if picks.len() == tool.picks() {
+        match hub.backend_for(&id, &model_id).await? {
+            Backend::Ready => match ask_kernel(hub, &id, tool, &picks, &model_id).await? {
+                Ok(values) => return Ok(Json(measure::finish(tool, &picks, values, "exact"))),
+                Err(why) => note = Some(why),
+            },
+            Backend::OtherModel(shown) => {
+                note = Some(format!(
+                    "the kernel answering this viewer showed model {shown}, not {model_id}: measured on the mesh"
+                ))
+            }
+            Backend::None => {}
         }
     }
     let slot = work.take("measurement").await?;
@@ -177,13 +185,15 @@ async fn ask_kernel(
 }
 
 /// A kernel's poll for the viewer's measurements (the Python bridge's
-/// `Viewer(exact_measurements=True)`): `{"requests": [{request_id, tool, ids, model_id}],
+/// `Viewer(exact_measurements=True)`): `{"requests": [{request_id, tool, ids, picks, model_id}],
 /// "last_event_id"}`, waiting up to `wait` seconds (at most 25) for one; pass `last_event_id` back
-/// as `after`. While a kernel polls, pages' measurements go to it first.
-#[rocket::get("/api/viewer/<id>/tool-requests?<after>&<wait>")]
+/// as `after`, and the model the kernel showed as `model`. While a kernel polls, pages'
+/// measurements of that model go to it first.
+#[rocket::get("/api/viewer/<id>/tool-requests?<model>&<after>&<wait>")]
 pub async fn tool_requests(
     _auth: Authorized,
     id: Result<ViewerId, InvalidId>,
+    model: Option<&str>,
     after: Option<&str>,
     wait: Option<f64>,
     hub: &State<Hub>,
@@ -192,8 +202,12 @@ pub async fn tool_requests(
         .filter(|w| w.is_finite() && *w >= 0.0)
         .unwrap_or(20.0)
         .min(25.0);
+    let shown = model
+        .map(ModelId::new)
+        .transpose()
+        .map_err(|err| ApiError::invalid(err.to_string(), "?model"))?;
     let work = hub
-        .backend_requests(&id?, after, Duration::from_secs_f64(wait))
+        .backend_requests(&id?, shown.as_ref(), after, Duration::from_secs_f64(wait))
         .await?;
     Ok(Json(
         json!({ "requests": work.requests, "last_event_id": work.last_event_id }),
