@@ -4,24 +4,18 @@
 //! arrays (`Message::from_json`), which any answer that started from the parsed model would pay
 //! first. Run with `cargo bench --bench measure`.
 
-use std::time::{Duration, Instant};
+mod timing;
+
+use std::time::Duration;
+
+use timing::median_secs;
 
 use ocp_notebook::measure::{measure, Pick, Tool};
 use ocp_notebook::model::builder::{Group, Mesh, Part};
 use ocp_notebook::model::types::{Encoding, Location, Message};
 
-/// Median seconds of `f` over enough runs to fill about two seconds (at least 5).
-fn median_secs(mut f: impl FnMut()) -> f64 {
-    let mut times = Vec::new();
-    let start = Instant::now();
-    while times.len() < 5 || (start.elapsed() < Duration::from_secs(2) && times.len() < 100) {
-        let t = Instant::now();
-        f();
-        times.push(t.elapsed().as_secs_f64());
-    }
-    times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
-}
+/// The time each case is given.
+const BUDGET: Duration = Duration::from_secs(2);
 
 fn main() {
     println!("| model | triangles | MB | distance of two faces | parse whole | ratio |");
@@ -87,10 +81,10 @@ fn main() {
 }
 
 fn report(name: &str, triangles: usize, json: &[u8], picks: &[Pick]) {
-    let measured = median_secs(|| {
+    let measured = median_secs(BUDGET, || {
         measure(json, Tool::Distance, picks).unwrap();
     });
-    let parsed = median_secs(|| {
+    let parsed = median_secs(BUDGET, || {
         Message::from_json(json).unwrap();
     });
     println!(

@@ -3,22 +3,16 @@
 //! takes to parse the same bytes into a `serde_json::Value` (what a server that parses uploads
 //! would pay before checking anything). Run with `cargo bench --bench validate`.
 
-use std::time::{Duration, Instant};
+mod timing;
+
+use std::time::Duration;
+
+use timing::median_secs;
 
 use ocp_notebook::model::{parse_upload, synthetic, Limits};
 
-/// Median seconds of `f` over enough runs to fill about a second (at least 5).
-fn median_secs(mut f: impl FnMut()) -> f64 {
-    let mut times = Vec::new();
-    let start = Instant::now();
-    while times.len() < 5 || (start.elapsed() < Duration::from_secs(1) && times.len() < 200) {
-        let t = Instant::now();
-        f();
-        times.push(t.elapsed().as_secs_f64());
-    }
-    times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
-}
+/// The time each case is given.
+const BUDGET: Duration = Duration::from_secs(1);
 
 fn main() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
@@ -42,16 +36,16 @@ fn main() {
     );
     println!("|---|---|---|---|---|");
     for (name, bytes) in &cases {
-        let validate = median_secs(|| {
+        let validate = median_secs(BUDGET, || {
             parse_upload(bytes.clone(), &limits).expect("valid");
         });
-        let parse = median_secs(|| {
+        let parse = median_secs(BUDGET, || {
             let value: serde_json::Value = serde_json::from_slice(bytes).expect("JSON");
             std::hint::black_box(value);
         });
         // Both columns include one copy of the bytes (`parse_upload` takes ownership); the copy
         // is timed apart and taken out of the validation figure.
-        let copy = median_secs(|| {
+        let copy = median_secs(BUDGET, || {
             std::hint::black_box(bytes.clone());
         });
         let mb = bytes.len() as f64 / 1e6;

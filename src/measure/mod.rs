@@ -526,22 +526,10 @@ fn triple(p: P3) -> String {
     format!("({}, {}, {})", number(p[0]), number(p[1]), number(p[2]))
 }
 
-/// The info lines as HTML for the renderer's info box (which sets it as `innerHTML`): every
-/// character that could start markup is escaped, since part names come from users.
+/// The info lines as HTML for the renderer's info box (which sets it as `innerHTML`): escaped,
+/// since part names come from users, one line each.
 fn info_html(info: &str) -> String {
-    let mut out = String::with_capacity(info.len() + 16);
-    for c in info.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\n' => out.push_str("<br>"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::notebook::frame::escape(info).replace('\n', "<br>")
 }
 
 #[cfg(test)]

@@ -145,8 +145,9 @@ fn framed(
     )
 }
 
-/// HTML text and attribute escaping.
-fn escape(text: &str) -> String {
+/// HTML text and attribute escaping (also of what the measure tools write into the renderer's
+/// info box).
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

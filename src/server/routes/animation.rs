@@ -4,7 +4,6 @@
 
 use std::collections::HashSet;
 
-use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::State;
 use serde_json::{json, Value};
@@ -12,7 +11,7 @@ use serde_json::{json, Value};
 use crate::animation::Animation;
 use crate::error::{from_serde, ApiError, ApiResult};
 use crate::hub::Hub;
-use crate::ids::{InvalidId, ModelId, ViewerId};
+use crate::ids::{InvalidId, ViewerId};
 use crate::measure::Skeleton;
 use crate::model::Upload;
 use crate::server::body::JsonObjectBody;
@@ -31,7 +30,7 @@ pub async fn post(
 ) -> ApiResult<Json<Value>> {
     let id = id?;
     let mut body = body.0;
-    let model_id = model_on_screen(hub, &id, body.remove("model_id")).await?;
+    let model_id = super::model_on_screen(hub, &id, body.remove("model_id"), "animate").await?;
     let animation: Animation = serde_path_to_error::deserialize(Value::Object(body))
         .map_err(|err| from_serde("$", err))?;
     // Tracks for a model no longer on screen are refused before they are read.
@@ -64,26 +63,9 @@ pub async fn delete(
     hub: &State<Hub>,
 ) -> ApiResult<Json<Value>> {
     let id = id?;
-    let model_id = model_on_screen(hub, &id, None).await?;
+    let model_id = super::model_on_screen(hub, &id, None, "animate").await?;
     hub.animate(&id, &model_id, None).await?;
     Ok(Json(
         json!({ "viewer_id": id, "model_id": model_id, "animation": null }),
     ))
-}
-
-/// The model named in the body, else the one the viewer shows.
-async fn model_on_screen(hub: &Hub, id: &ViewerId, named: Option<Value>) -> ApiResult<ModelId> {
-    match named {
-        Some(Value::String(model)) => {
-            ModelId::new(model).map_err(|err| ApiError::invalid(err.to_string(), "$.model_id"))
-        }
-        Some(_) => Err(ApiError::invalid("a model id is a string", "$.model_id")),
-        None => hub.status(id).await?.model_id.ok_or_else(|| {
-            ApiError::new(
-                Status::NotFound,
-                "no_model",
-                format!("viewer {id} shows no model to animate"),
-            )
-        }),
-    }
 }

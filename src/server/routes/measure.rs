@@ -58,7 +58,7 @@ struct MeasureRequest {
     tool: Tool,
     ids: Vec<String>,
     #[serde(default)]
-    model_id: Option<String>,
+    model_id: Option<Value>,
 }
 
 /// How long a page's measurement waits for the kernel that answers exactly.
@@ -89,18 +89,7 @@ pub async fn post(
             })
         })
         .collect::<ApiResult<Vec<Pick>>>()?;
-    let model_id = match request.model_id {
-        Some(model) => {
-            ModelId::new(model).map_err(|err| ApiError::invalid(err.to_string(), "$.model_id"))?
-        }
-        None => hub.status(&id).await?.model_id.ok_or_else(|| {
-            ApiError::new(
-                Status::NotFound,
-                "no_model",
-                format!("viewer {id} shows no model to measure"),
-            )
-        })?,
-    };
+    let model_id = super::model_on_screen(hub, &id, request.model_id, "measure").await?;
     let tool = request.tool;
     // A kernel holding the CAD objects answers exactly; the mesh answers when it cannot.
     let mut note = None;

@@ -13,7 +13,13 @@ pub mod screenshot;
 pub mod thumbnail;
 pub mod viewer;
 
+use rocket::http::Status;
 use rocket::Route;
+use serde_json::Value;
+
+use crate::error::{ApiError, ApiResult};
+use crate::hub::Hub;
+use crate::ids::{ModelId, ViewerId};
 
 /// Every route of the server.
 pub fn all() -> Vec<Route> {
@@ -50,4 +56,27 @@ pub fn all() -> Vec<Route> {
         health::health,
         super::cors::preflight,
     ]
+}
+
+/// The model a tool works on: the one named in the request (`$.model_id`), else the one the
+/// viewer shows; 404 `no_model` when it shows none (`verb` says what could not be done).
+async fn model_on_screen(
+    hub: &Hub,
+    id: &ViewerId,
+    named: Option<Value>,
+    verb: &str,
+) -> ApiResult<ModelId> {
+    match named {
+        Some(Value::String(model)) => {
+            ModelId::new(model).map_err(|err| ApiError::invalid(err.to_string(), "$.model_id"))
+        }
+        Some(_) => Err(ApiError::invalid("a model id is a string", "$.model_id")),
+        None => hub.status(id).await?.model_id.ok_or_else(|| {
+            ApiError::new(
+                Status::NotFound,
+                "no_model",
+                format!("viewer {id} shows no model to {verb}"),
+            )
+        }),
+    }
 }
