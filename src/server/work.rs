@@ -22,8 +22,24 @@ impl Default for ModelWork {
 }
 
 impl ModelWork {
-    /// A slot for `what`, waiting up to 10 s for one; then 503 `busy`.
-    pub async fn take(&self, what: &str) -> ApiResult<OwnedSemaphorePermit> {
+    /// Runs `job` (one that reads a whole model) on a blocking thread once a slot is free, waiting
+    /// up to 10 s for one, then 503 `busy`. The slot goes with the job: a request dropped
+    /// meanwhile does not free it while the job still runs.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        what: &str,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> ApiResult<T> {
+        let slot = self.take(what).await?;
+        rocket::tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            job()
+        })
+        .await
+        .map_err(|err| ApiError::internal(format!("the {what} failed: {err}")))
+    }
+
+    async fn take(&self, what: &str) -> ApiResult<OwnedSemaphorePermit> {
         let wait = tokio::time::timeout(Duration::from_secs(10), self.0.clone().acquire_owned());
         match wait.await {
             Ok(Ok(permit)) => Ok(permit),

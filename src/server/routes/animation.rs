@@ -35,19 +35,16 @@ pub async fn post(
         .map_err(|err| from_serde("$", err))?;
     // Tracks for a model no longer on screen are refused before they are read.
     hub.check_on_screen(&id, &model_id).await?;
-    let slot = work.take("animation").await?;
     let model = hub.model(&model_id).await?;
-    let animation = rocket::tokio::task::spawn_blocking(move || {
-        let _slot = slot;
+    let job = move || {
         let json = Upload::readable(&model.body);
         let skeleton = Skeleton::parse(&json).map_err(|err| ApiError::internal(err.to_string()))?;
         let paths: HashSet<&str> = skeleton.paths().into_iter().collect();
         animation
             .checked(&paths)
             .map_err(|err| ApiError::invalid(err.message, err.path))
-    })
-    .await
-    .map_err(|err| ApiError::internal(format!("the animation could not be checked: {err}")))??;
+    };
+    let animation = work.run("animation", job).await??;
     let animation = serde_json::to_value(&animation).expect("an animation serializes");
     hub.animate(&id, &model_id, Some(animation.clone())).await?;
     Ok(Json(

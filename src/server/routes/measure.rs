@@ -107,15 +107,9 @@ pub async fn post(
             Backend::None => {}
         }
     }
-    let slot = work.take("measurement").await?;
     let model = hub.model(&model_id).await?;
-    // The slot goes with the job: a request dropped meanwhile does not free it early.
-    let answer = rocket::tokio::task::spawn_blocking(move || {
-        let _slot = slot;
-        answer_tool(&Upload::readable(&model.body), tool, &picks)
-    })
-    .await
-    .map_err(|err| ApiError::internal(format!("the measurement failed: {err}")))?;
+    let job = move || answer_tool(&Upload::readable(&model.body), tool, &picks);
+    let answer = work.run("measurement", job).await?;
     let answer = answer.map(|mut answer| {
         if let Some(note) = note {
             answer["note"] = json!(note);
@@ -160,17 +154,31 @@ async fn ask_kernel(
             return Ok(Err(why.into()));
         }
     };
+    // Checked when the kernel posted it (`answer_tool_request`): only its tool is left to see.
     let answer: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
     if let Some(error) = answer.get("error").and_then(Value::as_str) {
         return Ok(Err(format!(
             "the kernel could not measure this ({error}): measured on the mesh"
         )));
     }
-    Ok(
-        measure::exact_values(tool, &answer).map_err(|(path, message)| {
-            format!("the kernel's answer was refused at {path} ({message}): measured on the mesh")
-        }),
-    )
+    if answer["tool_type"] != json!(tool) {
+        return Ok(Err(format!(
+            "the kernel answered {} for a {} question: measured on the mesh",
+            answer["tool_type"],
+            tool.short_name()
+        )));
+    }
+    match answer {
+        Value::Object(mut answer) => match answer.remove("values") {
+            Some(Value::Object(values)) => Ok(Ok(values)),
+            _ => Ok(Err(
+                "the kernel's answer had no values: measured on the mesh".into(),
+            )),
+        },
+        _ => Ok(Err(
+            "the kernel's answer was not understood: measured on the mesh".into(),
+        )),
+    }
 }
 
 /// A kernel's poll for the viewer's measurements (the Python bridge's
@@ -215,17 +223,30 @@ pub async fn answer_tool_request(
 ) -> ApiResult<Json<Value>> {
     let id = id?;
     let answer = Value::Object(body.0);
-    if answer.get("error").is_none() {
-        let tool: Tool =
-            serde_json::from_value(answer.get("tool_type").cloned().unwrap_or(Value::Null))
-                .map_err(|_| {
-                    ApiError::invalid("tool_type names the tool answered", "$.tool_type")
-                })?;
-        measure::exact_values(tool, &answer)
-            .map_err(|(path, message)| ApiError::invalid(message, path))?;
-    }
+    // Checked here, once: the page's side takes what is handed over as it is.
+    let handed = match answer.get("error") {
+        Some(error) => {
+            let why: String = error
+                .as_str()
+                .unwrap_or("no reason given")
+                .chars()
+                .take(500)
+                .collect();
+            json!({ "error": why })
+        }
+        None => {
+            let tool: Tool =
+                serde_json::from_value(answer.get("tool_type").cloned().unwrap_or(Value::Null))
+                    .map_err(|_| {
+                        ApiError::invalid("tool_type names the tool answered", "$.tool_type")
+                    })?;
+            let values = measure::exact_values(tool, &answer)
+                .map_err(|(path, message)| ApiError::invalid(message, path))?;
+            json!({ "tool_type": tool, "values": values })
+        }
+    };
     if !hub
-        .answer_backend(&id, request, &answer.to_string())
+        .answer_backend(&id, request, &handed.to_string())
         .await?
     {
         return Err(ApiError::new(

@@ -154,7 +154,6 @@ pub async fn scene(
     work: &State<ModelWork>,
 ) -> ApiResult<SceneFile> {
     let id = id?;
-    let slot = work.take("scene").await?;
     let status = hub.status(&id).await?;
     let Some(model_id) = status.model_id else {
         return Err(ApiError::new(
@@ -165,19 +164,18 @@ pub async fn scene(
     };
     let model = hub.model(&model_id).await?;
     let title = id.to_string();
-    let html = rocket::tokio::task::spawn_blocking(move || {
-        // The slot goes with the job: a request dropped meanwhile does not free it early.
-        let _slot = slot;
+    let job = move || {
         Scene {
             title: &title,
             model: &model.body,
             config: &status.config,
         }
         .render()
-    })
-    .await
-    .map_err(|err| ApiError::internal(format!("the scene could not be written: {err}")))?
-    .map_err(|err| ApiError::internal(err.to_string()))?;
+    };
+    let html = work
+        .run("scene", job)
+        .await?
+        .map_err(|err| ApiError::internal(err.to_string()))?;
     Ok(SceneFile {
         html,
         file_name: format!("{id}.html"),
