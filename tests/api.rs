@@ -855,6 +855,9 @@ async fn the_measure_tools_are_answered_from_the_stored_model(store: Store) {
     let (_, angle) = measure(json!({"tool": "AngleMeasurement",
         "ids": ["/Group/box/faces/faces_0", "/Group/box/faces/faces_2"], "model_id": posted["model_id"]})).await;
     assert_eq!(angle["angle"], 90.0, "{angle}");
+    // The way people name the tools is taken too.
+    let (_, short) = measure(json!({"tool": "distance", "ids": faces})).await;
+    assert_eq!(short["distance"], answer["distance"], "{short}");
 
     // Each kind of bad request names what is wrong and where.
     for (body, code, path) in [

@@ -15,27 +15,9 @@ from collections import namedtuple
 #: `id`, the renderer's name for it.
 Pick = namedtuple("Pick", "path kind index id")
 
-#: The renderer's tool names, and the short ones a notebook may use.
-TOOLS = {
-    "distance": "DistanceMeasurement",
-    "properties": "PropertiesMeasurement",
-    "angle": "AngleMeasurement",
-}
-
-
 def picks_of(answer):
     """The `Pick`s of a `GET /api/viewer/<id>/selection` answer (the server reads the names)."""
     return [Pick(p["path"], p["kind"], p["index"], p["id"]) for p in answer.get("picks", [])]
-
-
-def tool_name(tool):
-    """`"distance"` or `"DistanceMeasurement"` as the renderer names the tool."""
-    if tool in TOOLS.values():
-        return tool
-    try:
-        return TOOLS[tool]
-    except KeyError:
-        raise ValueError(f"unknown tool {tool!r}: one of {', '.join(TOOLS)}") from None
 
 
 def track(entry):

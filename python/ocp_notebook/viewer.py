@@ -12,7 +12,7 @@ from . import server as servers
 from .convert import Mesh, _unique, to_message, top_level_names
 from .errors import InvalidModel, OcpNotebookError, ServerError
 from .frame import frame_url, grid_html, iframe_html, page_path, srcdoc_html
-from .tools import ShapeIndex, library_of, picks_of, tool_name, track
+from .tools import ShapeIndex, library_of, picks_of, track
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -300,7 +300,7 @@ class Viewer:
         `point2`), "properties" (`area`, `length`, `volume`, `radius`, `center`, `bb`, ...) or
         "angle" (`angle`, in degrees)."""
         ids = [getattr(pick, "id", pick) for pick in picks]
-        body = json.dumps({"tool": tool_name(tool), "ids": ids}).encode()
+        body = json.dumps({"tool": tool, "ids": ids}).encode()
         with _not_the_model():
             return self.client.post_json(f"/api/viewer/{self.id}/measure", body)
 

@@ -33,14 +33,15 @@ use mesh::Entity;
 pub use mesh::Skeleton;
 pub use pick::{Pick, Topology};
 
-/// The renderer's three measurement tools, by the names it gives them (`activeTool`).
+/// The renderer's three measurement tools, by the names it gives them (`activeTool`); requests
+/// may name them the way people do too: `distance`, `properties`, `angle`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Tool {
-    #[serde(rename = "DistanceMeasurement")]
+    #[serde(rename = "DistanceMeasurement", alias = "distance")]
     Distance,
-    #[serde(rename = "PropertiesMeasurement")]
+    #[serde(rename = "PropertiesMeasurement", alias = "properties")]
     Properties,
-    #[serde(rename = "AngleMeasurement")]
+    #[serde(rename = "AngleMeasurement", alias = "angle")]
     Angle,
 }
 
