@@ -15,6 +15,9 @@ function forgetModel(viewer) {
   }
 }
 
+/** Tracks name the nodes of the model they were made for: any other model ignores them. */
+const madeFor = (animation, modelId) => Boolean(animation) && animation.model_id === modelId;
+
 export class ViewerHost {
   /** `reporter.notify(change)` hears the renderer's notifications; `measure` offers the
    * measurement tools (a page with a server to answer them). */
@@ -102,9 +105,8 @@ export class ViewerHost {
     if (document.getElementById("progress")?.hidden === false) this.progress("Drawing");
     document.getElementById("splash").hidden = true;
     this.message = message;
-    // Tracks name the nodes of the model they were made for: any other model ignores them.
     const animation = this.config.animation;
-    if (animation && animation.model_id === modelId) {
+    if (madeFor(animation, modelId)) {
       try {
         this.animate(viewer, animation);
       } catch (error) {
@@ -156,6 +158,13 @@ export class ViewerHost {
     }
     viewer.initAnimation(duration, speed, "A", repeat);
     if (autoplay) viewer.controlAnimation("play");
+  }
+
+  /** Plays `animation` (the server's `animation` event; `null` stops it) if it was made for the
+   * model on screen. */
+  setAnimation(animation) {
+    if (animation && !madeFor(animation, this.message?.model_id)) return;
+    this.configure({ animation });
   }
 
   configure(config) {

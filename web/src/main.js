@@ -74,8 +74,7 @@ const handlers = {
     host.clear();
   },
   animation(event) {
-    // Tracks name the nodes of the model they were made for.
-    if (event.model_id === host.message?.model_id) host.configure({ animation: event.animation });
+    host.setAnimation(event.animation);
   },
   closed() {
     host.showMessage("This viewer was closed.");
