@@ -148,10 +148,7 @@ impl<'r> FromData<'r> for JsonBytes {
             flag: "--body-limit",
             model: true,
         };
-        match read(request, data, limit).await {
-            Ok(bytes) => Outcome::Success(JsonBytes(bytes)),
-            Err(error) => data_fail(request, error),
-        }
+        guard(request, data, limit, |body| Ok(JsonBytes(body))).await
     }
 }
 
@@ -160,15 +157,8 @@ impl<'r> FromData<'r> for ScreenshotBytes {
     type Error = ApiError;
 
     async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> Outcome<'r, Self> {
-        let limit = Limit {
-            bytes: ByteUnit::Byte(image_body_limit(settings(request).screenshot_limit) as u64),
-            flag: "--screenshot-limit",
-            model: false,
-        };
-        match read(request, data, limit).await {
-            Ok(bytes) => Outcome::Success(ScreenshotBytes(bytes)),
-            Err(error) => data_fail(request, error),
-        }
+        let limit = image_limit(settings(request).screenshot_limit, "--screenshot-limit");
+        guard(request, data, limit, |body| Ok(ScreenshotBytes(body))).await
     }
 }
 
@@ -177,15 +167,8 @@ impl<'r> FromData<'r> for ThumbnailBytes {
     type Error = ApiError;
 
     async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> Outcome<'r, Self> {
-        let limit = Limit {
-            bytes: ByteUnit::Byte(image_body_limit(settings(request).thumbnail_limit) as u64),
-            flag: "--thumbnail-limit",
-            model: false,
-        };
-        match read(request, data, limit).await {
-            Ok(bytes) => Outcome::Success(ThumbnailBytes(bytes)),
-            Err(error) => data_fail(request, error),
-        }
+        let limit = image_limit(settings(request).thumbnail_limit, "--thumbnail-limit");
+        guard(request, data, limit, |body| Ok(ThumbnailBytes(body))).await
     }
 }
 
@@ -199,13 +182,33 @@ impl<'r> FromData<'r> for JsonObjectBody {
             flag: "--settings-limit",
             model: false,
         };
-        let parsed = read(request, data, limit)
-            .await
-            .and_then(|body| parse_object(&body.bytes));
-        match parsed {
-            Ok(object) => Outcome::Success(JsonObjectBody(object)),
-            Err(error) => data_fail(request, error),
-        }
+        guard(request, data, limit, |body| {
+            parse_object(&body.bytes).map(JsonObjectBody)
+        })
+        .await
+    }
+}
+
+/// The limit of an image upload (a screenshot, a thumbnail) of at most `image` bytes.
+fn image_limit(image: ByteUnit, flag: &'static str) -> Limit {
+    Limit {
+        bytes: ByteUnit::Byte(image_body_limit(image) as u64),
+        flag,
+        model: false,
+    }
+}
+
+/// What every body guard does: read within `limit`, then `make` the guard's value; a failure is
+/// the guard's error.
+async fn guard<'r, T>(
+    request: &'r Request<'_>,
+    data: Data<'r>,
+    limit: Limit,
+    make: impl FnOnce(Body) -> Result<T, ApiError>,
+) -> Outcome<'r, T, ApiError> {
+    match read(request, data, limit).await.and_then(make) {
+        Ok(value) => Outcome::Success(value),
+        Err(error) => data_fail(request, error),
     }
 }
 
