@@ -1,4 +1,4 @@
-//! `GET /static/<name>`: the renderer's bundle and stylesheet, embedded in the binary at build
+//! `GET /static/<name>`: the renderer's bundle, stylesheet and licences, embedded in the binary at build
 //! time (see build.rs), and the page's own modules from `web/src/`. Only names in the generated
 //! table are served, so no request path reaches the filesystem. Content hashes are the ETags;
 //! pages link `?v=<hash>`, so those files can be cached for a year and a new release is fetched
@@ -30,6 +30,8 @@ pub struct Asset {
 pub enum AssetKind {
     JavaScript,
     Css,
+    /// Plain text: the licences of the embedded renderer.
+    Text,
 }
 
 include!(concat!(env!("OUT_DIR"), "/assets.rs"));
@@ -54,6 +56,7 @@ impl Asset {
         match self.kind {
             AssetKind::JavaScript => ContentType::JavaScript,
             AssetKind::Css => ContentType::CSS,
+            AssetKind::Text => ContentType::Text,
         }
     }
 }
