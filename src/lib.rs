@@ -5,6 +5,17 @@
 //! showing a viewer about them over SSE. Pages report camera, visibility, picks and screenshots back
 //! over plain HTTP, so notebooks can read them.
 //!
+//! # Use
+//!
+//! - The server: `cargo install ocp_notebook`, then `ocp-notebook` (127.0.0.1:5000; `--help`).
+//! - In an evcxr notebook: `:dep ocp_notebook = "0.1"`, then `notebook::Viewer::new()?` shows a
+//!   viewer under the cell with the server inside the kernel; with `default-features = false`
+//!   the bridge alone (no Rocket, compiled in seconds) reaches an installed or running server.
+//! - From Python (build123d, CadQuery): `pip install ocp_notebook`, whose wheel carries the server.
+//!
+//! The crate carries the viewer's renderer (three-cad-viewer, MIT), so building it needs no
+//! Node.js and no network.
+//!
 //! # Layout
 //!
 //! - [`settings`]: every knob of the server (bind address, token, limits), shared by the CLI, the

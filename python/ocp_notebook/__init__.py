@@ -6,7 +6,7 @@
 
 Layout: `viewer` (Viewer, what show/status/screenshot answer), `convert` (objects to the model
 format: dicts, meshes, CAD through ocp-tessellate), `server` (finding or starting the server),
-`client` (HTTP, errors), `frame` (where the iframe points), `tools` (picks, measurements,
+`client` (HTTP, errors), `version`, `frame` (where the iframe points), `tools` (picks, measurements,
 animations), `vscode` (ocp_vscode's show() into this viewer), `errors`.
 """
 
@@ -21,10 +21,11 @@ from .errors import (
     ViewerClosed,
 )
 from .tools import Pick
+from .version import VERSION
 from .viewer import PNG, EmbeddedScene, Grid, SavedScene, Shown, Status, Viewer, grid
 from .vscode import use_ocp_vscode
 
-__version__ = "0.1.0"
+__version__ = VERSION
 
 __all__ = [
     "EmbeddedScene",

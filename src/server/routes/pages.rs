@@ -139,6 +139,7 @@ pub async fn viewers(
             viewers,
             page_css: asset_href("page.css"),
             viewers_js: asset_href("viewers.js"),
+            version: env!("CARGO_PKG_VERSION"),
         },
     );
     Ok(Page::new(template, settings))
@@ -220,6 +221,8 @@ fn viewer_page(id: &ViewerId, root: &str, options: PageOptions, settings: &Setti
             main_js: asset_href("main.js"),
             worker_js: asset_href("events-worker.js"),
             decoder_js: asset_href("decode-worker.js"),
+            licences: asset_href("three-cad-viewer-licenses.txt"),
+            version: env!("CARGO_PKG_VERSION"),
         },
     );
     Page::new(template, settings)
