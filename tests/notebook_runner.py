@@ -14,7 +14,10 @@ Rust notebooks run twice: in full mode as written (the server inside the kernel)
 mode (`default-features = false` added to the `:dep` line) against a server started here and
 named by `OCP_NOTEBOOK_URL` and `OCP_NOTEBOOK_TOKEN`, as a notebook on a shared server would.
 
-    python3 tests/notebook_runner.py notebooks/rust_quickstart.ipynb [...]
+    python3 tests/notebook_runner.py                  every notebook, the README's examples, panics
+    python3 tests/notebook_runner.py NOTEBOOK...      just these notebooks
+    python3 tests/notebook_runner.py --crate DIR NOTEBOOK...
+                                                      `:dep ocp_notebook` on the crate unpacked in DIR
 
 Each notebook runs cell by cell with nbclient in its own kernel (evcxr for Rust, with panics made
 errors). When a cell shows a viewer, its iframe URL is opened in headless Chromium
@@ -28,6 +31,7 @@ Prints each cell's time (the `:dep` cell's is the
 crate's compile time in the kernel). The executed notebooks are kept in target/notebooks/.
 """
 
+import argparse
 import base64
 import json
 import os
@@ -46,6 +50,9 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 # Kernel per notebook language: evcxr's for Rust, this interpreter's ipykernel for Python.
 KERNELS = {"rust": "rust", "python3": "python3", "python": "python3"}
+# Where Rust notebooks take the crate from: this clone, or the published crate unpacked
+# somewhere (--crate).
+CRATE = {"path": str(ROOT)}
 
 
 def fail(message):
@@ -111,7 +118,7 @@ def check_server_survives_panics():
     os.environ["EVCXR_CONFIG_DIR"] = str(evcxr_config(panics_are_errors=False))
     os.environ.pop("OCP_NOTEBOOK_URL", None)
     cells = [
-        ':dep ocp_notebook = { path = ".." }',
+        f':dep ocp_notebook = {{ path = "{CRATE["path"]}" }}',
         "use ocp_notebook::notebook::Viewer;\n"
         "let first = Viewer::builder().display(false).build()?;",
         'panic!("a cell that panics");',
@@ -141,6 +148,7 @@ def run(path, mode="full"):
         fail(f"{path}: no kernel for {nb.metadata.get('kernelspec')}")
     if kernel == "rust":
         os.environ["EVCXR_CONFIG_DIR"] = str(evcxr_config())
+        point_dep_at_crate(nb)
     # In full mode the notebook must start its own server, not find one from the environment.
     os.environ.pop("OCP_NOTEBOOK_URL", None)
     os.environ.pop("OCP_NOTEBOOK_TOKEN", None)
@@ -167,6 +175,16 @@ def run(path, mode="full"):
         kept.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, kept)
         print(f"  executed notebook: {kept.relative_to(ROOT)}")
+
+
+def point_dep_at_crate(nb):
+    """The notebook's `:dep ocp_notebook` lines on the crate this run tests."""
+    cells = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith(":dep ocp_notebook")]
+    if not cells:
+        fail("the notebook has no `:dep ocp_notebook` line")
+    for cell in cells:
+        cell.source = f':dep ocp_notebook = {{ path = "{CRATE["path"]}" }}'
+
 
 
 def light_mode(nb):
@@ -289,14 +307,12 @@ def check(nb, client, path):
 
 def readme_notebook(language):
     """The README's code blocks in `language`, in order, as the cells of a notebook (as a
-    reader pastes them): the `:dep` line points at this clone. Expected: no cell fails, a cell
+    reader pastes them): the `:dep` line points at the crate under test. Expected: no cell fails, a cell
     making a viewer shows it, and a screenshot is a PNG."""
     text = (ROOT / "README.md").read_text()
     cells = []
     for block in re.findall(rf"```{language}\n(.*?)```", text, re.S):
         source = block.strip()
-        if source.startswith(":dep ocp_notebook"):
-            source = ':dep ocp_notebook = { path = "../.." }'
         cell = nbformat.v4.new_code_cell(source)
         if re.search(r"Viewer::new\(\)|Viewer\(\)|use_ocp_vscode\(\)", source):
             cell.metadata["ocp_notebook_test"] = {"viewer": True}
@@ -339,13 +355,29 @@ def check_offline(nb, path, scene, colour):
           f"{scene[-1]} ({result['colour_share']:.1%} of {colour})")
 
 
-def main(paths):
-    for path in paths:
-        print(f"{path}:", flush=True)
-        run(path)
-        if nbformat.read(path, as_version=4).metadata.get("kernelspec", {}).get("name") == "rust":
-            print(f"{path}, light mode:", flush=True)
-            run(path, mode="light")
+def run_both_modes(path):
+    """A notebook as written, and a Rust one in light mode too."""
+    print(f"{path}:", flush=True)
+    run(path)
+    if nbformat.read(path, as_version=4).metadata.get("kernelspec", {}).get("name") == "rust":
+        print(f"{path}, light mode:", flush=True)
+        run(path, mode="light")
+
+
+def main(args):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--crate", help="the unpacked crate that `:dep ocp_notebook` uses")
+    parser.add_argument("notebooks", nargs="*", help="just these notebooks")
+    options = parser.parse_args(args)
+    if options.crate:
+        CRATE["path"] = str(Path(options.crate).resolve())
+    if options.notebooks:
+        for path in options.notebooks:
+            run_both_modes(path)
+        print("notebooks: all passed")
+        return
+    for path in sorted(str(p) for p in (ROOT / "notebooks").glob("*.ipynb")):
+        run_both_modes(path)
     for language in ("rust", "python"):
         print(f"the README's {language} examples, in light mode:", flush=True)
         run(readme_notebook(language), mode="light")
@@ -355,4 +387,4 @@ def main(paths):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or sorted(str(p) for p in (ROOT / "notebooks").glob("*.ipynb")))
+    main(sys.argv[1:])
