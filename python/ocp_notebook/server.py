@@ -2,8 +2,10 @@
 
 1. `OCP_NOTEBOOK_URL` names a running server (`OCP_NOTEBOOK_TOKEN`, or `?token=` in the URL as
    the server prints it, for one that wants a token).
-2. Otherwise the installed `ocp-notebook` binary (`OCP_NOTEBOOK_BIN`, else on `PATH`, else in
-   cargo's bin folder) is started on a free loopback port with `--exit-with-stdin`. This process
+2. Otherwise the installed `ocp-notebook` binary is started on a free loopback port with
+   `--exit-with-stdin`: `OCP_NOTEBOOK_BIN`, else the one this package's wheel installed (found
+   through the wheel's own record, so it works in a venv that is not activated, as kernels
+   often run), else on `PATH`, else in cargo's bin folder. This process
    keeps the child's stdin open for as long as it lives, so the server exits with the kernel,
    however the kernel ends. Its URL goes into `OCP_NOTEBOOK_URL`, where the Rust bridge in the
    same process would look too.
@@ -20,6 +22,7 @@ import shutil
 import subprocess
 import threading
 import urllib.parse
+from importlib import metadata
 from pathlib import Path
 
 from .client import Client
@@ -58,11 +61,27 @@ def binary():
     """The `ocp-notebook` binary to start."""
     if os.environ.get(BIN_VAR):
         return os.environ[BIN_VAR]
-    found = shutil.which("ocp-notebook")
+    found = wheel_binary() or shutil.which("ocp-notebook")
     if found:
         return found
     cargo_home = Path(os.environ.get("CARGO_HOME", Path.home() / ".cargo"))
     return str(cargo_home / "bin" / "ocp-notebook")
+
+
+def wheel_binary():
+    """The binary that this package's wheel installed beside it (in the environment's scripts
+    folder, wherever that is), or None for a package used from a clone."""
+    try:
+        files = metadata.distribution("ocp_notebook").files or []
+    except metadata.PackageNotFoundError:
+        return None
+    names = {"ocp-notebook", "ocp-notebook.exe"}
+    for file in files:
+        if file.name in names:
+            path = Path(file.locate()).resolve()
+            if path.is_file():
+                return str(path)
+    return None
 
 
 def start_child(path, timeout=30):
@@ -76,8 +95,9 @@ def start_child(path, timeout=30):
         )
     except OSError as error:
         raise ServerStartError(
-            f"{path} could not be run ({error}); install it (`cargo install --path .` in a clone "
-            f"of ocp_notebook), set {BIN_VAR} to its path, or set {URL_VAR} to a running server"
+            f"{path} could not be run ({error}); the ocp_notebook wheel brings it (pip install "
+            f"ocp_notebook), or set {BIN_VAR} to an ocp-notebook binary (cargo install "
+            f"ocp_notebook), or {URL_VAR} to a running server"
         ) from None
     first = []
     reader = threading.Thread(target=lambda: first.append(child.stdout.readline()), daemon=True)

@@ -372,8 +372,9 @@ pub fn test_python() -> std::path::PathBuf {
     python_env("venv", &["build123d", "ocp_vscode"])
 }
 
-/// `target/<name>`, a virtualenv with the Python package (test and CAD extras) and `packages`,
-/// made on first use and brought up to date when `python/pyproject.toml` or `packages` change.
+/// `target/<name>`, a virtualenv with the bridge from this clone, its test and CAD extras and
+/// `packages` (see `tests/python_env.py`), made on first use and brought up to date when
+/// `pyproject.toml` or `packages` change.
 pub fn python_env(name: &str, packages: &[&str]) -> std::path::PathBuf {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let venv = root.join("target").join(name);
@@ -382,7 +383,7 @@ pub fn python_env(name: &str, packages: &[&str]) -> std::path::PathBuf {
     let wanted = format!(
         "{}\n{}",
         packages.join(" "),
-        std::fs::read_to_string(root.join("python/pyproject.toml")).unwrap_or_default()
+        std::fs::read_to_string(root.join("pyproject.toml")).unwrap_or_default()
     );
     if std::fs::read_to_string(&ready).is_ok_and(|made| made == wanted) {
         return python;
@@ -398,15 +399,7 @@ pub fn python_env(name: &str, packages: &[&str]) -> std::path::PathBuf {
     if !python.exists() {
         run("python3".as_ref(), &["-m", "venv", venv.to_str().unwrap()]);
     }
-    let mut install = vec![
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "-e",
-        "python[test,cad]",
-    ];
+    let mut install = vec!["tests/python_env.py"];
     install.extend_from_slice(packages);
     run(&python, &install);
     std::fs::write(&ready, wanted).unwrap();
