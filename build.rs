@@ -1,15 +1,19 @@
 //! Build script: finds the renderer (three-cad-viewer from the npm registry, pinned by
 //! `web/package-lock.json`) and writes the table of files the binary embeds and serves under
-//! `/static/`: the renderer's bundle, its stylesheet and its licences, and the page's own
+//! `/static/`: the renderer's bundle, its stylesheet and its licenses, and the page's own
 //! modules from `web/src/`, each with a content hash for its ETag.
 //!
-//! The renderer is third-party code: it is never committed. It is taken from the first of
+//! The renderer is third-party code: it is never committed. Its files, laid out as npm lays
+//! out `node_modules/`, are taken from the first of
 //!
-//! 1. `web/node_modules/` in a clone where `npm ci --prefix web` ran (what `tests/run` does);
-//! 2. `web/vendor/`, which `release/build` fills from the same lockfile and `Cargo.toml`'s
-//!    `include` puts into the published crate and the sdist, so that they build with no
-//!    Node.js and no network (docs.rs too);
-//! 3. an `npm ci` into `OUT_DIR`, for a clone that has neither.
+//! 1. `web/node_modules/` in a clone where `npm ci --prefix web` ran after the lockfile last
+//!    changed (what `tests/run` does);
+//! 2. `web/vendor/`, which `release/build` fills from the lockfile and `Cargo.toml`'s `include`
+//!    puts into the published crate and the sdist, so that they build without npm and the npm
+//!    registry (docs.rs too); it keeps a copy of the lockfile it was made from, so a stale copy
+//!    in a clone is never taken for the pinned version;
+//! 3. an `npm ci` into `OUT_DIR`, for a clone that has neither. A packaged crate never gets
+//!    here: one packaged without its `web/vendor/` is an error that says so.
 //!
 //! Everything this script writes goes to `OUT_DIR`: cargo's verify build of a package, and
 //! docs.rs, refuse a build script that writes into the source folder.
@@ -18,47 +22,15 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The renderer's files as the npm packages lay them out, relative to `node_modules/`.
-const FROM_NPM: Renderer = Renderer {
-    bundle: "three-cad-viewer/dist/three-cad-viewer.esm.min.js",
-    stylesheet: "three-cad-viewer/dist/three-cad-viewer.css",
-    licences: &[
-        ("three-cad-viewer", "three-cad-viewer/LICENSE"),
-        ("three.js (bundled into three-cad-viewer)", "three/LICENSE"),
-    ],
-};
-
-/// The same files as `release/build` copies them into `web/vendor/`.
-const VENDORED: Renderer = Renderer {
-    bundle: "three-cad-viewer.js",
-    stylesheet: "three-cad-viewer.css",
-    licences: &[
-        ("three-cad-viewer", "LICENSE-three-cad-viewer"),
-        ("three.js (bundled into three-cad-viewer)", "LICENSE-three"),
-    ],
-};
-
-/// `web/vendor/` keeps a copy of the lockfile it was made from, so that a stale copy in a
-/// clone is never taken for the pinned version.
-const VENDOR_LOCK: &str = "package-lock.json";
-
-struct Renderer {
-    bundle: &'static str,
-    stylesheet: &'static str,
-    licences: &'static [(&'static str, &'static str)],
-}
-
-impl Renderer {
-    fn files(&self) -> impl Iterator<Item = &'static str> {
-        [self.bundle, self.stylesheet]
-            .into_iter()
-            .chain(self.licences.iter().map(|(_, path)| *path))
-    }
-
-    fn complete_in(&self, folder: &Path) -> bool {
-        self.files().all(|file| folder.join(file).is_file())
-    }
-}
+/// The renderer's files, relative to a `node_modules/`-like folder.
+const BUNDLE: &str = "three-cad-viewer/dist/three-cad-viewer.esm.min.js";
+const STYLESHEET: &str = "three-cad-viewer/dist/three-cad-viewer.css";
+const LICENSES: [(&str, &str); 2] = [
+    ("three-cad-viewer", "three-cad-viewer/LICENSE"),
+    ("three.js (bundled into three-cad-viewer)", "three/LICENSE"),
+];
+/// The name `/static/` serves the licenses under.
+const LICENSES_ASSET: &str = "three-cad-viewer-licenses.txt";
 
 fn main() {
     // Read when the script runs, not when it is compiled: a build script compiled for one copy
@@ -66,77 +38,83 @@ fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let web = root.join("web");
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    println!("cargo:rerun-if-changed=web/package-lock.json");
-    println!("cargo:rerun-if-changed=web/src");
+    for watched in ["web/package.json", "web/package-lock.json", "web/src"] {
+        println!("cargo:rerun-if-changed={watched}");
+    }
 
-    let (renderer, folder) = find_renderer(&web, &out);
-    for file in renderer.files() {
+    let folder = find_renderer(&root, &out);
+    for file in renderer_files() {
         println!("cargo:rerun-if-changed={}", folder.join(file).display());
     }
+    let notice = out.join(LICENSES_ASSET);
+    std::fs::write(&notice, license_notice(&folder)).expect("OUT_DIR is writable");
 
-    let notice = out.join("three-cad-viewer-licenses.txt");
-    std::fs::write(&notice, licence_notice(renderer, &folder)).expect("OUT_DIR is writable");
     let mut files = vec![
-        (
-            "three-cad-viewer.js".to_string(),
-            folder.join(renderer.bundle),
-        ),
-        (
-            "three-cad-viewer.css".to_string(),
-            folder.join(renderer.stylesheet),
-        ),
-        ("three-cad-viewer-licenses.txt".to_string(), notice),
+        ("three-cad-viewer.js".to_string(), folder.join(BUNDLE)),
+        ("three-cad-viewer.css".to_string(), folder.join(STYLESHEET)),
+        (LICENSES_ASSET.to_string(), notice),
     ];
     files.extend(page_modules(&web.join("src")));
-
-    let mut table = format!(
-        "/// Every file `/static/` serves: the renderer, its licences and the page's modules \
-         (written by build.rs).\n\
-         pub static ASSETS: [Asset; {}] = [\n",
-        files.len()
-    );
-    for (name, path) in &files {
-        let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let kind = match Path::new(name).extension().and_then(|e| e.to_str()) {
-            Some("css") => "Css",
-            Some("js") => "JavaScript",
-            _ => "Text",
-        };
-        writeln!(
-            table,
-            "    Asset::new({name:?}, AssetKind::{kind}, include_bytes!({:?}), \"{:016x}\"),",
-            path.display().to_string(),
-            fnv1a(&bytes)
-        )
-        .expect("writing to a String");
-    }
-    table.push_str("];\n");
-    std::fs::write(out.join("assets.rs"), table).expect("OUT_DIR is writable");
+    std::fs::write(out.join("assets.rs"), asset_table(&files)).expect("OUT_DIR is writable");
 }
 
-/// Where the renderer's files are, in the order the crate doc gives.
-fn find_renderer(web: &Path, out: &Path) -> (&'static Renderer, PathBuf) {
+fn renderer_files() -> impl Iterator<Item = &'static str> {
+    [BUNDLE, STYLESHEET]
+        .into_iter()
+        .chain(LICENSES.iter().map(|(_, path)| *path))
+}
+
+fn complete(folder: &Path) -> bool {
+    renderer_files().all(|file| folder.join(file).is_file())
+}
+
+/// The folder holding the renderer's files, in the order the crate doc gives.
+fn find_renderer(root: &Path, out: &Path) -> PathBuf {
+    let web = root.join("web");
+    let lock = web.join("package-lock.json");
     let installed = web.join("node_modules");
-    if FROM_NPM.complete_in(&installed) {
-        return (&FROM_NPM, installed);
+    // npm writes its own `.package-lock.json` when it installs: older than the lockfile means
+    // the lockfile changed since (a pull), and the install is stale.
+    if complete(&installed) && newer_or_same(&installed.join(".package-lock.json"), &lock) {
+        return installed;
     }
     let vendor = web.join("vendor");
-    if VENDORED.complete_in(&vendor) {
-        let pinned = std::fs::read(web.join("package-lock.json")).ok();
-        if pinned.is_some() && pinned == std::fs::read(vendor.join(VENDOR_LOCK)).ok() {
-            return (&VENDORED, vendor);
-        }
+    if complete(&vendor) && same_file_contents(&vendor.join("package-lock.json"), &lock) {
+        return vendor;
+    }
+    // cargo package writes Cargo.toml.orig, maturin's sdist PKG-INFO.
+    if ["Cargo.toml.orig", "PKG-INFO"]
+        .iter()
+        .any(|marker| root.join(marker).is_file())
+    {
+        panic!(
+            "this package carries no web/vendor/ made from its web/package-lock.json: it was \
+             packaged without release/build, which puts the renderer in. Make the package with \
+             release/build."
+        );
+    }
+    if complete(&installed) {
         println!(
-            "cargo:warning=web/vendor/ was made from another web/package-lock.json; \
-             installing the pinned renderer instead (release/build makes it anew)"
+            "cargo:warning=web/node_modules is older than web/package-lock.json; installing \
+             the pinned renderer into the build folder (npm ci --prefix web refreshes it)"
         );
     }
     let own = out.join("renderer");
-    let installed = own.join("node_modules");
-    if !FROM_NPM.complete_in(&installed) {
-        install_renderer(web, &own);
+    if !(complete(&own.join("node_modules"))
+        && same_file_contents(&own.join("package-lock.json"), &lock))
+    {
+        install_renderer(&web, &own);
     }
-    (&FROM_NPM, installed)
+    own.join("node_modules")
+}
+
+fn newer_or_same(path: &Path, than: &Path) -> bool {
+    let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    matches!((modified(path), modified(than)), (Some(a), Some(b)) if a >= b)
+}
+
+fn same_file_contents(a: &Path, b: &Path) -> bool {
+    matches!((std::fs::read(a), std::fs::read(b)), (Ok(a), Ok(b)) if a == b)
 }
 
 /// `npm ci` of the pinned renderer into `folder` (inside `OUT_DIR`), without the test tools.
@@ -172,13 +150,14 @@ fn install_renderer(web: &Path, folder: &Path) {
     }
 }
 
-/// The licences of the code the binary embeds, in one text file served beside it.
-fn licence_notice(renderer: &Renderer, folder: &Path) -> String {
+/// The licenses of the code the binary embeds, in one text file served beside it.
+fn license_notice(folder: &Path) -> String {
     let mut notice =
         String::from("The viewer page of ocp_notebook embeds the following third-party code.\n");
-    for (what, file) in renderer.licences {
-        let text = std::fs::read_to_string(folder.join(file))
-            .unwrap_or_else(|e| panic!("{}: {e}", folder.join(file).display()));
+    for (what, file) in LICENSES {
+        let path = folder.join(file);
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         write!(notice, "\n==== {what} ====\n\n{}\n", text.trim_end()).expect("a String");
     }
     notice
@@ -207,6 +186,35 @@ fn page_modules(folder: &Path) -> Vec<(String, PathBuf)> {
             (name, path)
         })
         .collect()
+}
+
+/// `assets.rs`: the table of embedded files, and the licenses' name.
+fn asset_table(files: &[(String, PathBuf)]) -> String {
+    let mut table = format!(
+        "/// The name `/static/` serves the embedded renderer's licenses under.\n\
+         pub const LICENSES: &str = {LICENSES_ASSET:?};\n\n\
+         /// Every file `/static/` serves: the renderer, its licenses and the page's modules \
+         (written by build.rs).\n\
+         pub static ASSETS: [Asset; {}] = [\n",
+        files.len()
+    );
+    for (name, path) in files {
+        let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let kind = match Path::new(name).extension().and_then(|e| e.to_str()) {
+            Some("css") => "Css",
+            Some("js") => "JavaScript",
+            _ => "Text",
+        };
+        writeln!(
+            table,
+            "    Asset::new({name:?}, AssetKind::{kind}, include_bytes!({:?}), \"{:016x}\"),",
+            path.display().to_string(),
+            fnv1a(&bytes)
+        )
+        .expect("writing to a String");
+    }
+    table.push_str("];\n");
+    table
 }
 
 /// A 64-bit FNV-1a hash: enough to tell one version of a file from another in an ETag.

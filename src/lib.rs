@@ -14,7 +14,7 @@
 //! - From Python (build123d, CadQuery): `pip install ocp_notebook`, whose wheel carries the server.
 //!
 //! The crate carries the viewer's renderer (three-cad-viewer, MIT), so building it needs no
-//! Node.js and no network.
+//! Node.js and no npm registry.
 //!
 //! # Layout
 //!

@@ -19,7 +19,7 @@ use crate::hub::initial_defaults;
 use crate::ids::{ModelId, ViewerId};
 use crate::model::{parse_upload, Limits, ModelError, StoredJson};
 use crate::server::compress;
-use crate::server::routes::assets::Asset;
+use crate::server::routes::assets::{Asset, LICENSES};
 
 /// The modules a scene carries, in the order the loader links them: each imports only modules
 /// before it.
@@ -69,6 +69,7 @@ impl Scene<'_> {
                 model => trusted(&model),
                 config => trusted(&config),
                 loader => trusted(asset_text("scene-loader.js")),
+                licenses => trusted(&license_comment()),
             })?;
         Ok(html)
     }
@@ -127,6 +128,12 @@ fn asset_text(name: &str) -> &'static str {
         .unwrap_or_default()
 }
 
+/// The embedded renderer's licenses (the scene carries its code), as text that cannot end the
+/// HTML comment it stands in.
+fn license_comment() -> String {
+    asset_text(LICENSES).replace("--", "- -")
+}
+
 /// JSON that cannot end its `<script>` element or open a comment: `<`, `>` and `&` escaped.
 fn script_json(value: &Value) -> String {
     value
@@ -161,6 +168,23 @@ mod tests {
         assert!(!text.contains('<') && !text.contains('>') && !text.contains('&'));
         let back: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(back["name"], "</script><script>alert(1)</script>&");
+    }
+
+    #[test]
+    fn a_scene_carries_the_licenses_of_the_code_it_embeds() {
+        let body = crate::model::synthetic::sphere_message(200);
+        let html = export(body, &Limits::default(), "ball").unwrap();
+        let comment = html
+            .split("<!--")
+            .nth(1)
+            .unwrap()
+            .split("-->")
+            .next()
+            .unwrap();
+        assert!(
+            comment.contains("==== three-cad-viewer ====") && comment.contains("==== three.js")
+        );
+        assert_eq!(comment.matches("Permission is hereby granted").count(), 2);
     }
 
     #[test]

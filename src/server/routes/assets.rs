@@ -1,8 +1,8 @@
-//! `GET /static/<name>`: the renderer's bundle, stylesheet and licences, embedded in the binary at build
-//! time (see build.rs), and the page's own modules from `web/src/`. Only names in the generated
-//! table are served, so no request path reaches the filesystem. Content hashes are the ETags;
-//! pages link `?v=<hash>`, so those files can be cached for a year and a new release is fetched
-//! at once.
+//! `GET /static/<name>`: the renderer's bundle, stylesheet and licenses, embedded in the binary
+//! at build time (see build.rs), and the page's own modules from `web/src/`. Only names in the
+//! generated table are served, so no request path reaches the filesystem. Content hashes are the
+//! ETags; pages link `?v=<hash>`, so those files can be cached for a year and a new release is
+//! fetched at once.
 
 use std::io::Cursor;
 use std::sync::OnceLock;
@@ -30,7 +30,7 @@ pub struct Asset {
 pub enum AssetKind {
     JavaScript,
     Css,
-    /// Plain text: the licences of the embedded renderer.
+    /// Plain text: the licenses of the embedded renderer.
     Text,
 }
 

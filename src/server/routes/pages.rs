@@ -11,7 +11,7 @@ use rocket::State;
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
-use super::assets::Asset;
+use super::assets::{self, Asset};
 use crate::error::{ApiError, ApiResult};
 use crate::hub::Hub;
 use crate::ids::{InvalidId, ViewerId};
@@ -221,7 +221,7 @@ fn viewer_page(id: &ViewerId, root: &str, options: PageOptions, settings: &Setti
             main_js: asset_href("main.js"),
             worker_js: asset_href("events-worker.js"),
             decoder_js: asset_href("decode-worker.js"),
-            licences: asset_href("three-cad-viewer-licenses.txt"),
+            licenses: asset_href(assets::LICENSES),
             version: env!("CARGO_PKG_VERSION"),
         },
     );
