@@ -17,6 +17,11 @@ ROOT = Path(__file__).resolve().parent.parent
 project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 extras = project["optional-dependencies"]
 packages = [*project["dependencies"], *extras["test"], *extras["cad"], *sys.argv[1:]]
+# An installed copy of the package (an old editable install, a wheel) would shadow the clone's.
+subprocess.run(
+    [sys.executable, "-m", "pip", "uninstall", "--quiet", "--yes", "ocp_notebook"],
+    check=True, stderr=subprocess.DEVNULL,
+)
 subprocess.run(
     [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *packages],
     check=True,

@@ -6,8 +6,9 @@
 
 Layout: `viewer` (Viewer, what show/status/screenshot answer), `convert` (objects to the model
 format: dicts, meshes, CAD through ocp-tessellate), `server` (finding or starting the server),
-`client` (HTTP, errors), `version`, `frame` (where the iframe points), `tools` (picks, measurements,
-animations), `vscode` (ocp_vscode's show() into this viewer), `errors`.
+`client` (HTTP, errors), `version` (the version, and the wheel this copy came from), `frame`
+(where the iframe points), `tools` (picks, measurements, animations), `vscode` (ocp_vscode's
+show() into this viewer), `errors`.
 """
 
 from .convert import Mesh

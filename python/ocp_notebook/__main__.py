@@ -12,7 +12,7 @@ def main():
     path = binary()
     try:
         if os.name == "posix":
-            os.execv(path, [path, *sys.argv[1:]])
+            os.execvp(path, [path, *sys.argv[1:]])
         sys.exit(subprocess.call([path, *sys.argv[1:]]))
     except OSError as error:
         sys.exit(

@@ -80,6 +80,21 @@ def _has_mesh_data(obj):
     return vertices is not None and faces is not None and not callable(vertices) and not callable(faces)
 
 
+def per_object(objs, **lists):
+    """Each of `lists` (names, colors, alphas) as one entry per object: None (or empty) means
+    all defaults; a list of another length is an error, never cut short to fit."""
+    made = []
+    for what, values in lists.items():
+        values = list(values or [None] * len(objs))
+        if len(values) != len(objs):
+            raise ValueError(
+                f"{what} has {len(values)} entries for {len(objs)} objects: give one per object "
+                f"(None where the default will do)"
+            )
+        made.append(values)
+    return made
+
+
 def to_message(objs, names=None, colors=None, alphas=None, config=None, shapes=None):
     """One ocp_vscode message (a dict) showing every object of `objs`. `shapes`, a list, receives
     ocp-tessellate's map from tree paths to the CAD shapes (what picks are mapped back with)."""
@@ -95,11 +110,7 @@ def to_message(objs, names=None, colors=None, alphas=None, config=None, shapes=N
             "a three-cad-viewer dict or ocp_vscode message is shown alone; combine CAD objects "
             "and meshes instead, or build one dict holding everything"
         )
-    names = list(names or [None] * len(objs))
-    colors = list(colors or [None] * len(objs))
-    alphas = list(alphas or [None] * len(objs))
-    if not len(names) == len(colors) == len(alphas) == len(objs):
-        raise ValueError("names, colors and alphas need one entry per object")
+    names, colors, alphas = per_object(objs, names=names, colors=colors, alphas=alphas)
     meshes, cad = [], []
     for index, obj in enumerate(objs):
         mesh = as_mesh(obj, names[index], colors[index], alphas[index])

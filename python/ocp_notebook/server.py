@@ -22,11 +22,11 @@ import shutil
 import subprocess
 import threading
 import urllib.parse
-from importlib import metadata
 from pathlib import Path
 
 from .client import Client
 from .errors import ServerStartError
+from .version import own_distribution
 
 URL_VAR = "OCP_NOTEBOOK_URL"
 TOKEN_VAR = "OCP_NOTEBOOK_TOKEN"
@@ -71,12 +71,9 @@ def binary():
 def wheel_binary():
     """The binary that this package's wheel installed beside it (in the environment's scripts
     folder, wherever that is), or None for a package used from a clone."""
-    try:
-        files = metadata.distribution("ocp_notebook").files or []
-    except metadata.PackageNotFoundError:
-        return None
+    dist = own_distribution()
     names = {"ocp-notebook", "ocp-notebook.exe"}
-    for file in files:
+    for file in (dist.files or []) if dist is not None else []:
         if file.name in names:
             path = Path(file.locate()).resolve()
             if path.is_file():

@@ -9,7 +9,7 @@ import time
 import uuid
 
 from . import server as servers
-from .convert import Mesh, _unique, to_message, top_level_names
+from .convert import Mesh, _unique, per_object, to_message, top_level_names
 from .errors import InvalidModel, OcpNotebookError, ServerError
 from .frame import frame_url, grid_html, iframe_html, page_path, srcdoc_html
 from .tools import ShapeIndex, library_of, picks_of, track
@@ -169,9 +169,8 @@ class Viewer:
         """Shows `objs` (build123d / CadQuery objects, meshes, three-cad-viewer or ocp_vscode
         dicts), replacing what the viewer showed. `viewer_options` are ocp_vscode's show()
         settings (`reset_camera="keep"`, `axes=True`, `deviation=0.05`, ...)."""
-        names = [name or _own_name(obj) for obj, name in zip(objs, names or [None] * len(objs))]
-        colors = colors or [None] * len(objs)
-        alphas = alphas or [None] * len(objs)
+        names, colors, alphas = per_object(objs, names=names, colors=colors, alphas=alphas)
+        names = [name or _own_name(obj) for obj, name in zip(objs, names)]
         taken = set()
         self._scene = [
             _Entry(obj, _unique(name, taken) if name else None, color, alpha)

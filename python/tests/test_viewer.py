@@ -97,6 +97,17 @@ def test_a_scene_built_cell_by_cell(server_url):
     assert viewer.status().model_id is None
 
 
+def test_names_and_colors_for_fewer_objects_are_an_error_not_a_lost_object(server_url):
+    viewer = Viewer(server=server_url, display=False)
+    shown = viewer.show(Mesh(*TRIANGLE, name="kept"))
+    for options in ({"names": ["a"]}, {"colors": ["red"]}, {"alphas": [0.5, 0.5, 0.5]}):
+        with pytest.raises(ValueError, match="entries for 2 objects"):
+            viewer.show(TRIANGLE, TRIANGLE, **options)
+    assert viewer.status().model_id == shown.model_id, "a refused show() changes nothing"
+    shown = viewer.show(TRIANGLE, TRIANGLE, names=["a", None], colors=None)
+    assert shown.parts == 2
+
+
 def test_numpy_meshes_are_sent_as_little_endian_buffers(server_url):
     np = pytest.importorskip("numpy")
     vertices = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=np.float64)

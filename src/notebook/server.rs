@@ -152,8 +152,8 @@ pub fn start_child(bin: &std::path::Path) -> Result<String, Error> {
         .map_err(|err| {
             Error::Start(format!(
                 "{} could not be run ({err}); it was looked for in {BIN_VAR}, on PATH and in \
-                 cargo's bin folder. Install it (`cargo install --path .` in a clone of \
-                 ocp_notebook), set {BIN_VAR} to its path before starting Jupyter, or set \
+                 cargo's bin folder. Install it (`cargo install ocp_notebook`, or \
+                 `pip install ocp_notebook`, whose wheel carries it), set {BIN_VAR} to its path before starting Jupyter, or set \
                  {URL_VAR} to a running server",
                 bin.display()
             ))
@@ -210,7 +210,7 @@ mod tests {
     fn a_missing_binary_says_how_to_get_one() {
         let err = start_child(std::path::Path::new("/nonexistent/ocp-notebook")).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("cargo install --path ."), "{text}");
+        assert!(text.contains("cargo install ocp_notebook"), "{text}");
         assert!(text.contains("/nonexistent/ocp-notebook"), "{text}");
         assert!(text.contains(URL_VAR), "{text}");
     }

@@ -75,7 +75,8 @@ pub async fn open_hub(settings: &Settings) -> Result<Hub, StartError> {
             if cfg!(feature = "redis") {
                 " or `redis://HOST:PORT`"
             } else {
-                " (this build has no Redis support: `cargo install --path . --features redis`)"
+                " (this build has no Redis support, the wheel's neither: build one with \
+                 `cargo install ocp_notebook --features redis`, or `--path .` in a clone)"
             }
         ))),
     }
