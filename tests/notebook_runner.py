@@ -10,8 +10,8 @@ colour the final scene must show. A notebook with a scene cell is then converted
 `jupyter nbconvert --to html` and opened from file:// in headless Chromium with every network
 request blocked (web/test/offline.mjs): the scene in it must draw the model.
 
-Rust notebooks run twice: in full mode as written (the server inside the kernel), then in light
-mode (`default-features = false` added to the `:dep` line) against a server started here and
+Rust notebooks run twice: in full mode (the server inside the kernel, the `:dep` line on this
+clone or on the crate given with --crate), then in light mode (`default-features = false` added to the `:dep` line) against a server started here and
 named by `OCP_NOTEBOOK_URL` and `OCP_NOTEBOOK_TOKEN`, as a notebook on a shared server would.
 
     python3 tests/notebook_runner.py                  every notebook, the README's examples, panics
@@ -184,7 +184,6 @@ def point_dep_at_crate(nb):
         fail("the notebook has no `:dep ocp_notebook` line")
     for cell in cells:
         cell.source = f':dep ocp_notebook = {{ path = "{CRATE["path"]}" }}'
-
 
 
 def light_mode(nb):

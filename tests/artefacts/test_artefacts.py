@@ -16,9 +16,12 @@ import html
 import json
 import os
 import re
+import selectors
+import shutil
 import subprocess
 import sys
 import tarfile
+import tomllib
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -29,7 +32,9 @@ ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "target" / "dist"
 # Release builds of the artefacts share one target folder, apart from the tests' own.
 CARGO_TARGET = DIST / "target"
-VERSION = re.search(r'^version = "([^"]+)"', (ROOT / "Cargo.toml").read_text(), re.M).group(1)
+VERSION = tomllib.loads((ROOT / "Cargo.toml").read_text())["package"]["version"]
+# Where the crate carries the renderer (release/build lays it out as npm does).
+BUNDLE = "web/vendor/three-cad-viewer/dist/three-cad-viewer.esm.min.js"
 LIMIT_CRATES_IO = 10 * 1024 * 1024
 
 
@@ -43,10 +48,10 @@ def install_lines():
     return [line for line in lines if line]
 
 
-def readme_line(start):
+def readme_lines(start):
     found = [line for line in install_lines() if line.startswith(start)]
-    assert len(found) == 1, f"the README's Install section should show one `{start}` line: {found}"
-    return found[0]
+    assert found, f"the README's Install section shows no `{start}` line"
+    return found
 
 
 def stand_ins(folder, tools):
@@ -59,11 +64,11 @@ def stand_ins(folder, tools):
     return folder
 
 
-def environment(hide, tmp, path_first=(), drop=(), **values):
+def environment(hide, tmp, path_first=(), **values):
     """This process's environment with `hide` hidden, `path_first` first on PATH, no variable
-    that would point the bridge at another server or binary, and `values` set."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OCP_NOTEBOOK_") and k not in drop}
-    env.pop("VIRTUAL_ENV", None)
+    that would point the bridge at another server, binary or Python package, and `values` set."""
+    dropped = {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OCP_NOTEBOOK_") and k not in dropped}
     shims = stand_ins(tmp / ("hide-" + "-".join(hide)), hide)
     env["PATH"] = os.pathsep.join([str(shims), *map(str, path_first), env["PATH"]])
     env.update({k: str(v) for k, v in values.items()})
@@ -89,16 +94,21 @@ def get(url):
 class Server:
     """An `ocp-notebook` binary on a free loopback port."""
 
-    def __init__(self, binary, env):
+    def __init__(self, binary, env, patience=60):
         self.process = subprocess.Popen(
             [str(binary), "--port", "0", "--log", "off"], env=env,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )
-        self.url = self.process.stdout.readline().strip().split("?")[0].rstrip("/")
-        assert self.url.startswith("http://127.0.0.1:"), f"no URL from {binary}: {self.url!r}"
+        waiting = selectors.DefaultSelector()
+        waiting.register(self.process.stdout, selectors.EVENT_READ)
+        ready = waiting.select(patience)
+        self.url = self.process.stdout.readline().strip().split("?")[0].rstrip("/") if ready else ""
+        if not self.url.startswith("http://127.0.0.1:"):
+            self.close()
+            pytest.fail(f"{binary} printed no URL within {patience} s: {self.url!r}")
 
     def close(self):
-        self.process.terminate()
+        self.process.kill()
         self.process.wait(timeout=30)
 
 
@@ -109,8 +119,8 @@ class Server:
 def dist(tmp_path_factory):
     """target/dist/, made by the README's `release/build` line (npm is needed there, once)."""
     if not os.environ.get("OCP_NOTEBOOK_DIST_MADE"):
-        out = run(readme_line("release/build"), environment([], tmp_path_factory.mktemp("build")))
-        print(out[-1500:])
+        for line in readme_lines("release/build"):
+            print(run(line, environment([], tmp_path_factory.mktemp("build")))[-1500:])
     return DIST
 
 
@@ -146,7 +156,8 @@ def installed(dist, tmp_path_factory):
     """`ocp-notebook` from the README's `cargo install` line, into a temporary root, npm hidden."""
     tmp = tmp_path_factory.mktemp("cargo-install")
     env = environment(["npm", "npx"], tmp, CARGO_INSTALL_ROOT=tmp / "root", CARGO_TARGET_DIR=CARGO_TARGET)
-    run(readme_line("cargo install"), env)
+    for line in readme_lines("cargo install"):
+        run(line, env)
     binary = tmp / "root" / "bin" / "ocp-notebook"
     assert binary.is_file(), f"cargo install made no {binary}"
     return binary
@@ -160,7 +171,8 @@ def venv(wheel, tmp_path_factory):
     venv = tmp / "venv"
     run(["python3", "-m", "venv", str(venv)], os.environ.copy())
     env = environment(["cargo", "rustc", "npm", "npx"], tmp, path_first=[venv / "bin"], VIRTUAL_ENV=venv)
-    run(readme_line("pip install"), env)
+    for line in readme_lines("pip install"):
+        run(line, env)
     return venv
 
 
@@ -180,9 +192,10 @@ def test_the_crate_carries_the_renderer_and_fits_crates_io(crate):
     with tarfile.open(crate) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
     for wanted in [
-        "web/vendor/three-cad-viewer.js", "web/vendor/three-cad-viewer.css",
-        "web/vendor/LICENSE-three-cad-viewer", "web/vendor/LICENSE-three",
-        "LICENSE-MIT", "LICENSE-APACHE", "CHANGELOG.md", "templates/viewer.html.j2",
+        BUNDLE, "web/vendor/three-cad-viewer/dist/three-cad-viewer.css",
+        "web/vendor/three-cad-viewer/LICENSE", "web/vendor/three/LICENSE",
+        "web/vendor/package-lock.json", "LICENSE-MIT", "LICENSE-APACHE", "CHANGELOG.md",
+        "templates/viewer.html.j2",
     ]:
         assert wanted in names, f"the crate lacks {wanted}"
     assert not [n for n in names if "node_modules" in n], "the crate carries node_modules"
@@ -191,12 +204,43 @@ def test_the_crate_carries_the_renderer_and_fits_crates_io(crate):
     assert size < LIMIT_CRATES_IO
 
 
+def listing(folder):
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")}
+
+
 def test_the_unpacked_crate_documents_itself_offline_as_docs_rs_does(unpacked, tmp_path):
     env = environment(["npm", "npx"], tmp_path, DOCS_RS=1, CARGO_TARGET_DIR=CARGO_TARGET)
+    before = listing(unpacked)
     run(["cargo", "doc", "--offline", "--locked", "--no-deps"], env, cwd=unpacked)
     index = CARGO_TARGET / "doc" / "ocp_notebook" / "index.html"
     assert "Layout" in index.read_text(), "the crate's documentation has no Layout section"
-    assert not any((unpacked / "web").glob("node_modules")), "the build wrote into the crate"
+    assert listing(unpacked) == before, "the build wrote into the crate's folder"
+
+
+def test_a_package_whose_renderer_is_not_the_pinned_one_says_so(unpacked, tmp_path):
+    """A package carries its renderer or fails: it never reaches for npm, nor takes a vendored
+    renderer made from another lockfile."""
+    stale = tmp_path / "crate"
+    shutil.copytree(unpacked, stale)
+    for path in stale.rglob("*"):
+        path.touch()  # new times: cargo must not take the unpacked crate's build for this one
+    lock = stale / "web/vendor/package-lock.json"
+    lock.write_text(lock.read_text().replace("three-cad-viewer", "three-cad-viewer-older", 1))
+    env = environment(["npm", "npx"], tmp_path, CARGO_TARGET_DIR=CARGO_TARGET)
+    done = subprocess.run(
+        ["cargo", "check", "--offline", "--locked", "--lib"], env=env, cwd=stale,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1800,
+    )
+    assert done.returncode != 0, "a package with a stale web/vendor/ built"
+    assert "packaged without release/build" in done.stdout, done.stdout[-3000:]
+
+
+def test_no_third_party_code_is_committed():
+    tracked = subprocess.run(
+        ["git", "ls-files", "web/vendor", "web/node_modules", "web/**/*.min.js"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.split()
+    assert tracked == [], f"committed third-party files: {tracked}"
 
 
 def test_cargo_install_gives_a_server_that_serves_the_viewer(installed, tmp_path):
@@ -212,7 +256,7 @@ def test_cargo_install_gives_a_server_that_serves_the_viewer(installed, tmp_path
         for module in modules:
             assert get(f"{server.url}/{module}"), f"{module} is empty"
         renderer = get(server.url + "/static/three-cad-viewer.js")
-        assert renderer == (ROOT / "web/vendor/three-cad-viewer.js").read_bytes()
+        assert renderer == (ROOT / BUNDLE).read_bytes()
         licences = get(server.url + "/static/three-cad-viewer-licenses.txt").decode()
         assert "three-cad-viewer" in licences and "three.js" in licences
         assert licences.count("Permission is hereby granted") == 2, licences
@@ -241,8 +285,7 @@ def test_the_sdist_carries_the_crate_the_renderer_and_the_bridge(dist):
     sdist = dist / f"ocp_notebook-{VERSION}.tar.gz"
     with tarfile.open(sdist) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
-    for wanted in ["pyproject.toml", "Cargo.toml", "build.rs", "web/vendor/three-cad-viewer.js",
-                   "python/ocp_notebook/__init__.py"]:
+    for wanted in ["pyproject.toml", "Cargo.toml", "build.rs", BUNDLE, "python/ocp_notebook/__init__.py"]:
         assert wanted in names, f"the sdist lacks {wanted}: {sorted(names)}"
     print(f"\n  sdist: {sdist.name}, {sdist.stat().st_size / 1024:.0f} KiB")
 
@@ -262,9 +305,10 @@ def test_one_version_everywhere(venv, tmp_path):
         "import json, importlib.metadata as m, ocp_notebook\n"
         "from ocp_notebook import server\n"
         "print(json.dumps({'metadata': m.version('ocp_notebook'), 'module': ocp_notebook.__version__,"
-        " 'binary': server.binary()}))"
+        " 'file': ocp_notebook.__file__, 'binary': server.binary()}))"
     )], env, cwd=tmp_path))
     assert found["metadata"] == found["module"] == VERSION
+    assert Path(found["file"]).resolve().is_relative_to(venv.resolve()), found
     assert found["binary"] == str((venv / "bin" / "ocp-notebook").resolve())
     assert run([python, "-m", "ocp_notebook", "--version"], env, cwd=tmp_path).strip() == f"ocp-notebook {VERSION}"
     server = Server(found["binary"], env)
@@ -295,4 +339,4 @@ def test_every_readme_install_line_is_run_here():
     for line in install_lines():
         assert line.startswith(runners), f"the README's Install line `{line}` is not run by these tests"
     for start in runners:
-        readme_line(start)
+        readme_lines(start)
