@@ -4,7 +4,8 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use ocp_notebook::model::synthetic;
 use ocp_notebook::{scene, server, Settings};
 use tracing_subscriber::filter::Targets;
@@ -48,7 +49,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     let settings = match cli.command {
         Some(Command::Sample { triangles }) => {
             let message = synthetic::sphere_message(triangles);
@@ -100,6 +101,47 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The command line, where each server flag is taken in one place: before `export` (its limits)
+/// or with no command, or after `serve`. A flag given before `serve` or `sample` would be
+/// silently ignored by them, so it is refused, with where it goes.
+fn parse() -> Cli {
+    let mut command = Cli::command();
+    let matches = command.get_matches_mut();
+    if let Some((name @ ("serve" | "sample"), _)) = matches.subcommand() {
+        let flag = given_on_the_command_line(&command, &matches)
+            .next()
+            .map(str::to_owned);
+        if let Some(flag) = flag {
+            let remedy = match name {
+                "serve" => format!(
+                    "put it after `serve` (ocp-notebook serve --{flag} ...), or leave `serve` out"
+                ),
+                _ => format!("`sample` takes no server flags: drop --{flag}"),
+            };
+            command
+                .error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    format!("--{flag} is given before `{name}`, which would ignore it: {remedy}"),
+                )
+                .exit();
+        }
+    }
+    Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit())
+}
+
+/// The long names of the top-level flags `matches` took from the command line (not from the
+/// environment or a default).
+fn given_on_the_command_line<'a>(
+    command: &'a clap::Command,
+    matches: &'a ArgMatches,
+) -> impl Iterator<Item = &'a str> {
+    command.get_arguments().filter_map(|arg| {
+        let id = arg.get_id().as_str();
+        (matches.value_source(id) == Some(ValueSource::CommandLine))
+            .then(|| arg.get_long().unwrap_or(id))
+    })
 }
 
 /// `ocp-notebook export`: a model file to a one-file scene.

@@ -217,6 +217,29 @@ fn bad_flags_are_explained() {
 }
 
 #[test]
+fn a_flag_before_a_command_that_would_ignore_it_is_refused_with_where_it_goes() {
+    // `--exit-with-stdin` and no stdin: a server that did start would stop at once.
+    let serve = ["--port", "6124", "serve", "--exit-with-stdin"];
+    for args in [&serve[..], &["--token", "t", "sample"]] {
+        let output = Command::new(BIN)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{args:?} was accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let flag = args[0];
+        assert!(
+            stderr.contains(&format!("{flag} is given before `{}`", args[2])),
+            "{stderr}"
+        );
+        if args[2] == "serve" {
+            assert!(stderr.contains("ocp-notebook serve --port"), "{stderr}");
+        }
+    }
+}
+
+#[test]
 fn the_sample_command_writes_a_model() {
     let output = Command::new(BIN)
         .args(["sample", "--triangles", "1000"])
