@@ -176,6 +176,15 @@ def venv(wheel, tmp_path_factory):
     return venv
 
 
+def notebook_away_from_the_clone(name, tmp):
+    """A copy of notebooks/NAME in `tmp`: its kernel starts there, where nothing of the clone
+    can be imported or found."""
+    copy = tmp / "notebooks" / name
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "notebooks" / name, copy)
+    return copy
+
+
 def not_activated(venv, tmp):
     """How many kernels run: the venv's python by full path, its bin/ not on PATH, and any
     other `ocp-notebook` on PATH or in cargo's folder failing, so only the wheel's can work."""
@@ -271,7 +280,7 @@ def test_the_rust_quickstart_runs_on_the_unpacked_crate_in_evcxr(unpacked, insta
     env = environment(["npm", "npx"], tmp_path, OCP_NOTEBOOK_BIN=installed)
     out = run(
         [sys.executable, str(ROOT / "tests/notebook_runner.py"), "--crate", str(unpacked),
-         str(ROOT / "notebooks/rust_quickstart.ipynb")],
+         str(notebook_away_from_the_clone("rust_quickstart.ipynb", tmp_path))],
         env, timeout=3600,
     )
     print(out)
@@ -327,7 +336,7 @@ def test_the_python_quickstart_runs_from_the_wheel_in_a_venv_that_is_not_activat
     env = not_activated(venv, tmp_path)
     out = run(
         [str(venv / "bin" / "python"), str(ROOT / "tests/notebook_runner.py"),
-         str(ROOT / "notebooks/python_quickstart.ipynb")],
+         str(notebook_away_from_the_clone("python_quickstart.ipynb", tmp_path))],
         env, timeout=3600,
     )
     print(out)
