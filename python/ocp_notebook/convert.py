@@ -131,6 +131,13 @@ def to_message(objs, names=None, colors=None, alphas=None, config=None, shapes=N
     taken = {part["name"] for part in root["parts"]}
     for mesh in meshes:
         root["parts"].append(_mesh_part(mesh, root["id"], _unique(mesh.name, taken)))
+    if objs and not root.get("parts"):
+        kinds = ", ".join(sorted({type(obj).__name__ for obj in objs}))
+        raise TypeError(
+            f"nothing in {kinds} can be shown: show() takes build123d and CadQuery objects, "
+            "meshes (Mesh, a (vertices, triangles) pair, anything with .vertices and .faces), "
+            "three-cad-viewer dicts and ocp_vscode messages"
+        )
     root["bb"] = _union([root.get("bb")] + [_bounds(m.vertices) for m in meshes])
     root.setdefault("normal_len", 0)
     return {"type": "data", "data": data, "config": config, "count": len(objs)}

@@ -172,11 +172,15 @@ class Viewer:
         names, colors, alphas = per_object(objs, names=names, colors=colors, alphas=alphas)
         names = [name or _own_name(obj) for obj, name in zip(objs, names)]
         taken = set()
-        self._scene = [
+        shown, self._scene = self._scene, [
             _Entry(obj, _unique(name, taken) if name else None, color, alpha)
             for obj, name, color, alpha in zip(objs, names, colors, alphas)
         ]
-        return self._send(viewer_options)
+        try:
+            return self._send(viewer_options)
+        except Exception:
+            self._scene = shown  # a refused show() leaves the scene as the viewer shows it
+            raise
 
     def add(self, obj, name=None, color=None, alpha=None, **viewer_options):
         """Adds one object to what `show` / `add` put in the viewer, and shows them all. A name

@@ -108,6 +108,17 @@ def test_names_and_colors_for_fewer_objects_are_an_error_not_a_lost_object(serve
     assert shown.parts == 2
 
 
+def test_objects_that_cannot_be_shown_are_an_error_and_leave_the_scene_as_it_was(server_url):
+    viewer = Viewer(server=server_url, display=False)
+    shown = viewer.show(Mesh(*TRIANGLE, name="kept"))
+    for nothing in (object(), None, "box"):
+        with pytest.raises(TypeError, match=type(nothing).__name__):
+            viewer.show(nothing)
+    assert viewer.status().model_id == shown.model_id, "the viewer still shows the last model"
+    added = viewer.add(Mesh(*TRIANGLE, name="more"))
+    assert leaf_names(stored(viewer, added)["data"]["shapes"]) == ["kept", "more"]
+
+
 def test_numpy_meshes_are_sent_as_little_endian_buffers(server_url):
     np = pytest.importorskip("numpy")
     vertices = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=np.float64)
