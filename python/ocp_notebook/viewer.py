@@ -172,15 +172,11 @@ class Viewer:
         names, colors, alphas = per_object(objs, names=names, colors=colors, alphas=alphas)
         names = [name or _own_name(obj) for obj, name in zip(objs, names)]
         taken = set()
-        shown, self._scene = self._scene, [
+        scene = [
             _Entry(obj, _unique(name, taken) if name else None, color, alpha)
             for obj, name, color, alpha in zip(objs, names, colors, alphas)
         ]
-        try:
-            return self._send(viewer_options)
-        except Exception:
-            self._scene = shown  # a refused show() leaves the scene as the viewer shows it
-            raise
+        return self._push(scene, viewer_options)
 
     def add(self, obj, name=None, color=None, alpha=None, **viewer_options):
         """Adds one object to what `show` / `add` put in the viewer, and shows them all. A name
@@ -188,12 +184,7 @@ class Viewer:
         name = name or _own_name(obj)
         if name:
             name = _unique(name, {entry.shown or entry.name for entry in self._scene})
-        self._scene.append(_Entry(obj, name, color, alpha))
-        try:
-            return self._send(viewer_options)
-        except Exception:
-            self._scene.pop()
-            raise
+        return self._push([*self._scene, _Entry(obj, name, color, alpha)], viewer_options)
 
     def remove(self, name, **viewer_options):
         """Takes the object shown as `name` out of the viewer: the name the viewer's tree shows
@@ -209,11 +200,16 @@ class Viewer:
                 else f"nothing shown is called {name!r}"
             )
             raise OcpNotebookError(f"{reason}; shown: {shown}")
-        before = list(self._scene)
-        del self._scene[index]
-        if not self._scene:
+        rest = self._scene[:index] + self._scene[index + 1:]
+        if not rest:
             self.clear()
             return None
+        return self._push(rest, viewer_options)
+
+    def _push(self, scene, viewer_options):
+        """Shows `scene` (the bridge's list of what the viewer shows) in place of the current
+        one; a push the server or the conversion refuses leaves the current one as it was."""
+        before, self._scene = self._scene, scene
         try:
             return self._send(viewer_options)
         except Exception:

@@ -153,8 +153,8 @@ pub fn start_child(bin: &std::path::Path) -> Result<String, Error> {
             Error::Start(format!(
                 "{} could not be run ({err}); it was looked for in {BIN_VAR}, on PATH and in \
                  cargo's bin folder. Install it (`cargo install ocp_notebook`, or \
-                 `pip install ocp_notebook`, whose wheel carries it), set {BIN_VAR} to its path before starting Jupyter, or set \
-                 {URL_VAR} to a running server",
+                 `pip install ocp_notebook`, whose wheel carries it), set {BIN_VAR} to its \
+                 path before starting Jupyter, or set {URL_VAR} to a running server",
                 bin.display()
             ))
         })?;

@@ -144,11 +144,7 @@ def unpacked(crate, tmp_path_factory):
     folder = tmp_path_factory.mktemp("crate")
     with tarfile.open(crate) as archive:
         archive.extractall(folder, filter="data")
-    # The archive's old file times would let cargo take an earlier build in the shared target
-    # folder for this one (cargo judges a path crate by times): new times, as a fresh download.
-    for path in folder.rglob("*"):
-        path.touch()
-    return folder / f"ocp_notebook-{VERSION}"
+    return with_new_times(folder) / f"ocp_notebook-{VERSION}"
 
 
 @pytest.fixture(scope="session")
@@ -174,6 +170,16 @@ def venv(wheel, tmp_path_factory):
     for line in readme_lines("pip install"):
         run(line, env)
     return venv
+
+
+def with_new_times(folder):
+    """`folder`, every file in it touched. Archives and copies keep old file times, and cargo
+    judges a path crate fresh by times (its build unit does not depend on the folder): without
+    this, a crate unpacked or copied anew could be taken for one built before in the shared
+    target folder."""
+    for path in folder.rglob("*"):
+        path.touch()
+    return folder
 
 
 def notebook_away_from_the_clone(name, tmp):
@@ -230,9 +236,7 @@ def test_a_package_whose_renderer_is_not_the_pinned_one_says_so(unpacked, tmp_pa
     """A package carries its renderer or fails: it never reaches for npm, nor takes a vendored
     renderer made from another lockfile."""
     stale = tmp_path / "crate"
-    shutil.copytree(unpacked, stale)
-    for path in stale.rglob("*"):
-        path.touch()  # new times: cargo must not take the unpacked crate's build for this one
+    with_new_times(shutil.copytree(unpacked, stale))
     lock = stale / "web/vendor/package-lock.json"
     lock.write_text(lock.read_text().replace("three-cad-viewer", "three-cad-viewer-older", 1))
     env = environment(["npm", "npx"], tmp_path, CARGO_TARGET_DIR=CARGO_TARGET)
