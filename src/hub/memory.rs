@@ -14,6 +14,7 @@ use super::limits::{
     HubLimits, HISTORY_BYTES, LIVE_BUFFER, SCREENSHOTS, SCREENSHOT_REQUEST_TTL, SCREENSHOT_TTL,
     TOMBSTONES, TOMBSTONE_TTL,
 };
+use super::lock::{Held, LocalLocks, LockName};
 use super::store::{Attachment, SettingsLimit, Store, StoreCounts, ViewerRecord};
 use super::{Event, EventData, EventId, HubError, JsonObject, Screenshot, StoredModel, Thumbnail};
 use crate::ids::{ModelId, ViewerId};
@@ -24,6 +25,7 @@ type Result<T> = std::result::Result<T, HubError>;
 /// The in-process [`Store`].
 pub struct MemoryStore {
     state: Mutex<State>,
+    locks: LocalLocks,
     event_history: usize,
 }
 
@@ -117,6 +119,7 @@ impl MemoryStore {
         };
         MemoryStore {
             state: Mutex::new(state),
+            locks: LocalLocks::default(),
             event_history: limits.event_history,
         }
     }
@@ -204,6 +207,10 @@ fn merge_within(target: &mut JsonObject, delta: &JsonObject, limit: SettingsLimi
 impl Store for MemoryStore {
     fn name(&self) -> &'static str {
         "memory"
+    }
+
+    async fn lock(&self, name: LockName<'_>) -> Result<Held> {
+        Ok(Held::local(self.locks.lock(name).await))
     }
 
     async fn touch(&self, id: &ViewerId, written: bool) -> Result<()> {

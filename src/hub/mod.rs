@@ -11,6 +11,7 @@
 //! - [`backend`]: exact measurements handed to a kernel that holds the CAD objects.
 //! - [`event`]: event kinds, ids and SSE frames.
 //! - [`limits`]: the bounds, flags and fixed ones.
+//! - [`lock`]: the locks that give each viewer one order of writes.
 //! - [`store`]: the storage interface.
 //! - `live`: a page's live events (lag becomes one `resync`; `closed` ends the stream).
 
@@ -18,6 +19,7 @@ pub mod backend;
 pub mod event;
 pub mod limits;
 mod live;
+pub mod lock;
 pub mod memory;
 #[cfg(feature = "redis")]
 pub mod redis;
@@ -34,6 +36,7 @@ use crate::ids::{ModelId, ViewerId};
 pub use event::{Event, EventData, EventId, EventKind};
 pub use limits::HubLimits;
 use limits::{EMPTY_VIEWER_IDLE, EVICTION_WINDOW};
+use lock::LockName;
 pub use memory::MemoryStore;
 use store::SettingsLimit;
 pub use store::{Store, StoreCounts};
@@ -79,17 +82,23 @@ impl Hub {
     /// Stores a model as the current model of `model.viewer_id` (creating the viewer) and
     /// announces it to the viewer's pages. Models over the budget are refused; to make room, the
     /// oldest models that no viewer shows go first, then this viewer's own; other viewers' models
-    /// on screen are never evicted (the upload is refused instead).
+    /// on screen are never evicted (the upload is refused instead). A refused model changes
+    /// nothing: every check is made before the first step that writes.
     pub async fn publish_model(&self, model: StoredModel) -> Result<Arc<StoredModel>, HubError> {
         let size = model.body.len();
         let budget = self.limits.model_budget;
         if size > budget {
             return Err(HubError::OverBudget { size, budget });
         }
+        let viewer = model.viewer_id.clone();
+        self.in_order(&viewer, self.publish_in_order(model)).await
+    }
+
+    /// [`Hub::publish_model`], holding the viewer's lock.
+    async fn publish_in_order(&self, model: StoredModel) -> Result<Arc<StoredModel>, HubError> {
         let viewer = &model.viewer_id;
-        // Checked before anything is stored (and again, atomically, when the config is merged).
-        let own_config = self.store.viewer_config(viewer).await?;
-        let mut merged = own_config;
+        let record = self.store.viewer(viewer).await?;
+        let mut merged = self.store.viewer_config(viewer).await?;
         // An animation moves the nodes of the model it was made for: a new model ends it.
         let animated = merged.get(ANIMATION).is_some_and(|a| !a.is_null());
         merged.extend(model.config.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -97,8 +106,22 @@ impl Hub {
             merged.insert(ANIMATION.into(), Value::Null);
         }
         self.limit(VIEWER_CONFIG).check(json_size(&merged))?;
-        self.open_viewer(viewer, true).await?;
-        self.make_room(size, viewer).await?;
+        let admission = match &record {
+            Some(_) => None,
+            None => Some(self.admit_viewer(viewer, true).await?),
+        };
+        let room = self.store.lock(LockName::Room).await?;
+        let own = record.and_then(|record| record.model);
+        let victims = self.victims(model.body.len(), own.as_ref()).await?;
+        // Every check passed: from here on, the model is published.
+        self.store.touch(viewer, true).await?;
+        if let Some(admission) = admission {
+            admission.release().await;
+        }
+        for victim in &victims {
+            tracing::debug!(model = %victim, "model evicted");
+            self.store.evict_model(victim).await?;
+        }
         let mut model = model;
         if animated && !model.config.contains_key(ANIMATION) {
             model.config.insert(ANIMATION.into(), Value::Null);
@@ -109,6 +132,7 @@ impl Hub {
         self.store
             .set_current_model(viewer, Some(&model.id))
             .await?;
+        room.release().await;
         self.forget_picks(viewer).await?;
         self.store
             .merge_viewer_config(viewer, &model.config, self.limit(VIEWER_CONFIG))
@@ -124,49 +148,79 @@ impl Hub {
         Ok(model)
     }
 
-    async fn make_room(&self, size: usize, viewer: &ViewerId) -> Result<(), HubError> {
+    /// The models to evict so that `size` more bytes fit the budget, oldest first: those no
+    /// viewer shows, then `own` (the model the publishing viewer shows, which the new one
+    /// replaces). `ModelMemoryFull` when they are not enough; nothing is evicted here. Held
+    /// under the room lock, so no other push counts the same bytes, and a model off screen
+    /// never returns to it, so the plan stays true until it is carried out.
+    async fn victims(&self, size: usize, own: Option<&ModelId>) -> Result<Vec<ModelId>, HubError> {
         let budget = self.limits.model_budget;
-        let own = self.store.viewer(viewer).await?.and_then(|r| r.model);
-        while self.store.model_bytes().await? + size > budget {
-            let oldest = self.store.oldest_models(EVICTION_WINDOW).await?;
-            if oldest.is_empty() {
-                return Ok(());
-            }
-            let victim = oldest
-                .iter()
-                .find(|(_, current)| !current)
-                .or_else(|| oldest.iter().find(|(id, _)| Some(id) == own.as_ref()));
-            let Some((victim, _)) = victim else {
-                return Err(HubError::ModelMemoryFull { budget });
-            };
-            tracing::debug!(model = %victim, "model evicted");
-            self.store.evict_model(victim).await?;
+        let mut bytes = self.store.model_bytes().await?;
+        let mut victims = Vec::new();
+        if bytes + size <= budget {
+            return Ok(victims);
         }
-        Ok(())
+        let oldest = self.store.oldest_models(EVICTION_WINDOW).await?;
+        let off_screen = oldest.iter().filter(|(_, current)| !current);
+        let own = oldest.iter().filter(|(id, _)| Some(id) == own);
+        for (id, _) in off_screen.chain(own) {
+            bytes = bytes.saturating_sub(self.store.model_size(id).await?.unwrap_or(0));
+            victims.push(id.clone());
+            if bytes + size <= budget {
+                return Ok(victims);
+            }
+        }
+        Err(HubError::ModelMemoryFull { budget })
     }
 
     /// Creates the viewer if it is new, within `--max-viewers`, and marks it active; `written`
-    /// for writes (which need the token where there is one), not for pages. Viewers only pages
-    /// use may take half of the limit, so pages cannot lock writes out.
+    /// for writes (which need the token where there is one), not for pages.
     async fn open_viewer(&self, viewer: &ViewerId, written: bool) -> Result<(), HubError> {
         if self.store.viewer(viewer).await?.is_none() {
-            let max = self.limits.max_viewers;
-            let (all, by_writes) = self.store.viewer_counts().await?;
-            if all >= max {
-                return Err(HubError::TooManyViewers {
-                    max,
-                    pages_only: false,
-                });
-            }
-            let half = (max / 2).max(1);
-            if !written && all.saturating_sub(by_writes) >= half {
-                return Err(HubError::TooManyViewers {
-                    max: half,
-                    pages_only: true,
-                });
-            }
+            let admission = self.admit_viewer(viewer, written).await?;
+            self.store.touch(viewer, written).await?;
+            admission.release().await;
+            return Ok(());
         }
         self.store.touch(viewer, written).await
+    }
+
+    /// Runs `write` to `viewer` after every write to it before, and before any after.
+    async fn in_order<T>(
+        &self,
+        viewer: &ViewerId,
+        write: impl std::future::Future<Output = Result<T, HubError>>,
+    ) -> Result<T, HubError> {
+        let order = self.store.lock(LockName::Viewer(viewer)).await?;
+        let done = write.await;
+        order.release().await;
+        done
+    }
+
+    /// Room for one more viewer within `--max-viewers`: the lock on new viewers, to hold until
+    /// the viewer is made. Viewers only pages use may take half of the limit, so pages cannot
+    /// lock writes out.
+    async fn admit_viewer(&self, viewer: &ViewerId, written: bool) -> Result<lock::Held, HubError> {
+        let admission = self.store.lock(LockName::NewViewers).await?;
+        if self.store.viewer(viewer).await?.is_some() {
+            return Ok(admission); // made meanwhile (by a page of its own)
+        }
+        let max = self.limits.max_viewers;
+        let (all, by_writes) = self.store.viewer_counts().await?;
+        if all >= max {
+            return Err(HubError::TooManyViewers {
+                max,
+                pages_only: false,
+            });
+        }
+        let half = (max / 2).max(1);
+        if !written && all.saturating_sub(by_writes) >= half {
+            return Err(HubError::TooManyViewers {
+                max: half,
+                pages_only: true,
+            });
+        }
+        Ok(admission)
     }
 
     /// The `--settings-limit` of `what`.
@@ -310,13 +364,20 @@ impl Hub {
         viewer: &ViewerId,
         delta: JsonObject,
     ) -> Result<JsonObject, HubError> {
-        self.open_viewer(viewer, true).await?;
-        self.store
-            .merge_viewer_config(viewer, &delta, self.limit(VIEWER_CONFIG))
-            .await?;
-        let event = EventData::simple(EventKind::ConfigUpdate, viewer, json!({ "config": delta }));
-        self.store.append_event(viewer, &event).await?;
-        self.effective_config(viewer).await
+        self.in_order(viewer, async {
+            let mut merged = self.store.viewer_config(viewer).await?;
+            merged.extend(delta.iter().map(|(k, v)| (k.clone(), v.clone())));
+            self.limit(VIEWER_CONFIG).check(json_size(&merged))?;
+            self.open_viewer(viewer, true).await?;
+            self.store
+                .merge_viewer_config(viewer, &delta, self.limit(VIEWER_CONFIG))
+                .await?;
+            let event =
+                EventData::simple(EventKind::ConfigUpdate, viewer, json!({ "config": delta }));
+            self.store.append_event(viewer, &event).await?;
+            self.effective_config(viewer).await
+        })
+        .await
     }
 
     /// The viewer's effective config: server defaults, then the viewer's own settings.
@@ -330,6 +391,17 @@ impl Hub {
     /// made the tracks for): kept in the viewer's settings (`animation`, so a page opened later
     /// plays it too, within `--settings-limit`) and sent as an `animation` event. `None` stops it.
     pub async fn animate(
+        &self,
+        viewer: &ViewerId,
+        model: &ModelId,
+        animation: Option<Value>,
+    ) -> Result<(), HubError> {
+        self.in_order(viewer, self.animate_in_order(viewer, model, animation))
+            .await
+    }
+
+    /// [`Hub::animate`], holding the viewer's lock.
+    async fn animate_in_order(
         &self,
         viewer: &ViewerId,
         model: &ModelId,
@@ -396,6 +468,11 @@ impl Hub {
 
     /// Drops the viewer's current model from the screen and sends `clear`.
     pub async fn clear(&self, viewer: &ViewerId) -> Result<(), HubError> {
+        self.in_order(viewer, self.clear_in_order(viewer)).await
+    }
+
+    /// [`Hub::clear`], holding the viewer's lock.
+    async fn clear_in_order(&self, viewer: &ViewerId) -> Result<(), HubError> {
         self.open_viewer(viewer, true).await?;
         let animation = JsonObject::from_iter([(ANIMATION.to_string(), Value::Null)]);
         if self
@@ -417,12 +494,15 @@ impl Hub {
     /// Ends the viewer: its pages get `closed` and stop, its models are dropped, and its pages
     /// cannot bring it back (only a write can).
     pub async fn delete_viewer(&self, viewer: &ViewerId) -> Result<(), HubError> {
-        if self.store.viewer(viewer).await?.is_none() {
-            return Err(HubError::ViewerNotFound(viewer.clone()));
-        }
-        let event = EventData::simple(EventKind::Closed, viewer, json!({}));
-        self.store.append_event(viewer, &event).await?;
-        self.store.remove_viewer(viewer, true).await
+        self.in_order(viewer, async {
+            if self.store.viewer(viewer).await?.is_none() {
+                return Err(HubError::ViewerNotFound(viewer.clone()));
+            }
+            let event = EventData::simple(EventKind::Closed, viewer, json!({}));
+            self.store.append_event(viewer, &event).await?;
+            self.store.remove_viewer(viewer, true).await
+        })
+        .await
     }
 
     /// Merges a page's report into the status: `{key: value}`, or three-cad-viewer's
@@ -620,7 +700,18 @@ impl Hub {
             if self.store.subscribers(&record.id).await? > 0 {
                 self.store.touch(&record.id, false).await?;
             } else if quiet > idle || (quiet > EMPTY_VIEWER_IDLE.min(idle) && !record.written) {
-                self.store.remove_viewer(&record.id, false).await?;
+                // Removed in order with writes: a push that came meanwhile keeps the viewer.
+                let removed = self.in_order(&record.id, async {
+                    let now = self.store.viewer(&record.id).await?;
+                    let still = now.is_some_and(|now| now.last_active == record.last_active);
+                    if still {
+                        self.store.remove_viewer(&record.id, false).await?;
+                    }
+                    Ok(still)
+                });
+                if !removed.await? {
+                    continue;
+                }
                 tracing::info!(viewer = %record.id, "idle viewer collected");
                 collected += 1;
             }

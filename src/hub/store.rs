@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::broadcast;
 
 use super::event::{Event, EventData, EventId};
+use super::lock::{Held, LockName};
 use super::{HubError, JsonObject, Screenshot, StoredModel, Thumbnail};
 use crate::ids::{ModelId, ViewerId};
 use crate::model::TreeSummary;
@@ -75,6 +76,10 @@ impl SettingsLimit {
 pub trait Store: Send + Sync + 'static {
     /// `memory` or `redis`, as `/health` reports it.
     fn name(&self) -> &'static str;
+
+    /// Waits for the lock `name`, held across every instance sharing the store (see
+    /// [`lock`](super::lock)).
+    async fn lock(&self, name: LockName<'_>) -> Result<Held>;
 
     // Viewers.
 

@@ -129,6 +129,8 @@ pub struct TestServer {
     pub base: String,
     /// The Redis the server uses, kept running until the server stops.
     redis: Option<Arc<Redis>>,
+    /// What it was started with (for [`TestServer::twin`]).
+    settings: Option<Settings>,
 }
 
 impl TestServer {
@@ -139,7 +141,7 @@ impl TestServer {
     pub fn with(settings: Settings) -> Self {
         let running = server::spawn(Settings {
             port: 0,
-            ..settings
+            ..settings.clone()
         })
         .expect("server starts");
         let base = running
@@ -153,6 +155,20 @@ impl TestServer {
             running: Some(running),
             base,
             redis: None,
+            settings: Some(settings),
+        }
+    }
+
+    /// Another instance on the same shared store (same Redis, same prefix), as behind a load
+    /// balancer; on the memory store, which one process owns, this same server.
+    pub fn twin(&self) -> TestServer {
+        match (&self.redis, &self.settings) {
+            (Some(redis), Some(settings)) => {
+                let mut twin = TestServer::with(settings.clone());
+                twin.redis = Some(redis.clone());
+                twin
+            }
+            _ => TestServer::at(&self.base),
         }
     }
 
@@ -162,6 +178,7 @@ impl TestServer {
             running: None,
             base: base.trim_end_matches('/').to_string(),
             redis: None,
+            settings: None,
         }
     }
 

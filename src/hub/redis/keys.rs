@@ -24,6 +24,7 @@
 //! | `shots` | sorted set | screenshot ids by creation time |
 //! | `shot-request:<id>` | string, TTL | the viewer a screenshot request is for |
 //! | `shot-answer:<id>` | list, TTL | the answering screenshot's id |
+//! | `lock:<name>` | string, TTL | the holder's token of a hub lock (`viewer:<id>`, `new-viewers`, `room`) |
 
 use crate::ids::{ModelId, ViewerId};
 
@@ -74,6 +75,10 @@ impl Keys {
 
     pub fn deleted(&self, viewer: &ViewerId) -> String {
         self.key(format_args!("deleted:{viewer}"))
+    }
+
+    pub fn lock(&self, name: &str) -> String {
+        self.key(format_args!("lock:{name}"))
     }
 
     pub fn defaults(&self) -> String {

@@ -9,6 +9,7 @@
 //!   it has pages for and fans entries out to them.
 //! - `instances`: heartbeats, and page counts that stop counting when their instance dies.
 //! - `models`: model bodies and the byte count eviction works from.
+//! - `locks`: the hub's locks across instances, as keys with a lease.
 //! - `screenshots`: screenshots, and the hand-off from the instance a page uploads to to the
 //!   one waiting for it.
 //!
@@ -18,6 +19,7 @@
 mod events;
 mod instances;
 pub mod keys;
+mod locks;
 mod models;
 mod screenshots;
 mod tail;
@@ -31,6 +33,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::AsyncCommands;
 
 use super::limits::HubLimits;
+use super::lock::{Held, LocalLocks, LockName};
 use super::store::{Attachment, SettingsLimit, Store, StoreCounts, ViewerRecord};
 use super::{Event, EventData, EventId, HubError, JsonObject, Screenshot, StoredModel, Thumbnail};
 use crate::ids::{ModelId, ViewerId};
@@ -56,6 +59,8 @@ struct Inner {
     local: Mutex<HashMap<ViewerId, tail::Local>>,
     /// Viewers whose page count here was last written as more than zero.
     reported: Mutex<HashSet<ViewerId>>,
+    /// This instance's side of the locks (see [`locks`]).
+    locks: LocalLocks,
 }
 
 fn unavailable(err: redis::RedisError) -> HubError {
@@ -98,6 +103,7 @@ impl RedisStore {
             instance: uuid::Uuid::new_v4().simple().to_string(),
             local: Mutex::new(HashMap::new()),
             reported: Mutex::new(HashSet::new()),
+            locks: LocalLocks::default(),
         });
         let mut conn = inner.conn();
         for (key, value) in defaults {
@@ -130,6 +136,10 @@ impl Inner {
 impl Store for RedisStore {
     fn name(&self) -> &'static str {
         "redis"
+    }
+
+    async fn lock(&self, name: LockName<'_>) -> Result<Held> {
+        self.inner.lock(name).await
     }
 
     async fn touch(&self, viewer: &ViewerId, written: bool) -> Result<()> {
