@@ -23,6 +23,7 @@ crate::contract!(
     concurrent_reports_cannot_pass_the_settings_limit_together,
     thumbnails_are_kept_per_viewer_and_go_with_it,
     the_measure_tools_are_answered_from_the_stored_model,
+    an_accepted_model_is_measured_and_animated_however_it_is_written,
     animations_are_checked_kept_sent_and_ended_by_a_new_model,
     a_kernel_answers_measurements_exactly_and_the_mesh_stands_in,
 );
@@ -820,6 +821,46 @@ async fn the_renderer_is_served_from_the_binary_with_caching() {
             "application/json",
             "{path}"
         );
+    }
+}
+
+/// Validation, measurement and animation read a model one way: whitespace, key order and keys
+/// the format does not name change what none of them sees. (A pretty-printed model used to be
+/// accepted and then measured as "0 faces", and so did a `{"ref": n}` with a key beside it.)
+async fn an_accepted_model_is_measured_and_animated_however_it_is_written(store: Store) {
+    let server = store.start();
+    let bracket: Value = serde_json::from_slice(&fixture("bracket.json")).unwrap();
+    let mut annotated = bracket.clone();
+    annotated["data"]["shapes"]["parts"][0]["shape"]["note"] = json!("a key beside ref");
+    // Keys that name the body's parts elsewhere mean nothing inside a tree.
+    annotated["data"]["shapes"]["data"] = json!({"parts": []});
+    annotated["data"]["shapes"]["parts"][0]["shapes"] = json!(null);
+    let forms = [
+        serde_json::to_vec_pretty(&bracket).unwrap(),
+        serde_json::to_vec(&annotated).unwrap(),
+        serde_json::to_vec_pretty(&json!({"shapes": annotated["data"]})).unwrap(),
+    ];
+    for (i, body) in forms.into_iter().enumerate() {
+        let viewer = format!("written-{i}");
+        let (status, posted) = post(&server, &format!("/api/model?viewer={viewer}"), body).await;
+        assert_eq!(status, 201, "form {i}: {posted}");
+        let (status, face) = post(
+            &server,
+            &format!("/api/viewer/{viewer}/measure"),
+            json!({"tool": "properties", "ids": ["/Group/bracket/faces/faces_3"]}).to_string(),
+        )
+        .await;
+        assert_eq!(status, 200, "form {i}: {face}");
+        assert!(face["area"].as_f64().unwrap() > 0.0, "form {i}: {face}");
+        let track = json!({"model_id": posted["model_id"], "duration": 1,
+            "tracks": [{"path": "/Group/bracket", "action": "rz", "times": [0, 1], "values": [0, 90]}]});
+        let (status, animated) = post(
+            &server,
+            &format!("/api/viewer/{viewer}/animation"),
+            track.to_string(),
+        )
+        .await;
+        assert_eq!(status, 200, "form {i}: {animated}");
     }
 }
 

@@ -1,142 +1,41 @@
 //! The geometry of picked things, read from a stored model in world coordinates.
 //!
 //! A model can be tens of megabytes; a measurement needs one or two parts of it. The tree is read
-//! with every mesh left as borrowed text ([`Skeleton`]), and only the parts asked for are decoded.
+//! as every reader of a model reads it ([`Skeleton`]), with every mesh left as borrowed text
+//! ([`RawMesh`]), and only the parts asked for are decoded.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use serde::Deserialize;
-use serde_json::value::RawValue;
-
 use super::geometry::{Simplex, P3};
 use super::pick::{Pick, Topology};
 use super::MeasureError;
+use crate::model::skeleton::{Limits, RawMesh, Skeleton};
 use crate::model::types::{Location, Shape};
 
-/// A node of the tree with its mesh unread.
-#[derive(Deserialize)]
-struct RawNode<'a> {
-    id: String,
-    #[serde(default)]
-    loc: Option<Location>,
-    #[serde(borrow, default)]
-    parts: Option<Vec<RawNode<'a>>>,
-    #[serde(borrow, default)]
-    shape: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct Top<'a> {
-    #[serde(borrow, default)]
-    data: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    shapes: Option<&'a RawValue>,
-    #[serde(default)]
-    instances: Option<serde::de::IgnoredAny>,
-}
-
-#[derive(Deserialize)]
-struct Geometry<'a> {
-    #[serde(borrow, default)]
-    instances: Option<Vec<&'a RawValue>>,
-    #[serde(borrow, default)]
-    shapes: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct Reference {
-    #[serde(rename = "ref")]
-    index: usize,
-}
-
-/// A model's tree with the meshes left unread, borrowed from its JSON.
-pub struct Skeleton<'a> {
-    root: RawNode<'a>,
-    instances: Vec<&'a RawValue>,
-}
-
-impl<'a> Skeleton<'a> {
-    /// Reads a stored model (`{"data": ...}`), `{"shapes": ...}` or a bare tree or instanced form.
-    pub fn parse(json: &'a [u8]) -> Result<Self, MeasureError> {
-        let bad = |err: serde_json::Error| MeasureError::Model(err.to_string());
-        let top: Top = serde_json::from_slice(json).map_err(bad)?;
-        // A stored model or ocp_vscode's message has `data`; ours wraps the geometry in
-        // `shapes`; a bare instanced form has `instances` beside its `shapes`.
-        let geometry_text = match (top.data, top.shapes, top.instances) {
-            (Some(data), _, _) => data.get(),
-            (None, Some(shapes), None) => shapes.get(),
-            _ => std::str::from_utf8(json).map_err(|err| MeasureError::Model(err.to_string()))?,
-        };
-        let geometry: Geometry = serde_json::from_str(geometry_text).map_err(bad)?;
-        let (tree_text, instances) = match (geometry.shapes, geometry.instances) {
-            (Some(shapes), instances) => (shapes.get(), instances.unwrap_or_default()),
-            (None, _) => (geometry_text, Vec::new()),
-        };
-        let root: RawNode = serde_json::from_str(tree_text).map_err(bad)?;
-        Ok(Skeleton { root, instances })
+/// The part at `path` with its mesh decoded and its placement in the world; `Err` says why
+/// there is none.
+pub(super) fn part(skeleton: &Skeleton<RawMesh>, path: &str) -> Result<Part, PartError> {
+    let (node, place) = skeleton
+        .find(path)
+        .ok_or_else(|| PartError::Missing(format!("the model has no part {path}")))?;
+    if node.shape.is_none() {
+        return Err(PartError::Missing(format!("{path} is a group, not a part")));
     }
-
-    /// Every node's path (groups and parts), root first: what animation tracks may address.
-    pub fn paths(&self) -> Vec<&str> {
-        fn walk<'n>(node: &'n RawNode, out: &mut Vec<&'n str>) {
-            out.push(&node.id);
-            for child in node.parts.iter().flatten() {
-                walk(child, out);
-            }
-        }
-        let mut out = Vec::new();
-        walk(&self.root, &mut out);
-        out
-    }
-
-    /// The part at `path` with its mesh decoded and its placement in the world; `Err` says why
-    /// there is none.
-    pub fn part(&self, path: &str) -> Result<Part, PartError> {
-        fn find<'n, 'a>(
-            node: &'n RawNode<'a>,
-            path: &str,
-            place: Location,
-        ) -> Option<(&'n RawNode<'a>, Location)> {
-            let place = node.loc.unwrap_or(Location::IDENTITY).within(&place);
-            if node.id == path {
-                return Some((node, place));
-            }
-            // Ids are paths: only a child whose id starts the path can hold it.
-            node.parts
-                .iter()
-                .flatten()
-                .filter(|child| path.starts_with(child.id.as_str()))
-                .find_map(|child| find(child, path, place))
-        }
-        let (node, place) = find(&self.root, path, Location::IDENTITY)
-            .ok_or_else(|| PartError::Missing(format!("the model has no part {path}")))?;
-        let raw = node
-            .shape
-            .ok_or_else(|| PartError::Missing(format!("{path} is a group, not a part")))?;
-        // A reference is `{"ref": n}`: only a short text can be one (a mesh is not read twice).
-        let reference = match raw.get().len() < 64 {
-            true => serde_json::from_str::<Reference>(raw.get()).ok(),
-            false => None,
-        };
-        let raw = match reference {
-            Some(reference) => *self.instances.get(reference.index).ok_or_else(|| {
-                PartError::Broken(format!("{path}: ref {} out of range", reference.index))
-            })?,
-            None => raw,
-        };
-        let shape: Shape = serde_json::from_str(raw.get())
-            .map_err(|err| PartError::Broken(format!("{path}: {err}")))?;
-        Ok(Part {
-            path: path.to_string(),
-            place,
-            shape,
-            placed: OnceLock::new(),
-        })
-    }
+    let shape: Shape = skeleton
+        .mesh_of(node)
+        .map_err(PartError::Broken)?
+        .decode()
+        .map_err(|err| PartError::Broken(format!("{path}: {err}")))?;
+    Ok(Part {
+        path: path.to_string(),
+        place,
+        shape,
+        placed: OnceLock::new(),
+    })
 }
 
-/// Why [`Skeleton::part`] has no part.
+/// Why a part or a pick has no geometry.
 #[derive(Debug)]
 pub enum PartError {
     /// Nothing at the path, or a group there.
@@ -388,10 +287,11 @@ fn plural(kind: Topology) -> &'static str {
     }
 }
 
-/// Reads the entities for `picks` from a model, decoding each part once (`detail`: see
-/// [`Part::entity`]).
-pub fn entities(json: &[u8], picks: &[Pick], detail: bool) -> Result<Vec<Entity>, MeasureError> {
-    let skeleton = Skeleton::parse(json)?;
+/// Reads the entities for `picks` from a model's geometry (a tree or the instanced form),
+/// decoding each part once (`detail`: see [`Part::entity`]).
+pub fn entities(geometry: &str, picks: &[Pick], detail: bool) -> Result<Vec<Entity>, MeasureError> {
+    let skeleton = Skeleton::read(geometry, "$", &Limits::stored())
+        .map_err(|err| MeasureError::Model(err.to_string()))?;
     let mut parts: HashMap<&str, Part> = HashMap::new();
     let mut out = Vec::with_capacity(picks.len());
     for (index, pick) in picks.iter().enumerate() {
@@ -400,7 +300,7 @@ pub fn entities(json: &[u8], picks: &[Pick], detail: bool) -> Result<Vec<Entity>
             PartError::Broken(message) => MeasureError::Model(message),
         };
         if !parts.contains_key(pick.path.as_str()) {
-            parts.insert(&pick.path, skeleton.part(&pick.path).map_err(at)?);
+            parts.insert(&pick.path, part(&skeleton, &pick.path).map_err(at)?);
         }
         out.push(parts[pick.path.as_str()].entity(pick, detail).map_err(at)?);
     }

@@ -28,9 +28,10 @@ pub mod pick;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+use crate::model::types::{CURVE_TYPES, SURFACE_TYPES};
+
 use geometry::{add, cross, distance, dot, norm, scale, sub, unit, Simplex, P3};
 use mesh::Entity;
-pub use mesh::Skeleton;
 pub use pick::{Pick, Topology};
 
 /// The renderer's three measurement tools, by the names it gives them (`activeTool`); requests
@@ -85,21 +86,22 @@ pub enum MeasureError {
     NotMeasurable(String),
 }
 
-/// Answers `tool` for `picks` on the model in `json` (a stored model, ocp_vscode's message or a
-/// bare tree) with the `tool_response` the renderer draws: always `distance`, `point1`, `point2`
+/// Answers `tool` for `picks` on a model's `geometry` (a tree or the instanced form, as
+/// [`Body`](crate::model::skeleton::Body) finds it in any body) with the `tool_response` the renderer draws: always `distance`, `point1`, `point2`
 /// / `center` and the values the tool's panel shows, plus `info` (text) and `center_info` (the
 /// same as HTML for the renderer's info box).
 ///
 /// ```
 /// use ocp_notebook::measure::{measure, Pick, Tool};
-/// use ocp_notebook::model::builder::Mesh;
+/// use ocp_notebook::model::{builder::Mesh, skeleton::Body};
 ///
 /// let json = Mesh::cuboid(10.0, 20.0, 30.0).into_message("brick").to_json();
+/// let geometry = Body::read(json.as_bytes()).unwrap().geometry;
 /// let faces = ["/brick/brick/faces/faces_0", "/brick/brick/faces/faces_1"].map(|id| Pick::parse(id).unwrap());
-/// let answer = measure(json.as_bytes(), Tool::Distance, &faces).unwrap();
+/// let answer = measure(geometry, Tool::Distance, &faces).unwrap();
 /// assert_eq!(answer["distance"], 10.0); // the two faces normal to x
 /// ```
-pub fn measure(json: &[u8], tool: Tool, picks: &[Pick]) -> Result<Value, MeasureError> {
+pub fn measure(geometry: &str, tool: Tool, picks: &[Pick]) -> Result<Value, MeasureError> {
     if picks.len() != tool.picks() {
         let picked = match picks.len() {
             1 => "1 pick".to_string(),
@@ -115,7 +117,7 @@ pub fn measure(json: &[u8], tool: Tool, picks: &[Pick]) -> Result<Value, Measure
             },
         )));
     }
-    let entities = mesh::entities(json, picks, tool != Tool::Distance)?;
+    let entities = mesh::entities(geometry, picks, tool != Tool::Distance)?;
     let answer = match tool {
         Tool::Distance => distance_between(&entities[0], &entities[1])?,
         Tool::Properties => properties(&entities[0])?,
@@ -230,37 +232,10 @@ fn distance_between(a: &Entity, b: &Entity) -> Result<Map<String, Value>, Measur
     Ok(out)
 }
 
-/// A face's surface type names, by the tessellator's numbers (OCCT's GeomAbs order).
-const SURFACES: [&str; 11] = [
-    "Plane",
-    "Cylinder",
-    "Cone",
-    "Sphere",
-    "Torus",
-    "Bezier",
-    "BSpline",
-    "Revolution",
-    "Extrusion",
-    "Offset",
-    "Other",
-];
-/// An edge's curve type names.
-const CURVES: [&str; 9] = [
-    "Line",
-    "Circle",
-    "Ellipse",
-    "Hyperbola",
-    "Parabola",
-    "Bezier",
-    "BSpline",
-    "Offset",
-    "Other",
-];
-
 fn type_name(entity: &Entity) -> Option<&'static str> {
     let names: &[&str] = match entity.pick.kind {
-        Topology::Face => &SURFACES,
-        Topology::Edge => &CURVES,
+        Topology::Face => &SURFACE_TYPES,
+        Topology::Edge => &CURVE_TYPES,
         _ => return None,
     };
     names.get(usize::try_from(entity.geom_type?).ok()?).copied()
@@ -533,5 +508,7 @@ fn info_html(info: &str) -> String {
     crate::notebook::frame::escape(info).replace('\n', "<br>")
 }
 
+#[cfg(all(test, feature = "server"))]
+mod one_reading;
 #[cfg(test)]
 mod tests;

@@ -9,9 +9,23 @@ use super::*;
 use crate::model::builder::{Group, Mesh, Part};
 use crate::model::types::{Encoding, Location};
 
+/// The geometry of a message.
+fn geometry(json: &str) -> &str {
+    crate::model::skeleton::Body::read(json.as_bytes())
+        .unwrap()
+        .geometry
+}
+
+/// The path of the first node under the root.
+fn first_part(json: &str) -> String {
+    let skeleton: crate::model::Skeleton<crate::model::skeleton::RawMesh> =
+        crate::model::Skeleton::read(geometry(json), "$", &Default::default()).unwrap();
+    skeleton.paths()[1].to_string()
+}
+
 fn ask(json: &str, tool: Tool, ids: &[&str]) -> Value {
     let picks: Vec<Pick> = ids.iter().map(|id| Pick::parse(id).unwrap()).collect();
-    measure(json.as_bytes(), tool, &picks).unwrap_or_else(|err| panic!("{ids:?}: {err}"))
+    measure(geometry(json), tool, &picks).unwrap_or_else(|err| panic!("{ids:?}: {err}"))
 }
 
 fn number(answer: &Value, key: &str) -> f64 {
@@ -131,7 +145,7 @@ fn curved_faces_and_edges_give_their_radius_and_areas_within_the_chord_error() {
     // A curved face has no angle to measure.
     let picks =
         ["/pin/pin/faces/faces_0", "/pin/pin/faces/faces_1"].map(|id| Pick::parse(id).unwrap());
-    let err = measure(json.as_bytes(), Tool::Angle, &picks).unwrap_err();
+    let err = measure(geometry(&json), Tool::Angle, &picks).unwrap_err();
     assert!(err.to_string().contains("is not planar"), "{err}");
 }
 
@@ -176,8 +190,7 @@ fn placed_and_instanced_parts_are_measured_where_they_are_drawn() {
 fn the_real_bracket_is_read_from_its_instanced_buffers() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/bracket.json");
     let json = std::fs::read_to_string(path).unwrap();
-    let skeleton = Skeleton::parse(json.as_bytes()).unwrap();
-    let part = skeleton.paths()[1].to_string();
+    let part = first_part(&json);
     let solid = ask(&json, Tool::Properties, &[&part]);
     assert!(number(&solid, "volume") > 0.0 && number(&solid, "area") > 0.0);
     // Every face answers with a type, and the mesh's cylinders with a radius.
@@ -199,7 +212,7 @@ fn bad_picks_say_what_is_wrong() {
     let json = brick();
     let err = |tool, ids: &[&str]| {
         let picks: Vec<Pick> = ids.iter().map(|id| Pick::parse(id).unwrap()).collect();
-        measure(json.as_bytes(), tool, &picks)
+        measure(geometry(&json), tool, &picks)
             .unwrap_err()
             .to_string()
     };
@@ -234,7 +247,7 @@ fn an_edge_without_segments_is_an_error_not_a_panic() {
     for tool in [Tool::Angle, Tool::Distance] {
         let picks = ["/odd/odd/faces/faces_0", "/odd/odd/edges/edges_12"]
             .map(|id| Pick::parse(id).unwrap());
-        match measure(json.as_bytes(), tool, &picks).unwrap_err() {
+        match measure(geometry(&json), tool, &picks).unwrap_err() {
             MeasureError::Pick { index: 1, message } => {
                 assert!(message.contains("no geometry"), "{message}")
             }
@@ -248,8 +261,7 @@ fn part_names_reach_the_info_box_escaped() {
     let json = Mesh::cuboid(1.0, 1.0, 1.0)
         .into_message("<img src=x onerror=alert(1)>")
         .to_json();
-    let skeleton = Skeleton::parse(json.as_bytes()).unwrap();
-    let part = skeleton.paths()[1].to_string();
+    let part = first_part(&json);
     let answer = ask(&json, Tool::Properties, &[&part]);
     let html = answer["center_info"].as_str().unwrap();
     assert!(!html.contains("<img"), "{html}");

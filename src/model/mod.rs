@@ -7,6 +7,8 @@
 //!
 //! - [`upload`]: the three body forms a client may POST, and the stored form served back.
 //! - [`error`]: what is wrong with an upload, and where (a JSON path).
+//! - [`skeleton`]: the one reading of a model's tree, which everything that looks into a model
+//!   uses: validation, measurement, animation.
 //! - [`validate`]: everything the renderer relies on (tree shape, ids, array lengths, indices,
 //!   finite numbers, buffers), checked in one borrowed pass with JSON paths in errors.
 //! - [`builder`]: meshes, primitives, assemblies and file import for Rust users.
@@ -15,8 +17,8 @@
 //! - [`synthetic`]: generated models of any size, for demos, tests and benchmarks.
 
 pub mod builder;
-#[cfg(feature = "server")]
 pub mod error;
+pub mod skeleton;
 #[cfg(feature = "server")]
 pub mod stored;
 pub mod synthetic;
@@ -26,11 +28,11 @@ pub mod upload;
 #[cfg(feature = "server")]
 pub mod validate;
 
-#[cfg(feature = "server")]
 pub use error::{ModelError, ModelErrorKind};
+pub use skeleton::{Limits, Skeleton};
 #[cfg(feature = "server")]
 pub use stored::StoredJson;
 #[cfg(feature = "server")]
 pub use upload::{parse_upload, Upload};
 #[cfg(feature = "server")]
-pub use validate::{Limits, TreeSummary};
+pub use validate::TreeSummary;

@@ -211,6 +211,34 @@ fn convert<T: Element, E: de::Error>(value: f64, index: usize) -> Result<T, E> {
     })
 }
 
+/// The surface types `face_types` numbers (OCCT's `GeomAbs_SurfaceType` order), by number.
+pub const SURFACE_TYPES: [&str; 11] = [
+    "Plane",
+    "Cylinder",
+    "Cone",
+    "Sphere",
+    "Torus",
+    "Bezier",
+    "BSpline",
+    "Revolution",
+    "Extrusion",
+    "Offset",
+    "Other",
+];
+
+/// The curve types `edge_types` numbers (OCCT's `GeomAbs_CurveType` order), by number.
+pub const CURVE_TYPES: [&str; 9] = [
+    "Line",
+    "Circle",
+    "Ellipse",
+    "Hyperbola",
+    "Parabola",
+    "Bezier",
+    "BSpline",
+    "Offset",
+    "Other",
+];
+
 /// Placement: a translation and a rotation quaternion `[qx, qy, qz, qw]`, written as
 /// `[[x, y, z], [qx, qy, qz, qw]]`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

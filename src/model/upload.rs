@@ -1,22 +1,19 @@
 //! What clients POST to `/api/model`, and the form the server stores and serves back.
 //!
-//! Three body forms are accepted, all as JSON objects:
-//! - ours: `{"viewer_id"?, "shapes": <tree or {"instances","shapes"}>, "config"?}`;
-//! - ocp_vscode's message: `{"type": "data", "data": <tree or {"instances","shapes"}>, "config", "count"?}`;
-//! - a bare tree (`{"parts": [...], ...}`) or a bare instanced form (`{"instances", "shapes"}`).
+//! Three body forms are accepted, all as JSON objects, as [`Body`] reads them.
 //!
 //! Whatever came in is stored as ocp_vscode's message, `{"type":"data", "model_id", "viewer_id",
 //! "config", "data": <geometry>}`, with the geometry copied byte for byte from the upload.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use bytes::Bytes;
-use serde::Deserialize;
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use super::skeleton::{Body, Limits};
 use super::stored::{raw_field_frame, StoredJson};
-use super::validate::{self, Limits, TreeSummary};
+use super::validate::{self, TreeSummary};
 use crate::ids::{ModelId, ViewerId};
 use crate::model::error::ModelError;
 
@@ -31,23 +28,6 @@ pub struct Upload {
     pub config: Map<String, Value>,
     /// What the tree holds.
     pub summary: TreeSummary,
-}
-
-/// The top level of any of the three forms, borrowed from the body.
-#[derive(Deserialize)]
-struct TopLevel<'a> {
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    viewer_id: Option<String>,
-    #[serde(borrow)]
-    data: Option<&'a RawValue>,
-    #[serde(borrow)]
-    shapes: Option<&'a RawValue>,
-    #[serde(borrow)]
-    instances: Option<&'a RawValue>,
-    #[serde(borrow)]
-    parts: Option<&'a RawValue>,
-    config: Option<Map<String, Value>>,
 }
 
 /// Reads and checks an upload. Syntax errors are 400 (`malformed_json`); a body of the wrong shape
@@ -65,46 +45,19 @@ struct TopLevel<'a> {
 /// ```
 pub fn parse_upload(body: Vec<u8>, limits: &Limits) -> Result<Upload, ModelError> {
     let (geometry, summary, viewer_id, config) = {
-        expect_object(&body)?;
-        let mut de = serde_json::Deserializer::from_slice(&body);
-        let top: TopLevel = serde_path_to_error::deserialize(&mut de)
-            .map_err(|err| ModelError::from_serde("$", err))?;
-        de.end()
-            .map_err(|err| ModelError::malformed(err.to_string()))?;
-
-        let (text, path) = match (top.data, top.shapes) {
-            (Some(data), _) => {
-                if let Some(kind) = top.kind.as_deref().filter(|k| *k != "data") {
-                    return Err(ModelError::invalid(
-                        format!("message type {kind:?} carries no model; expected \"data\""),
-                        "$.type",
-                    ));
-                }
-                (data.get(), "$.data")
-            }
-            (None, Some(_)) if top.instances.is_some() => (whole(&body)?, "$"),
-            (None, Some(shapes)) => (shapes.get(), "$.shapes"),
-            (None, None) if top.parts.is_some() => (whole(&body)?, "$"),
-            (None, None) => {
-                return Err(ModelError::invalid(
-                    "expected a model: {\"shapes\": <tree>}, an ocp_vscode message \
-                     {\"type\": \"data\", \"data\": ...}, or a shapes tree with \"parts\"",
-                    "$",
-                ))
-            }
-        };
-        let viewer_id = top
+        let found = Body::read(&body)?;
+        let viewer_id = found
             .viewer_id
             .map(|id| {
                 ViewerId::new(id).map_err(|err| ModelError::invalid(err.to_string(), "$.viewer_id"))
             })
             .transpose()?;
-        let summary = validate::check(text, path, limits)?;
+        let summary = validate::check(found.geometry, found.path, limits)?;
         (
-            span(&body, text),
+            span(&body, found.geometry),
             summary,
             viewer_id,
-            top.config.unwrap_or_default(),
+            found.config.unwrap_or_default(),
         )
     };
     Ok(Upload {
@@ -134,26 +87,34 @@ impl Upload {
         let (open, close) = raw_field_frame(&head, "data");
         StoredJson::new(vec![
             Bytes::from(open),
-            self.stored_geometry(),
+            self.geometry_to_keep(),
             Bytes::from_static(close),
         ])
     }
 
-    /// The geometry of a stored model in one buffer, to read it: the part [`Upload::stored_body`]
-    /// keeps it in (no copy), or a stored text that is one part already (a model read back from
-    /// Redis) whole; any other is copied.
-    pub fn readable(body: &StoredJson) -> std::borrow::Cow<'_, [u8]> {
+    /// The geometry of a stored model, to read it: the part [`Upload::stored_body`] keeps it
+    /// in (no copy), or, in a stored text that is one part (a model read back from Redis), its
+    /// `data`. Never read again as a body of its own: a tree may have keys (`data`, `shapes`)
+    /// that would be taken for the body's.
+    pub fn stored_geometry(body: &StoredJson) -> Result<Cow<'_, str>, ModelError> {
+        let text = |bytes| {
+            std::str::from_utf8(bytes)
+                .map_err(|err| ModelError::malformed(format!("stored model: {err}")))
+        };
         match body.parts() {
-            [whole] => std::borrow::Cow::Borrowed(&whole[..]),
-            [_, geometry, _] => std::borrow::Cow::Borrowed(&geometry[..]),
-            _ => std::borrow::Cow::Owned(body.to_vec()),
+            [_, geometry, _] => text(geometry).map(Cow::Borrowed),
+            [whole] => Ok(Cow::Borrowed(Body::read(whole)?.geometry)),
+            _ => {
+                let whole = body.to_vec();
+                Ok(Cow::Owned(Body::read(&whole)?.geometry.to_string()))
+            }
         }
     }
 
     /// The geometry to keep: a slice of the upload's buffer (no copy), unless that would keep
     /// much more than the geometry alive (fields beside it, a "pad" of 40 MB), which the model
     /// memory budget would not see. Then a copy of the geometry alone.
-    fn stored_geometry(&self) -> Bytes {
+    fn geometry_to_keep(&self) -> Bytes {
         let geometry = self.geometry.clone();
         let beside = self.body.len() - geometry.len();
         if beside > self.body.len() / 8 && beside > 4096 {
@@ -164,34 +125,12 @@ impl Upload {
     }
 }
 
-/// The whole body as the geometry (the bare forms). It parsed as JSON already, so only its text
-/// needs checking.
-fn whole(body: &[u8]) -> Result<&str, ModelError> {
-    let text = std::str::from_utf8(body)
-        .map_err(|err| ModelError::malformed(format!("body is not UTF-8: {err}")))?;
-    Ok(text.trim_matches(|c: char| c.is_ascii_whitespace()))
-}
-
 /// Where `part` (a slice of `body`) lies in `body`.
 fn span(body: &[u8], part: &str) -> Range<usize> {
     let start = part.as_ptr() as usize - body.as_ptr() as usize;
     start..start + part.len()
 }
 
-/// serde reads a struct from an array too; a model must be an object.
-fn expect_object(body: &[u8]) -> Result<(), ModelError> {
-    match body.iter().find(|b| !b.is_ascii_whitespace()) {
-        Some(b'{') => Ok(()),
-        Some(b'[') => Err(ModelError::invalid(
-            "expected a JSON object, got an array",
-            "$",
-        )),
-        Some(_) => Err(ModelError::malformed(
-            "body is not a JSON object: expected '{' at the start",
-        )),
-        None => Err(ModelError::malformed("the body is empty; expected JSON")),
-    }
-}
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,36 +12,17 @@ use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::HashSet;
 
-use serde::de::{self, Deserializer};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::model::error::ModelError;
+pub use crate::model::skeleton::Limits;
+use crate::model::skeleton::{self, Skeleton};
+use crate::model::types::{CURVE_TYPES, SURFACE_TYPES};
 
 mod arrays;
 
 use arrays::{Array, Kind, Stats};
-
-/// Bounds on what one model may hold, so a hostile upload cannot exhaust memory or stack.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Deepest nesting of groups (the root is depth 1).
-    pub max_depth: usize,
-    /// Most nodes (groups and leaves) in the tree.
-    pub max_nodes: usize,
-    /// Most elements in one array (numbers, not bytes).
-    pub max_array_len: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_depth: 48,
-            max_nodes: 200_000,
-            max_array_len: 200_000_000,
-        }
-    }
-}
 
 /// What a valid tree holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -69,120 +50,27 @@ pub struct TreeSummary {
 /// assert_eq!(err.to_string(), "$.parts[0].shape.triangles: index 5 out of range (3 vertices)");
 /// ```
 pub fn check(geometry: &str, path: &str, limits: &Limits) -> Result<TreeSummary, ModelError> {
-    let top: Node = NODE_BUDGET.with(|budget| {
-        budget.set(limits.max_nodes);
-        ARRAY_LIMIT.with(|limit| limit.set(limits.max_array_len));
-        DEPTH.with(|depth| depth.set((0, limits.max_depth)));
-        let mut de = serde_json::Deserializer::from_str(geometry);
-        serde_path_to_error::deserialize(&mut de).map_err(|err| ModelError::from_serde(path, err))
-    })?;
+    ARRAY_LIMIT.with(|limit| limit.set(limits.max_array_len));
+    let skeleton: Skeleton<Shape> = Skeleton::read(geometry, path, limits)?;
     let mut walk = Walk {
         limits,
         summary: TreeSummary::default(),
         ids: HashSet::new(),
         instance_triangles: Vec::new(),
     };
-    match &top.instances {
-        Some(instances) => {
-            walk.summary.instances = instances.len();
-            for (i, shape) in instances.iter().enumerate() {
-                let triangles = check_shape(shape, "shapes", &format!("{path}.instances[{i}]"))?;
-                walk.instance_triangles.push(triangles);
-            }
-            let tree = top.shapes.as_deref().ok_or_else(|| {
-                ModelError::invalid(
-                    "the instanced form needs \"shapes\" beside \"instances\"",
-                    path,
-                )
-            })?;
-            walk.root(tree, &format!("{path}.shapes"))?;
-        }
-        None => walk.root(&top, path)?,
+    walk.summary.instances = skeleton.instances.len();
+    for (i, shape) in skeleton.instances.iter().enumerate() {
+        let path = format!("{}[{i}]", skeleton.instances_path);
+        walk.instance_triangles
+            .push(check_shape(shape, "shapes", &path)?);
     }
+    walk.root(&skeleton.root, &skeleton.root_path)?;
     Ok(walk.summary)
 }
 
 thread_local! {
-    /// Nodes the current validation may still read (see [`Limits::max_nodes`]).
-    static NODE_BUDGET: Cell<usize> = const { Cell::new(0) };
     /// Longest array the current validation accepts.
     static ARRAY_LIMIT: Cell<usize> = const { Cell::new(usize::MAX) };
-    /// How deep the node being read is, and how deep nodes may go: checked while reading, so a
-    /// hostile nesting is refused before it can exhaust the stack.
-    static DEPTH: Cell<(usize, usize)> = const { Cell::new((0, usize::MAX)) };
-}
-
-/// A node of the tree, or the top of the instanced form.
-struct Node<'a> {
-    inner: NodeFields<'a>,
-}
-
-impl<'a> std::ops::Deref for Node<'a> {
-    type Target = NodeFields<'a>;
-    fn deref(&self) -> &NodeFields<'a> {
-        &self.inner
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Node<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let exhausted = NODE_BUDGET.with(|budget| {
-            let left = budget.get();
-            budget.set(left.saturating_sub(1));
-            left == 0
-        });
-        if exhausted {
-            return Err(de::Error::custom(
-                "the tree has more groups and parts than this server accepts (--max-parts)",
-            ));
-        }
-        let (depth, max_depth) = DEPTH.with(Cell::get);
-        // The top of the instanced form and the root each take a level.
-        if depth > max_depth + 1 {
-            return Err(de::Error::custom(format!(
-                "groups nest deeper than {max_depth} levels (--max-depth)"
-            )));
-        }
-        DEPTH.with(|d| d.set((depth + 1, max_depth)));
-        let inner = NodeFields::deserialize(deserializer);
-        DEPTH.with(|d| d.set((depth, max_depth)));
-        Ok(Node { inner: inner? })
-    }
-}
-
-#[derive(Deserialize)]
-struct NodeFields<'a> {
-    #[serde(borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    name: Option<Cow<'a, str>>,
-    state: Option<StateField>,
-    #[serde(rename = "type", borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    color: Option<Cow<'a, str>>,
-    alpha: Option<f64>,
-    loc: Option<&'a RawValue>,
-    #[serde(borrow)]
-    parts: Option<Vec<Node<'a>>>,
-    // Numbers the renderer reads beside the geometry: read (not skipped) so that one out of
-    // f64's range (1e999, Infinity to a page) is refused.
-    #[serde(rename = "bb")]
-    _bounds: Option<AnyFinite>,
-    #[serde(rename = "normal_len")]
-    _normal_len: Option<AnyFinite>,
-    #[serde(rename = "accuracy")]
-    _accuracy: Option<AnyFinite>,
-    #[serde(rename = "width")]
-    _width: Option<AnyFinite>,
-    #[serde(rename = "size")]
-    _size: Option<AnyFinite>,
-    #[serde(borrow)]
-    shape: Option<Box<Shape<'a>>>,
-    #[serde(borrow)]
-    instances: Option<Instances<'a>>,
-    #[serde(borrow)]
-    shapes: Option<Box<Node<'a>>>,
 }
 
 /// A leaf's geometry (or one shared mesh), or `{"ref": N}` into the instances. Arrays are
@@ -214,136 +102,7 @@ struct Shape<'a> {
     uvs: Option<Box<Array<'a>>>,
 }
 
-/// The shared meshes of the instanced form. Each counts as a node toward
-/// [`Limits::max_nodes`], so a list of millions of `{}` is refused while it is read.
-struct Instances<'a>(Vec<Shape<'a>>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Instances<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> de::Visitor<'de> for Visitor<'a> {
-            type Value = Instances<'a>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a list of shapes")
-            }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut shapes = Vec::new();
-                loop {
-                    if NODE_BUDGET.with(|budget| budget.replace(budget.get().saturating_sub(1)))
-                        == 0
-                    {
-                        return Err(de::Error::custom(
-                            "the model has more parts and shared meshes than this server accepts (--max-parts)",
-                        ));
-                    }
-                    match seq.next_element::<Shape<'a>>()? {
-                        Some(shape) => shapes.push(shape),
-                        None => return Ok(Instances(shapes)),
-                    }
-                }
-            }
-        }
-        deserializer.deserialize_seq(Visitor(std::marker::PhantomData))
-    }
-}
-
-impl<'a> std::ops::Deref for Instances<'a> {
-    type Target = [Shape<'a>];
-    fn deref(&self) -> &[Shape<'a>] {
-        &self.0
-    }
-}
-
-/// A leaf's `state`, read without keeping more values than a state can have: a hostile one
-/// costs nothing however long it is.
-struct StateField(Vec<f64>);
-
-/// More values than any `state` holds; the walk names the expected two.
-const STATE_VALUES: usize = 4;
-
-impl<'de> Deserialize<'de> for StateField {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> de::Visitor<'de> for Visitor {
-            type Value = StateField;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("[faces, edges]")
-            }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut values = Vec::new();
-                while let Some(value) = seq.next_element::<f64>()? {
-                    if values.len() == STATE_VALUES {
-                        return Err(de::Error::custom(
-                            "\"state\" has more than two values; expected [faces, edges]",
-                        ));
-                    }
-                    values.push(value);
-                }
-                Ok(StateField(values))
-            }
-        }
-        deserializer.deserialize_seq(Visitor)
-    }
-}
-
-impl std::fmt::Debug for StateField {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl std::ops::Deref for StateField {
-    type Target = Vec<f64>;
-    fn deref(&self) -> &Vec<f64> {
-        &self.0
-    }
-}
-
-/// Any JSON value, read only so that every number in it is parsed: serde_json refuses a number
-/// out of f64's range when it reads one, but skips unknown fields unread. Nothing is kept.
-struct AnyFinite;
-
-impl<'de> Deserialize<'de> for AnyFinite {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> de::Visitor<'de> for Visitor {
-            type Value = AnyFinite;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON value")
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<AnyFinite, E> {
-                Ok(AnyFinite)
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<AnyFinite, E> {
-                Ok(AnyFinite)
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<AnyFinite, E> {
-                Ok(AnyFinite)
-            }
-            fn visit_f64<E: de::Error>(self, value: f64) -> Result<AnyFinite, E> {
-                match value.is_finite() {
-                    true => Ok(AnyFinite),
-                    false => Err(E::custom("numbers must be finite")),
-                }
-            }
-            fn visit_str<E>(self, _: &str) -> Result<AnyFinite, E> {
-                Ok(AnyFinite)
-            }
-            fn visit_unit<E>(self) -> Result<AnyFinite, E> {
-                Ok(AnyFinite)
-            }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<AnyFinite, A::Error> {
-                while seq.next_element::<AnyFinite>()?.is_some() {}
-                Ok(AnyFinite)
-            }
-            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<AnyFinite, A::Error> {
-                while map.next_entry::<de::IgnoredAny, AnyFinite>()?.is_some() {}
-                Ok(AnyFinite)
-            }
-        }
-        deserializer.deserialize_any(Visitor)
-    }
-}
+type Node<'a> = skeleton::Node<'a, Shape<'a>>;
 
 /// The walk over a parsed tree.
 struct Walk<'l> {
@@ -621,7 +380,7 @@ fn check_shape(shape: &Shape, kind: &str, path: &str) -> Result<usize, ModelErro
                 &types,
                 faces.map(|f| f.len),
                 "triangles_per_face",
-                10,
+                SURFACE_TYPES.len() - 1,
                 &field("face_types"),
             )?;
         }
@@ -651,7 +410,7 @@ fn check_shape(shape: &Shape, kind: &str, path: &str) -> Result<usize, ModelErro
                 &types,
                 per_edge.map(|p| p.len),
                 "segments_per_edge",
-                8,
+                CURVE_TYPES.len() - 1,
                 &field("edge_types"),
             )?;
         }
@@ -714,7 +473,7 @@ fn check_types(
     types: &Stats,
     expected: Option<usize>,
     counted_by: &str,
-    max: u32,
+    max: usize,
     path: &str,
 ) -> Result<(), ModelError> {
     check_counts(types, path, 1)?;

@@ -12,7 +12,8 @@ use crate::animation::Animation;
 use crate::error::{from_serde, ApiError, ApiResult};
 use crate::hub::Hub;
 use crate::ids::{InvalidId, ViewerId};
-use crate::measure::Skeleton;
+use crate::model::skeleton::{Limits, RawMesh, Skeleton};
+use crate::model::ModelError;
 use crate::model::Upload;
 use crate::server::body::JsonObjectBody;
 use crate::server::guards::Authorized;
@@ -37,8 +38,10 @@ pub async fn post(
     hub.check_on_screen(&id, &model_id).await?;
     let model = hub.model(&model_id).await?;
     let job = move || {
-        let json = Upload::readable(&model.body);
-        let skeleton = Skeleton::parse(&json).map_err(|err| ApiError::internal(err.to_string()))?;
+        let internal = |err: ModelError| ApiError::internal(err.to_string());
+        let geometry = Upload::stored_geometry(&model.body).map_err(internal)?;
+        let skeleton: Skeleton<RawMesh> =
+            Skeleton::read(&geometry, "$", &Limits::stored()).map_err(internal)?;
         let paths: HashSet<&str> = skeleton.paths().into_iter().collect();
         animation
             .checked(&paths)

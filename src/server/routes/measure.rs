@@ -108,7 +108,10 @@ pub async fn post(
         }
     }
     let model = hub.model(&model_id).await?;
-    let job = move || answer_tool(&Upload::readable(&model.body), tool, &picks);
+    let job = move || match Upload::stored_geometry(&model.body) {
+        Ok(geometry) => answer_tool(&geometry, tool, &picks),
+        Err(err) => Err(MeasureError::Model(err.to_string())),
+    };
     let answer = work.run("measurement", job).await?;
     let answer = answer.map(|mut answer| {
         if let Some(note) = note {
