@@ -18,35 +18,54 @@
 //!
 //! # Layout
 //!
-//! - [`settings`]: every knob of the server (bind address, token, limits), shared by the CLI, the
-//!   environment (`OCP_NOTEBOOK_*`) and library users.
+//! Layers, from the bottom up; each imports only the layers named beside it, which
+//! `tests/layers.rs` checks on every file:
+//!
+//! | layer | modules | may import |
+//! |---|---|---|
+//! | foundation | [`ids`], [`html`], `assets` | nothing |
+//! | model | [`model`] | foundation |
+//! | reading a model | [`measure`], [`animation`], `scene` | model |
+//! | state | `hub` | model; no Rocket, no clap |
+//! | server | `server`, `error`, `settings`, the binary | everything below |
+//! | notebook | [`notebook`] | model, measure's types, and `server::spawn` with its settings to run the server inside a kernel |
+//!
 //! - [`ids`]: viewer and model ids, validated once at the edge so nothing else has to.
-//! - [`model`]: the format. [`model::upload`] reads the three body forms a client may POST and
-//!   [`model::validate`] checks everything the renderer relies on in one borrowed pass (JSON paths
-//!   in every error, as a [`model::ModelError`]); [`model::stored`] keeps the geometry bytes as
-//!   posted. For Rust users,
-//!   [`model::types`] reads and writes the format with typed arrays and [`model::builder`] makes
-//!   models from meshes, primitives and files.
-//! - [`hub`]: all state (viewers, models, subscribers, event history, status, screenshots).
-//!   [`hub::Hub`] holds every rule once (what a page receives, eviction, screenshot hand-off)
-//!   over a [`hub::Store`]: [`hub::MemoryStore`] in this process, or `hub::redis::RedisStore`
-//!   (feature `redis`, `--store redis://...`) shared by instances behind a load balancer.
-//! - [`animation`]: animation tracks (ocp_vscode's `Animation`), checked against the model.
+//! - [`html`]: HTML escaping, for everything written into a page. `assets`: the files the binary
+//!   carries (the renderer, the page's modules) and the one gzip every compressed body uses.
+//! - [`model`]: the format. [`model::skeleton`] is the one reading of a model (the body forms,
+//!   the tree, references into shared meshes) that validation, measurement and animation share;
+//!   [`model::upload`] reads what a client POSTs and [`model::validate`] checks everything the
+//!   renderer relies on in one borrowed pass (JSON paths in every error, as a
+//!   [`model::ModelError`]); [`model::stored`] keeps the geometry bytes as posted. For Rust
+//!   users, [`model::types`] reads and writes the format with typed arrays and
+//!   [`model::builder`] makes models from meshes, primitives and files.
 //! - [`measure`]: answers to the renderer's measurement tools (distance, properties, angle)
 //!   from the stored mesh, and the renderer's names for picked faces, edges and vertices.
+//! - [`animation`]: animation tracks (ocp_vscode's `Animation`), checked against the model.
+//! - `scene`: one-file HTML scenes (renderer, page and model in one file) that open offline.
+//! - `hub`: all state (viewers, models, subscribers, event history, status, screenshots).
+//!   `hub::Hub` holds every rule once (what a page receives, eviction, one order of writes
+//!   per viewer, screenshot hand-off) over a `hub::Store`: `hub::MemoryStore` in this process,
+//!   or `hub::redis::RedisStore` (feature `redis`, `--store redis://...`) shared by instances
+//!   behind a load balancer.
+//! - `settings`: every knob of the server (bind address, token, limits), shared by the CLI, the
+//!   environment (`OCP_NOTEBOOK_*`) and library users.
+//! - `server`: the Rocket application: request guards (Host, Origin, token), routes grouped by
+//!   resource, JSON catchers, and `server::launch` / `server::spawn` to run it. `error`: the
+//!   one JSON error shape every failure is answered with.
 //! - [`notebook`]: the bridge for notebooks (evcxr): a `Viewer` shown inline, fed cell by cell.
-//! - [`server`]: the Rocket application: request guards (Host, Origin, token), routes grouped by
-//!   resource, JSON catchers, and [`server::launch`] / [`server::spawn`] to run it.
-//! - [`scene`]: one-file HTML scenes (renderer, page and model in one file) that open offline.
-//! - [`error`]: the one JSON error shape every failure is answered with.
 //!
 //! A request goes: `server::routes::*` (guards check Host/Origin/token) → `model` (parse and check,
-//! on a blocking thread for uploads) → `hub` (store and broadcast) → `server::routes::events` streams
-//! the pre-rendered SSE frames to each subscriber.
+//! on a blocking thread for uploads) → `hub` (store and broadcast, in order per viewer) →
+//! `server::routes::events` streams the pre-rendered SSE frames to each subscriber.
 
 pub mod animation;
 #[cfg(feature = "server")]
+pub mod assets;
+#[cfg(feature = "server")]
 pub mod error;
+pub mod html;
 #[cfg(feature = "server")]
 pub mod hub;
 pub mod ids;

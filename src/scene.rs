@@ -11,15 +11,14 @@
 use std::sync::OnceLock;
 
 use base64::Engine as _;
-use flate2::Compression;
+
 use rocket_dyn_templates::minijinja::{self, value::Value as TemplateValue};
 use serde_json::Value;
 
-use crate::hub::initial_defaults;
+use crate::assets::{self, Asset, Compression, LICENSES};
 use crate::ids::{ModelId, ViewerId};
+use crate::model::config::initial_defaults;
 use crate::model::{parse_upload, Limits, ModelError, StoredJson};
-use crate::server::compress;
-use crate::server::routes::assets::{Asset, LICENSES};
 
 /// The modules a scene carries, in the order the loader links them: each imports only modules
 /// before it.
@@ -48,7 +47,7 @@ pub struct Scene<'a> {
 impl Scene<'_> {
     /// The HTML file.
     pub fn render(&self) -> Result<String, SceneError> {
-        let model = compress::gzip(
+        let model = assets::gzip(
             self.model.parts().iter().map(|part| &part[..]),
             Compression::default(),
         );
@@ -153,7 +152,7 @@ fn code_bundle() -> &'static str {
             .map(|name| (*name, asset_text(name)))
             .collect();
         let json = serde_json::to_string(&modules).unwrap_or_default();
-        let gzipped = compress::gzip([json.as_bytes()], Compression::best());
+        let gzipped = assets::gzip([json.as_bytes()], Compression::best());
         base64::engine::general_purpose::STANDARD.encode(gzipped)
     })
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, FromArgMatches};
 use rocket::data::ByteUnit;
 
+use crate::hub::HubLimits;
 use crate::model::Limits;
 
 /// Everything a server needs to know. `Settings::default()` is what `ocp-notebook` runs with
@@ -213,6 +214,19 @@ fn parse_bytes(text: &str) -> Result<ByteUnit, String> {
     text.trim()
         .parse()
         .map_err(|_| format!("{text:?} is not a size: expected e.g. 256MiB, 2GiB or 65536"))
+}
+
+impl Settings {
+    /// The hub's bounds, as the flags set them.
+    pub fn hub_limits(&self) -> HubLimits {
+        HubLimits {
+            model_budget: self.model_memory.as_u64() as usize,
+            event_history: self.event_history.max(1),
+            inline_limit: self.inline_limit.as_u64() as usize,
+            settings_bytes: self.settings_limit.as_u64() as usize,
+            max_viewers: self.max_viewers.max(1),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use crate::Settings;
-
 /// Live events buffered per viewer (and, on Redis, per instance) before a slow page lags and
 /// gets one `resync` instead of a growing queue.
 pub const LIVE_BUFFER: usize = 64;
@@ -39,16 +37,4 @@ pub struct HubLimits {
     pub settings_bytes: usize,
     /// Viewers at once (`--max-viewers`).
     pub max_viewers: usize,
-}
-
-impl HubLimits {
-    pub fn from_settings(settings: &Settings) -> Self {
-        HubLimits {
-            model_budget: settings.model_memory.as_u64() as usize,
-            event_history: settings.event_history.max(1),
-            inline_limit: settings.inline_limit.as_u64() as usize,
-            settings_bytes: settings.settings_limit.as_u64() as usize,
-            max_viewers: settings.max_viewers.max(1),
-        }
-    }
 }

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use rocket::futures::stream::{self, BoxStream, StreamExt};
+use futures_util::stream::{self, BoxStream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::store::Attachment;

@@ -203,7 +203,7 @@ fn merge_within(target: &mut JsonObject, delta: &JsonObject, limit: SettingsLimi
     Ok(())
 }
 
-#[rocket::async_trait]
+#[async_trait::async_trait]
 impl Store for MemoryStore {
     fn name(&self) -> &'static str {
         "memory"
@@ -523,7 +523,7 @@ impl Store for MemoryStore {
 
 #[cfg(test)]
 mod tests {
-    use rocket::futures::StreamExt;
+    use futures_util::StreamExt;
     use serde_json::{json, Value};
 
     use super::super::{EventKind, Hub, SubscribeOutcome};

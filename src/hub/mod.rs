@@ -33,6 +33,7 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 
 use crate::ids::{ModelId, ViewerId};
+use crate::model::config::initial_defaults;
 pub use event::{Event, EventData, EventId, EventKind};
 pub use limits::HubLimits;
 use limits::{EMPTY_VIEWER_IDLE, EVICTION_WINDOW};
@@ -742,24 +743,4 @@ pub(crate) fn rfc3339(time: SystemTime) -> String {
     let time = time::OffsetDateTime::from(time);
     time.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
-}
-
-/// The server-wide viewer defaults a fresh server starts with (ocp_vscode's config keys).
-pub fn initial_defaults() -> JsonObject {
-    let defaults = serde_json::json!({
-        "theme": "browser",
-        "control": "trackball",
-        "up": "Z",
-        "ortho": true,
-        "axes": false,
-        "axes0": false,
-        "grid": [false, false, false],
-        "transparent": false,
-        "blackEdges": false,
-        "tools": true,
-        "glass": true,
-        "treeWidth": 240,
-        "resetCamera": "reset",
-    });
-    defaults.as_object().cloned().unwrap_or_default()
 }

@@ -72,7 +72,7 @@ impl SettingsLimit {
 }
 
 /// Storage for a [`Hub`](super::Hub).
-#[rocket::async_trait]
+#[async_trait::async_trait]
 pub trait Store: Send + Sync + 'static {
     /// `memory` or `redis`, as `/health` reports it.
     fn name(&self) -> &'static str;

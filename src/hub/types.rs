@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use rocket::futures::stream::BoxStream;
+use futures_util::stream::BoxStream;
 use serde::Serialize;
 use serde_json::{Map, Value};
 

@@ -505,7 +505,7 @@ fn triple(p: P3) -> String {
 /// The info lines as HTML for the renderer's info box (which sets it as `innerHTML`): escaped,
 /// since part names come from users, one line each.
 fn info_html(info: &str) -> String {
-    crate::notebook::frame::escape(info).replace('\n', "<br>")
+    crate::html::escape(info).replace('\n', "<br>")
 }
 
 #[cfg(all(test, feature = "server"))]

@@ -6,6 +6,7 @@
 //! the geometry stored byte for byte as posted. No `serde_json::Value` of a model is ever built.
 //!
 //! - [`upload`]: the three body forms a client may POST, and the stored form served back.
+//! - [`config`]: viewer settings and the defaults a fresh server starts with.
 //! - [`error`]: what is wrong with an upload, and where (a JSON path).
 //! - [`skeleton`]: the one reading of a model's tree, which everything that looks into a model
 //!   uses: validation, measurement, animation.
@@ -17,6 +18,7 @@
 //! - [`synthetic`]: generated models of any size, for demos, tests and benchmarks.
 
 pub mod builder;
+pub mod config;
 pub mod error;
 pub mod skeleton;
 #[cfg(feature = "server")]

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use rocket::tokio::io::{AsyncRead, AsyncSeek, ReadBuf};
+use tokio::io::{AsyncRead, AsyncSeek, ReadBuf};
 
 /// JSON text in shared segments, read as one.
 #[derive(Debug, Clone, Default)]
@@ -137,9 +137,9 @@ impl AsyncSeek for StoredJsonReader {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rocket::tokio::io::{AsyncReadExt, AsyncSeekExt};
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
-    #[rocket::async_test]
+    #[tokio::test]
     async fn reads_and_seeks_across_segments() {
         let json = StoredJson::new(vec![
             Bytes::from_static(b"{\"a\":"),

@@ -10,6 +10,8 @@
 //!    `{prefix}proxy/{port}/{path}`. The page's own URLs are relative, so it works there as is.
 //! 3. Otherwise the server's own URL, `http://127.0.0.1:{port}/{path}`.
 
+use crate::html::escape;
+
 /// The environment variable holding a URL template (rule 1).
 pub const FRAME_URL_VAR: &str = "OCP_NOTEBOOK_FRAME_URL";
 /// Set by JupyterHub in every single-user server (rule 2).
@@ -143,23 +145,6 @@ fn framed(
         width = escape(&options.width),
         height = options.height,
     )
-}
-
-/// HTML text and attribute escaping (also of what the measure tools write into the renderer's
-/// info box).
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Percent-encodes a query value (only what a theme name could need).

@@ -10,7 +10,6 @@
 
 pub mod body;
 pub mod catchers;
-pub mod compress;
 pub mod cors;
 pub mod guards;
 pub mod routes;
@@ -28,7 +27,7 @@ use rocket::shield::{Frame, Shield};
 use rocket::{Build, Rocket};
 use rocket_dyn_templates::Template;
 
-use crate::hub::{Hub, HubLimits};
+use crate::hub::Hub;
 use crate::Settings;
 use guards::Policy;
 use routes::health::StartedAt;
@@ -55,7 +54,7 @@ pub enum Signals {
 
 /// The hub `--store` names: this process's memory, or a shared Redis.
 pub async fn open_hub(settings: &Settings) -> Result<Hub, StartError> {
-    let limits = HubLimits::from_settings(settings);
+    let limits = settings.hub_limits();
     match settings.store.as_str() {
         "memory" | "" => Ok(Hub::in_memory(limits)),
         #[cfg(feature = "redis")]
@@ -64,7 +63,7 @@ pub async fn open_hub(settings: &Settings) -> Result<Hub, StartError> {
                 url,
                 &settings.store_prefix,
                 limits,
-                crate::hub::initial_defaults(),
+                crate::model::config::initial_defaults(),
             )
             .await
             .map_err(|err| StartError::Other(format!("cannot use the store {url}: {err}")))?;

@@ -132,7 +132,7 @@ impl Inner {
     }
 }
 
-#[rocket::async_trait]
+#[async_trait::async_trait]
 impl Store for RedisStore {
     fn name(&self) -> &'static str {
         "redis"

@@ -1,82 +1,17 @@
-//! `GET /static/<name>`: the renderer's bundle, stylesheet and licenses, embedded in the binary
-//! at build time (see build.rs), and the page's own modules from `web/src/`. Only names in the
+//! `GET /static/<name>`: the files the binary carries ([`crate::assets`]). Only names in the
 //! generated table are served, so no request path reaches the filesystem. Content hashes are the
 //! ETags; pages link `?v=<hash>`, so those files can be cached for a year and a new release is
 //! fetched at once.
 
 use std::io::Cursor;
-use std::sync::OnceLock;
 
 use rocket::http::{ContentType, Header, Status};
 use rocket::request::Request;
 use rocket::response::{self, Responder, Response};
 
+pub use crate::assets::{Asset, AssetKind, LICENSES};
 use crate::error::{ApiError, ApiResult};
-use crate::server::compress;
 use crate::server::guards::{Caller, Conditional};
-
-/// An embedded file.
-pub struct Asset {
-    pub name: &'static str,
-    pub kind: AssetKind,
-    pub bytes: &'static [u8],
-    /// Content hash (hex), computed by build.rs.
-    pub hash: &'static str,
-    gzip: OnceLock<Vec<u8>>,
-}
-
-/// What an asset is, for its Content-Type.
-#[derive(Debug, Clone, Copy)]
-pub enum AssetKind {
-    JavaScript,
-    Css,
-    /// Plain text: the licenses of the embedded renderer.
-    Text,
-}
-
-include!(concat!(env!("OUT_DIR"), "/assets.rs"));
-
-impl Asset {
-    const fn new(
-        name: &'static str,
-        kind: AssetKind,
-        bytes: &'static [u8],
-        hash: &'static str,
-    ) -> Self {
-        Asset {
-            name,
-            kind,
-            bytes,
-            hash,
-            gzip: OnceLock::new(),
-        }
-    }
-
-    fn content_type(&self) -> ContentType {
-        match self.kind {
-            AssetKind::JavaScript => ContentType::JavaScript,
-            AssetKind::Css => ContentType::CSS,
-            AssetKind::Text => ContentType::Text,
-        }
-    }
-}
-
-impl Asset {
-    /// The asset named `name`, if the binary has one.
-    pub fn find(name: &str) -> Option<&'static Asset> {
-        ASSETS.iter().find(|asset| asset.name == name)
-    }
-
-    /// The path a page links: relative, versioned by content hash.
-    pub fn href(&self) -> String {
-        format!("static/{}?v={}", self.name, self.hash)
-    }
-
-    fn gzipped(&self) -> &[u8] {
-        self.gzip
-            .get_or_init(|| compress::gzip([self.bytes], flate2::Compression::best()))
-    }
-}
 
 #[rocket::get("/static/<name>?<v>")]
 pub async fn get(
@@ -128,7 +63,7 @@ impl<'r> Responder<'r, 'static> for AssetResponse {
     fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
         let mut response = Response::build();
         response
-            .header(self.asset.content_type())
+            .header(content_type(self.asset.kind))
             .header(Header::new("ETag", self.etag))
             .header(Header::new("Vary", "Accept-Encoding"))
             .header(Header::new(
@@ -149,5 +84,13 @@ impl<'r> Responder<'r, 'static> for AssetResponse {
             .sized_body(self.body.len(), Cursor::new(self.body))
             .max_chunk_size(256 * 1024)
             .ok()
+    }
+}
+
+fn content_type(kind: AssetKind) -> ContentType {
+    match kind {
+        AssetKind::JavaScript => ContentType::JavaScript,
+        AssetKind::Css => ContentType::CSS,
+        AssetKind::Text => ContentType::Text,
     }
 }

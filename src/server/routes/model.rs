@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::assets::{self, Compression};
 use bytes::Bytes;
-use flate2::Compression;
 use rocket::http::{ContentType, Header, Status};
 use rocket::request::Request;
 use rocket::response::{self, Responder, Response};
@@ -16,7 +16,6 @@ use crate::hub::{Hub, StoredModel};
 use crate::ids::{InvalidId, ModelId, ViewerId};
 use crate::model::{parse_upload, StoredJson};
 use crate::server::body::JsonBytes;
-use crate::server::compress;
 use crate::server::guards::{Authorized, BaseUrl, Caller, Conditional};
 use crate::Settings;
 
@@ -122,7 +121,7 @@ async fn gzipped(model: &Arc<StoredModel>) -> Option<Bytes> {
 
 fn gzip(json: &StoredJson) -> Bytes {
     let parts = json.parts().iter().map(|part| &part[..]);
-    Bytes::from(compress::gzip(parts, Compression::fast()))
+    Bytes::from(assets::gzip(parts, Compression::fast()))
 }
 
 /// A model's bytes with caching headers; models never change, so their ids are their ETags.
