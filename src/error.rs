@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::hub::HubError;
 use crate::ids::InvalidId;
 use crate::model::error::{ModelError, ModelErrorKind};
+use crate::wire::ErrorCode;
 
 /// An API failure: HTTP status, a stable machine-readable `code`, a message for people, and
 /// where in the request body the problem is (a JSON path such as `$.data.shapes.parts[2]`).
@@ -19,14 +20,21 @@ use crate::model::error::{ModelError, ModelErrorKind};
 pub struct ApiError {
     #[serde(skip)]
     pub status: Status,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
 }
 
 impl ApiError {
-    pub fn new(status: Status, code: &'static str, message: impl Into<String>) -> Self {
+    /// An error with `code`, answered with the code's status.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        let status = code.status().and_then(Status::from_code);
+        ApiError::with_status(status.unwrap_or(Status::InternalServerError), code, message)
+    }
+
+    /// An error answered with `status` (for [`ErrorCode::Error`], which has none of its own).
+    pub fn with_status(status: Status, code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
             status,
             code,
@@ -42,23 +50,23 @@ impl ApiError {
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
-        ApiError::new(Status::BadRequest, "bad_request", message)
+        ApiError::new(ErrorCode::BadRequest, message)
     }
 
     pub fn malformed_json(message: impl Into<String>) -> Self {
-        ApiError::new(Status::BadRequest, "malformed_json", message)
+        ApiError::new(ErrorCode::MalformedJson, message)
     }
 
     pub fn invalid(message: impl Into<String>, path: impl Into<String>) -> Self {
-        ApiError::new(Status::UnprocessableEntity, "invalid", message).at(path)
+        ApiError::new(ErrorCode::Invalid, message).at(path)
     }
 
     pub fn too_large(message: impl Into<String>) -> Self {
-        ApiError::new(Status::PayloadTooLarge, "too_large", message)
+        ApiError::new(ErrorCode::TooLarge, message)
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        ApiError::new(Status::InternalServerError, "internal", message)
+        ApiError::new(ErrorCode::Internal, message)
     }
 
     /// The body as sent: `{"error": {...}}`.
@@ -78,49 +86,41 @@ impl std::fmt::Display for ApiError {
 
 impl From<ModelError> for ApiError {
     fn from(err: ModelError) -> Self {
-        let status = match err.kind {
-            ModelErrorKind::Malformed => Status::BadRequest,
-            ModelErrorKind::Invalid => Status::UnprocessableEntity,
-        };
         let code = match err.kind {
-            ModelErrorKind::Malformed => "malformed_json",
-            ModelErrorKind::Invalid => "invalid",
+            ModelErrorKind::Malformed => ErrorCode::MalformedJson,
+            ModelErrorKind::Invalid => ErrorCode::Invalid,
         };
         ApiError {
-            status,
-            code,
-            message: err.message,
             path: err.path,
+            ..ApiError::new(code, err.message)
         }
     }
 }
 
 impl From<InvalidId> for ApiError {
     fn from(err: InvalidId) -> Self {
-        ApiError::new(Status::BadRequest, "invalid_id", err.to_string())
+        ApiError::new(ErrorCode::InvalidId, err.to_string())
     }
 }
 
 impl From<HubError> for ApiError {
     fn from(err: HubError) -> Self {
-        let (status, code) = match &err {
-            HubError::ModelNotFound(_) => (Status::NotFound, "model_not_found"),
-            HubError::ModelGone(_) => (Status::Gone, "model_evicted"),
-            HubError::ViewerNotFound(_) => (Status::NotFound, "viewer_not_found"),
-            HubError::ViewerDeleted(_) => (Status::Gone, "viewer_deleted"),
-            HubError::ScreenshotNotFound(_) => (Status::NotFound, "screenshot_not_found"),
-            HubError::NoThumbnail(_) => (Status::NotFound, "no_thumbnail"),
-            HubError::OverBudget { .. } => (Status::PayloadTooLarge, "over_memory_budget"),
-            HubError::ModelMemoryFull { .. } => (Status::ServiceUnavailable, "model_memory_full"),
-            HubError::SettingsTooLarge { .. } => (Status::PayloadTooLarge, "too_large"),
-            HubError::TooManyViewers { .. } => (Status::TooManyRequests, "too_many_viewers"),
-            HubError::NoPage(_) | HubError::ScreenshotTimeout(_) => {
-                (Status::GatewayTimeout, "no_page_answered")
-            }
-            HubError::Unavailable(_) => (Status::ServiceUnavailable, "store_unavailable"),
-            HubError::ModelChanged { .. } => (Status::Conflict, "model_changed"),
+        let code = match &err {
+            HubError::ModelNotFound(_) => ErrorCode::ModelNotFound,
+            HubError::ModelGone(_) => ErrorCode::ModelEvicted,
+            HubError::ViewerNotFound(_) => ErrorCode::ViewerNotFound,
+            HubError::ViewerDeleted(_) => ErrorCode::ViewerDeleted,
+            HubError::ScreenshotNotFound(_) => ErrorCode::ScreenshotNotFound,
+            HubError::NoThumbnail(_) => ErrorCode::NoThumbnail,
+            HubError::OverBudget { .. } => ErrorCode::OverMemoryBudget,
+            HubError::ModelMemoryFull { .. } => ErrorCode::ModelMemoryFull,
+            HubError::SettingsTooLarge { .. } => ErrorCode::TooLarge,
+            HubError::TooManyViewers { .. } => ErrorCode::TooManyViewers,
+            HubError::NoPage(_) | HubError::ScreenshotTimeout(_) => ErrorCode::NoPageAnswered,
+            HubError::Unavailable(_) => ErrorCode::StoreUnavailable,
+            HubError::ModelChanged { .. } => ErrorCode::ModelChanged,
         };
-        ApiError::new(status, code, err.to_string())
+        ApiError::new(code, err.to_string())
     }
 }
 

@@ -108,6 +108,23 @@ mod tests {
         }
     }
 
+    /// The cases both notebook bridges' tests read (`tests/fixtures/rules.json`).
+    #[test]
+    fn the_rule_the_bridges_share_holds() {
+        let rules: serde_json::Value = serde_json::from_str(include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/rules.json"
+        )))
+        .unwrap();
+        assert_eq!(rules["ids"]["rule"], ID_RULE);
+        for id in rules["ids"]["valid"].as_array().unwrap() {
+            assert!(ViewerId::new(id.as_str().unwrap()).is_ok(), "{id}");
+        }
+        for id in rules["ids"]["invalid"].as_array().unwrap() {
+            assert!(ViewerId::new(id.as_str().unwrap()).is_err(), "{id}");
+        }
+    }
+
     #[test]
     fn random_ids_are_valid_and_distinct() {
         let (a, b) = (ModelId::random(), ModelId::random());

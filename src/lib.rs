@@ -23,7 +23,7 @@
 //!
 //! | layer | modules | may import |
 //! |---|---|---|
-//! | foundation | [`ids`], [`html`], `assets` | nothing |
+//! | foundation | [`ids`], [`html`], [`wire`], `assets` | nothing |
 //! | model | [`model`] | foundation |
 //! | reading a model | [`measure`], [`animation`], `scene` | model |
 //! | state | `hub` | model; no Rocket, no clap |
@@ -31,6 +31,8 @@
 //! | notebook | [`notebook`] | model, measure's types, and `server::spawn` with its settings to run the server inside a kernel |
 //!
 //! - [`ids`]: viewer and model ids, validated once at the edge so nothing else has to.
+//! - [`wire`]: the error codes of the wire contract, which the server sends and both notebook
+//!   bridges match on.
 //! - [`html`]: HTML escaping, for everything written into a page. `assets`: the files the binary
 //!   carries (the renderer, the page's modules) and the one gzip every compressed body uses.
 //! - [`model`]: the format. [`model::skeleton`] is the one reading of a model (the body forms,
@@ -78,6 +80,7 @@ pub mod scene;
 pub mod server;
 #[cfg(feature = "server")]
 pub mod settings;
+pub mod wire;
 
 #[cfg(feature = "server")]
 pub use settings::Settings;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 fn layer_of(path: &str) -> &'static str {
     let top = path.split('/').next().unwrap_or(path);
     match top.trim_end_matches(".rs") {
-        "ids" | "html" | "assets" => "foundation",
+        "ids" | "html" | "assets" | "wire" => "foundation",
         "model" => "model",
         "measure" | "animation" => "measure",
         "scene" => "scene",

@@ -40,6 +40,14 @@ class NoPage(ServerError):
     """No page shows the viewer, so nothing can take a screenshot."""
 
 
+# The server's error codes this bridge tells apart (every code is listed in the repository's
+# tests/fixtures/wire.json, generated from the server's src/wire.rs; the tests check these
+# against it).
+MODEL_CODES = ("invalid", "malformed_json")
+VIEWER_GONE_CODES = ("viewer_not_found", "viewer_deleted")
+NO_PAGE_CODE = "no_page_answered"
+
+
 def from_answer(status, body):
     """The server's `{"error": {code, message, path}}` answer as the matching exception."""
     try:
@@ -49,11 +57,11 @@ def from_answer(status, body):
     code = error.get("code", "unknown")
     message = error.get("message") or body[:300].decode("utf-8", "replace")
     path = error.get("path")
-    if code in ("invalid", "malformed_json") and path and path.startswith("$"):
+    if code in MODEL_CODES and path and path.startswith("$"):
         return InvalidModel(status, code, message, path)
-    if code in ("viewer_not_found", "viewer_deleted"):
+    if code in VIEWER_GONE_CODES:
         return ViewerClosed(status, code, message, path)
-    if code == "no_page_answered":
+    if code == NO_PAGE_CODE:
         return NoPage(
             status, code,
             "no page is showing this viewer, so there is nothing to photograph; "

@@ -17,23 +17,22 @@ HUB_PREFIX_VAR = "JUPYTERHUB_SERVICE_PREFIX"
 
 def page_path(viewer_id, theme=None, tree_width=None, glass=None, tools=None):
     """The page's path and query options, relative to the server root."""
-    query = {}
+    query = []
     if theme is not None:
-        query["theme"] = theme
+        query.append(("theme", urllib.parse.quote(str(theme), safe="")))
     if tree_width is not None:
-        query["tree_width"] = int(tree_width)
+        query.append(("tree_width", int(tree_width)))
     for name, flag in (("glass", glass), ("tools", tools)):
         if flag is not None:
-            query[name] = "true" if flag else "false"
+            query.append((name, "true" if flag else "false"))
     path = f"viewer/{viewer_id}"
-    return f"{path}?{urllib.parse.urlencode(query)}" if query else path
+    return f"{path}?{'&'.join(f'{k}={v}' for k, v in query)}" if query else path
 
 
 def frame_url(server_url, path, environ=None):
     """The URL the notebook's browser loads for `path` on the server at `server_url`."""
     environ = os.environ if environ is None else environ
-    parsed = urllib.parse.urlsplit(server_url)
-    port = str(parsed.port or (443 if parsed.scheme == "https" else 80))
+    port = _port_of(server_url)
     template = environ.get(FRAME_URL_VAR, "").strip()
     if template:
         return template.replace("{port}", port).replace("{path}", path)
@@ -41,6 +40,16 @@ def frame_url(server_url, path, environ=None):
     if prefix:
         return f"{prefix.rstrip('/')}/proxy/{port}/{path}"
     return f"{server_url.rstrip('/')}/{path}"
+
+
+def _port_of(url):
+    """The URL's port, or its scheme's default (also for a port of 0 or one that is no number)."""
+    parsed = urllib.parse.urlsplit(url)
+    try:
+        port = parsed.port
+    except ValueError:
+        port = None
+    return str(port or (443 if parsed.scheme == "https" else 80))
 
 
 def iframe_html(url, viewer_id, width="100%", height=480):

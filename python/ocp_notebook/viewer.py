@@ -14,7 +14,13 @@ from .errors import InvalidModel, OcpNotebookError, ServerError
 from .frame import frame_url, grid_html, iframe_html, page_path, srcdoc_html
 from .tools import ShapeIndex, library_of, picks_of, track
 
-_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def valid_id(value):
+    """Whether `value` is a viewer id the server takes: 1-64 characters of A-Z, a-z, 0-9, '_'
+    or '-' (the server's rule, src/ids.rs)."""
+    return isinstance(value, str) and _ID.fullmatch(value) is not None
 
 
 class Shown:
@@ -127,7 +133,7 @@ class Viewer:
     def __init__(self, id=None, *, height=480, width="100%", theme=None, tree_width=None,
                  glass=None, tools=None, server=None, display=True, embed=False,
                  exact_measurements=False):
-        if id is not None and not _ID.match(id):
+        if id is not None and not valid_id(id):
             raise ValueError(f"{id!r} is not a valid viewer id: 1-64 of A-Z, a-z, 0-9, '_', '-'")
         self.client = servers.connect(server)
         self.id = id or f"v-{uuid.uuid4().hex[:12]}"

@@ -11,67 +11,7 @@ use super::{JsonObject, StoredModel};
 use crate::ids::{ModelId, ViewerId};
 use crate::model::stored::raw_field_frame;
 
-/// The type of an event: the one place its names are spelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventKind {
-    /// A model was pushed (and, for a new page, the viewer's current model).
-    ModelUpdate,
-    /// Live settings changed (`{config}` holds the changed keys).
-    ConfigUpdate,
-    /// The viewer's model was dropped.
-    Clear,
-    /// A client asks the viewer's pages for a PNG (`{request_id}`).
-    ScreenshotRequest,
-    /// The page missed more than the server kept (or lagged): here is the current state.
-    Resync,
-    /// The viewer was deleted; its streams end after this event.
-    Closed,
-    /// Animation tracks for the model on screen (`{model_id, animation}`; `null` stops it).
-    Animation,
-    /// A page's measurement for the kernel that answers them exactly (`{request_id, tool, ids,
-    /// model_id}`); pages ignore it.
-    ToolRequest,
-}
-
-impl EventKind {
-    const ALL: [EventKind; 8] = [
-        EventKind::ModelUpdate,
-        EventKind::ConfigUpdate,
-        EventKind::Clear,
-        EventKind::ScreenshotRequest,
-        EventKind::Resync,
-        EventKind::Closed,
-        EventKind::Animation,
-        EventKind::ToolRequest,
-    ];
-
-    /// The `type` field of the event's data.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            EventKind::ModelUpdate => "model_update",
-            EventKind::ConfigUpdate => "config_update",
-            EventKind::Clear => "clear",
-            EventKind::ScreenshotRequest => "screenshot_request",
-            EventKind::Resync => "resync",
-            EventKind::Closed => "closed",
-            EventKind::Animation => "animation",
-            EventKind::ToolRequest => "tool_request",
-        }
-    }
-
-    /// The kind named `name` (as a store wrote it), if it is one.
-    pub fn named(name: &str) -> Option<EventKind> {
-        EventKind::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == name)
-    }
-}
-
-impl std::fmt::Display for EventKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::wire::EventKind;
 
 /// An event id as an ordered pair, whatever the store's spelling: the memory store counts
 /// (`"1712345678901234"` is `(1712345678901234, 0)`), Redis streams use `"<ms>-<seq>"`. Ids of
@@ -260,7 +200,7 @@ mod tests {
     #[test]
     fn kinds_round_trip_through_their_names() {
         for kind in EventKind::ALL {
-            assert_eq!(EventKind::named(kind.as_str()), Some(kind));
+            assert_eq!(EventKind::named(kind.as_str()), Some(*kind));
         }
         assert_eq!(EventKind::named("message"), None);
     }

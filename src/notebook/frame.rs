@@ -74,8 +74,11 @@ impl FrameOptions {
 /// above; `env` reads the environment (a parameter so that tests need not change it).
 pub fn frame_url(server_url: &str, path: &str, env: impl Fn(&str) -> Option<String>) -> String {
     let port = port_of(server_url);
-    if let Some(template) = env(FRAME_URL_VAR).filter(|t| !t.trim().is_empty()) {
-        return template.replace("{port}", &port).replace("{path}", path);
+    if let Some(template) = env(FRAME_URL_VAR) {
+        let template = template.trim();
+        if !template.is_empty() {
+            return template.replace("{port}", &port).replace("{path}", path);
+        }
     }
     if let Some(prefix) = env(HUB_PREFIX_VAR).filter(|p| !p.is_empty()) {
         let prefix = prefix.trim_end_matches('/');
@@ -84,16 +87,19 @@ pub fn frame_url(server_url: &str, path: &str, env: impl Fn(&str) -> Option<Stri
     format!("{}/{path}", server_url.trim_end_matches('/'))
 }
 
-/// The port of `http://host:port[/...]`, or the scheme's default.
+/// The port of `http://host:port[/...]`, or the scheme's default (also for a port of 0 or
+/// one that is no number).
 fn port_of(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
     let authority = rest.split('/').next().unwrap_or(rest);
-    match authority.rsplit_once(':') {
-        Some((_, port)) if port.chars().all(|c| c.is_ascii_digit()) && !port.is_empty() => {
-            port.to_string()
-        }
-        _ if url.starts_with("https:") => "443".into(),
-        _ => "80".into(),
+    let port = authority
+        .rsplit_once(':')
+        .and_then(|(_, port)| port.parse::<u16>().ok())
+        .filter(|port| *port != 0);
+    match port {
+        Some(port) => port.to_string(),
+        None if scheme.eq_ignore_ascii_case("https") => "443".into(),
+        None => "80".into(),
     }
 }
 
@@ -152,7 +158,9 @@ fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             b => format!("%{b:02X}"),
         })
         .collect()
@@ -161,6 +169,45 @@ fn encode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The cases both notebook bridges' tests read (`tests/fixtures/rules.json`).
+    fn rules() -> serde_json::Value {
+        serde_json::from_str(include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/rules.json"
+        )))
+        .unwrap()
+    }
+
+    #[test]
+    fn page_paths_follow_the_rule_the_bridges_share() {
+        for case in rules()["page_paths"].as_array().unwrap() {
+            let options = &case["options"];
+            let frame = FrameOptions {
+                theme: options["theme"].as_str().map(str::to_string),
+                tree_width: options["tree_width"].as_u64().map(|w| w as u32),
+                glass: options["glass"].as_bool(),
+                tools: options["tools"].as_bool(),
+                ..FrameOptions::default()
+            };
+            let viewer = case["viewer"].as_str().unwrap();
+            assert_eq!(frame.page_path(viewer), case["path"], "{case}");
+        }
+    }
+
+    #[test]
+    fn frame_urls_follow_the_rules_the_bridges_share() {
+        for case in rules()["frame_urls"].as_array().unwrap() {
+            let vars = case["env"].as_object().unwrap();
+            let env = |name: &str| vars.get(name).and_then(|v| v.as_str()).map(str::to_string);
+            let url = frame_url(
+                case["server"].as_str().unwrap(),
+                case["path"].as_str().unwrap(),
+                env,
+            );
+            assert_eq!(url, case["url"], "{case}");
+        }
+    }
 
     fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |name| {

@@ -38,6 +38,7 @@ pub mod viewer;
 
 pub use crate::animation::Animation;
 pub use crate::measure::{Pick, Tool, Topology};
+pub use crate::wire::ErrorCode;
 pub use cell::{grid, Grid};
 pub use frame::FrameOptions;
 pub use model::IntoModel;
@@ -85,6 +86,15 @@ pub enum Error {
 }
 
 impl Error {
+    /// The code of a server's refusal, if it is one this bridge knows (a newer server may send
+    /// codes it does not).
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            Error::Server { code, .. } => ErrorCode::parse(code),
+            _ => None,
+        }
+    }
+
     /// The server's `{"error": {code, message, path}}` answer as an error.
     fn from_answer(status: u16, body: &[u8]) -> Error {
         let answer: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
@@ -93,10 +103,12 @@ impl Error {
         let code = text("code").unwrap_or_else(|| "unknown".into());
         let message = text("message")
             .unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(300).collect());
-        match (status, code.as_str(), text("path")) {
-            (422 | 400, "invalid" | "malformed_json", Some(path)) if path.starts_with('$') => {
-                Error::InvalidModel { path, message }
-            }
+        let model_error = matches!(
+            ErrorCode::parse(&code),
+            Some(ErrorCode::Invalid | ErrorCode::MalformedJson)
+        );
+        match (model_error, text("path")) {
+            (true, Some(path)) if path.starts_with('$') => Error::InvalidModel { path, message },
             _ => Error::Server {
                 status,
                 code,
@@ -132,5 +144,27 @@ mod tests {
         );
         let err = Error::from_answer(502, b"<html>bad gateway</html>");
         assert!(err.to_string().contains("bad gateway"), "{err}");
+    }
+
+    /// Every code the server may send (`tests/fixtures/wire.json`, which the Python bridge's
+    /// tests read too) reaches the bridge as itself: the model's errors as `InvalidModel`,
+    /// every other as a `Server` error whose `code()` names it.
+    #[test]
+    fn every_listed_code_is_understood() {
+        let listing: serde_json::Value = serde_json::from_str(include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/wire.json"
+        )))
+        .unwrap();
+        for entry in listing["error_codes"].as_array().unwrap() {
+            let code = entry["code"].as_str().unwrap();
+            let status = entry["status"].as_u64().unwrap_or(500) as u16;
+            let body = json!({"error": {"code": code, "message": "m", "path": "$.x"}});
+            let err = Error::from_answer(status, body.to_string().as_bytes());
+            match err {
+                Error::InvalidModel { .. } => assert!(matches!(code, "invalid" | "malformed_json")),
+                other => assert_eq!(other.code().map(ErrorCode::as_str), Some(code)),
+            }
+        }
     }
 }

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::viewer::Viewer;
-use super::{Error, Result};
+use super::{Error, ErrorCode, Result};
 use crate::animation::Animation;
 use crate::measure::{Pick, Tool};
 
@@ -47,7 +47,7 @@ impl Viewer {
     /// nothing has nothing to stop.)
     pub fn stop_animation(&self) -> Result<()> {
         match self.request(|c, id| c.delete_json(&format!("/api/viewer/{id}/animation"))) {
-            Err(Error::Server { code, .. }) if code == "no_model" => Ok(()),
+            Err(err) if err.code() == Some(ErrorCode::NoModel) => Ok(()),
             other => other.map(|_| ()),
         }
     }

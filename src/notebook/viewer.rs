@@ -13,7 +13,7 @@ use super::client::Client;
 use super::frame::{frame_url, iframe_html, srcdoc_html, FrameOptions};
 use super::model::IntoModel;
 use super::server::{connect, Launch};
-use super::{Error, Result};
+use super::{Error, ErrorCode, Result};
 use crate::ids::ViewerId;
 use crate::model::builder::{Group, Item};
 
@@ -114,7 +114,7 @@ impl ViewerBuilder {
         let id = match self.id {
             Some(id) => ViewerId::new(id).map_err(|err| Error::Server {
                 status: 400,
-                code: "invalid_id".into(),
+                code: ErrorCode::InvalidId.to_string(),
                 message: err.to_string(),
                 path: None,
             })?,
@@ -347,16 +347,12 @@ impl Viewer {
         &self,
         call: impl FnOnce(&Client, &ViewerId) -> Result<T>,
     ) -> Result<T> {
-        call(&self.client, &self.id).map_err(|err| match err {
-            Error::Server { code, .. }
-                if code == "viewer_not_found" || code == "viewer_deleted" =>
-            {
+        call(&self.client, &self.id).map_err(|err| match err.code() {
+            Some(ErrorCode::ViewerNotFound | ErrorCode::ViewerDeleted) => {
                 Error::ViewerClosed(self.id.to_string())
             }
-            Error::Server { code, .. } if code == "no_page_answered" => {
-                Error::NoPage(self.id.to_string())
-            }
-            other => other,
+            Some(ErrorCode::NoPageAnswered) => Error::NoPage(self.id.to_string()),
+            _ => err,
         })
     }
 }

@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rocket::data::{ByteUnit, Data, FromData, Outcome};
-use rocket::http::Status;
 use rocket::request::Request;
 use rocket::tokio::io::AsyncReadExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -21,6 +20,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::guards::remember_failure;
 use crate::error::ApiError;
 use crate::hub::JsonObject;
+use crate::wire::ErrorCode;
 use crate::Settings;
 
 /// How long a request waits for room in its budget before it gets 503.
@@ -87,8 +87,7 @@ impl BodyBudget {
                 Ok(())
             }
             _ => Err(ApiError::new(
-                Status::ServiceUnavailable,
-                "busy",
+                ErrorCode::Busy,
                 format!(
                     "the server is reading {} bytes of other bodies, its limit ({}); try again",
                     self.bytes, self.what
@@ -223,8 +222,7 @@ async fn read(request: &Request<'_>, data: Data<'_>, limit: Limit) -> Result<Bod
         let json = content_type.is_json() || content_type.sub().as_str().ends_with("+json");
         if !json {
             return Err(ApiError::new(
-                Status::UnsupportedMediaType,
-                "unsupported_media_type",
+                ErrorCode::UnsupportedMediaType,
                 format!(
                     "the body must be JSON (Content-Type: application/json), not {content_type}"
                 ),
@@ -278,8 +276,7 @@ async fn read(request: &Request<'_>, data: Data<'_>, limit: Limit) -> Result<Bod
         }
         if tokio::time::Instant::now() > deadline {
             return Err(ApiError::new(
-                Status::RequestTimeout,
-                "body_timeout",
+                ErrorCode::BodyTimeout,
                 format!(
                     "the body took longer than {} s (twenty times --body-timeout-secs)",
                     (idle * 20).as_secs()
@@ -289,9 +286,7 @@ async fn read(request: &Request<'_>, data: Data<'_>, limit: Limit) -> Result<Bod
         let read = tokio::time::timeout(idle, stream.read_buf(&mut bytes))
             .await
             .map_err(|_| {
-                ApiError::new(
-                    Status::RequestTimeout,
-                    "body_timeout",
+                ApiError::new(ErrorCode::BodyTimeout,
                     format!(
                         "the body stopped arriving ({} bytes in, none for {} s: --body-timeout-secs)",
                         bytes.len(),

@@ -6,6 +6,7 @@ use rocket::Request;
 
 use super::guards::GuardFailure;
 use crate::error::ApiError;
+use crate::wire::ErrorCode;
 
 #[rocket::catch(default)]
 pub fn json_error(status: Status, request: &Request<'_>) -> ApiError {
@@ -14,14 +15,14 @@ pub fn json_error(status: Status, request: &Request<'_>) -> ApiError {
     }
     let (code, message) = match status.code {
         404 => (
-            "not_found",
+            ErrorCode::NotFound,
             format!("no route for {} {}", request.method(), request.uri().path()),
         ),
         405 => (
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             format!("{} is not allowed here", request.method()),
         ),
-        _ => ("error", status.reason_lossy().to_string()),
+        _ => (ErrorCode::Error, status.reason_lossy().to_string()),
     };
-    ApiError::new(status, code, message)
+    ApiError::with_status(status, code, message)
 }

@@ -7,6 +7,7 @@ use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 
 use crate::error::ApiError;
+use crate::wire::ErrorCode;
 use crate::Settings;
 
 /// The access rules of a running server, built once from [`Settings`].
@@ -144,20 +145,14 @@ impl<'r> FromRequest<'r> for Caller {
                      with --allowed-host {name} to accept it"
                 ),
             };
-            return fail(
-                request,
-                ApiError::new(Status::Forbidden, "host_not_allowed", message),
-            );
+            return fail(request, ApiError::new(ErrorCode::HostNotAllowed, message));
         }
         if let Some(origin) = request.headers().get_one("Origin") {
             if !policy.origin_allowed(origin, host) {
                 let message = format!(
                     "Origin {origin:?} may not call this server; start it with --allowed-origin {origin} to allow it"
                 );
-                return fail(
-                    request,
-                    ApiError::new(Status::Forbidden, "origin_not_allowed", message),
-                );
+                return fail(request, ApiError::new(ErrorCode::OriginNotAllowed, message));
             }
         }
         Outcome::Success(Caller)
@@ -193,13 +188,12 @@ impl<'r> FromRequest<'r> for Authorized {
             Some(token) if policy.token_matches(token.trim()) => Outcome::Success(Authorized),
             Some(_) => fail(
                 request,
-                ApiError::new(Status::Forbidden, "bad_token", "the token is wrong"),
+                ApiError::new(ErrorCode::BadToken, "the token is wrong"),
             ),
             None => fail(
                 request,
                 ApiError::new(
-                    Status::Unauthorized,
-                    "token_required",
+                    ErrorCode::TokenRequired,
                     "this server needs its token for this request: send `Authorization: Bearer \
                      <token>` (the token is in the URL the server printed at start)",
                 ),

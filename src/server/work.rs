@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::{ApiError, ApiResult};
+use crate::wire::ErrorCode;
 
 /// Jobs that read a whole model at once.
 pub const MODEL_WORK_AT_ONCE: usize = 2;
@@ -44,8 +45,7 @@ impl ModelWork {
         match wait.await {
             Ok(Ok(permit)) => Ok(permit),
             _ => Err(ApiError::new(
-                rocket::http::Status::ServiceUnavailable,
-                "busy",
+                ErrorCode::Busy,
                 format!(
                     "{MODEL_WORK_AT_ONCE} scene files or measurements are being made, the most \
                      at once; try the {what} again"

@@ -373,3 +373,33 @@ pub fn load_json(path: impl AsRef<std::path::Path>) -> Result<Message, BuildErro
     Message::from_json(&bytes)
         .map_err(|e| BuildError::Format(path.display().to_string(), e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::builder::{Mesh, Part};
+
+    /// The cases both notebook bridges' tests read (`tests/fixtures/rules.json`).
+    #[test]
+    fn names_are_made_unique_by_the_rule_the_bridges_share() {
+        let rules: serde_json::Value = serde_json::from_str(include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/rules.json"
+        )))
+        .unwrap();
+        for case in rules["unique_names"].as_array().unwrap() {
+            let names = case["names"].as_array().unwrap();
+            let group = names.iter().fold(Group::new("g"), |group, name| {
+                group.with(Part::new(
+                    name.as_str().unwrap(),
+                    Mesh::cuboid(1.0, 1.0, 1.0),
+                ))
+            });
+            assert_eq!(
+                serde_json::json!(group.child_names()),
+                case["unique"],
+                "{case}"
+            );
+        }
+    }
+}

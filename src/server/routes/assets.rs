@@ -9,9 +9,10 @@ use rocket::http::{ContentType, Header, Status};
 use rocket::request::Request;
 use rocket::response::{self, Responder, Response};
 
-pub use crate::assets::{Asset, AssetKind, LICENSES};
+use crate::assets::{Asset, AssetKind};
 use crate::error::{ApiError, ApiResult};
 use crate::server::guards::{Caller, Conditional};
+use crate::wire::ErrorCode;
 
 #[rocket::get("/static/<name>?<v>")]
 pub async fn get(
@@ -20,13 +21,8 @@ pub async fn get(
     v: Option<&str>,
     conditional: Conditional,
 ) -> ApiResult<AssetResponse> {
-    let asset = Asset::find(name).ok_or_else(|| {
-        ApiError::new(
-            Status::NotFound,
-            "not_found",
-            format!("no static file {name:?}"),
-        )
-    })?;
+    let asset = Asset::find(name)
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no static file {name:?}")))?;
     let etag = format!("\"{}\"", asset.hash);
     let not_modified = conditional.has(&etag);
     let gzip = conditional.gzip;

@@ -27,6 +27,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::hub::{Event, EventData, EventId, EventKind, Hub, SubscribeOutcome, Subscription};
 use crate::ids::{InvalidId, ViewerId};
 use crate::server::guards::{Caller, LastEventId};
+use crate::wire::ErrorCode;
 use crate::Settings;
 
 /// Milliseconds EventSource waits before reconnecting.
@@ -60,9 +61,7 @@ impl OpenStreams {
             });
         match taken {
             Ok(_) => Ok(StreamSlot(self.clone())),
-            Err(_) => Err(ApiError::new(
-                Status::TooManyRequests,
-                "too_many_pages",
+            Err(_) => Err(ApiError::new(ErrorCode::TooManyPages,
                 format!(
                     "this server holds its limit of {} open event streams (--max-pages); close pages or raise --max-pages",
                     self.max

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use crate::hub::{Hub, StoreCounts};
 use crate::server::guards::{Caller, Policy};
+use crate::wire::ErrorCode;
 use crate::Settings;
 
 /// When the server started.
@@ -31,7 +32,7 @@ pub async fn health(
     };
     let count = |read: fn(&StoreCounts) -> usize| stats.as_ref().map(read);
     let body = Json(json!({
-        "status": if store_error.is_none() { "ok" } else { "store_unavailable" },
+        "status": if store_error.is_none() { "ok" } else { ErrorCode::StoreUnavailable.as_str() },
         "store_error": store_error,
         "version": env!("CARGO_PKG_VERSION"),
         "uptime_seconds": started.0.elapsed().as_secs_f64(),

@@ -8,7 +8,6 @@
 
 use std::time::Duration;
 
-use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::State;
 use serde::Deserialize;
@@ -23,6 +22,7 @@ use crate::model::Upload;
 use crate::server::body::JsonObjectBody;
 use crate::server::guards::{Authorized, Caller};
 use crate::server::work::ModelWork;
+use crate::wire::ErrorCode;
 
 /// What the user picked in the viewer's pages with the measure tools, as the pages reported it
 /// (`selectedShapeIDs`), read into parts, faces, edges and vertices: `{"viewer_id", "model_id",
@@ -123,9 +123,7 @@ pub async fn post(
         MeasureError::Pick { index, message } => {
             ApiError::invalid(message, format!("$.ids[{index}]"))
         }
-        MeasureError::NotMeasurable(message) => {
-            ApiError::new(Status::UnprocessableEntity, "not_measurable", message)
-        }
+        MeasureError::NotMeasurable(message) => ApiError::new(ErrorCode::NotMeasurable, message),
         MeasureError::Model(message) => ApiError::internal(message),
     })
 }
@@ -252,9 +250,7 @@ pub async fn answer_tool_request(
         .answer_backend(&id, request, &handed.to_string())
         .await?
     {
-        return Err(ApiError::new(
-            Status::NotFound,
-            "no_request",
+        return Err(ApiError::new(ErrorCode::NoRequest,
             format!("no measurement {request:?} of viewer {id} waits for an answer (it timed out after {} s)", KERNEL_WAIT.as_secs()),
         ));
     }

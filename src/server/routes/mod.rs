@@ -13,13 +13,13 @@ pub mod screenshot;
 pub mod thumbnail;
 pub mod viewer;
 
-use rocket::http::Status;
 use rocket::Route;
 use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult};
 use crate::hub::Hub;
 use crate::ids::{ModelId, ViewerId};
+use crate::wire::ErrorCode;
 
 /// Every route of the server.
 pub fn all() -> Vec<Route> {
@@ -73,8 +73,7 @@ async fn model_on_screen(
         Some(_) => Err(ApiError::invalid("a model id is a string", "$.model_id")),
         None => hub.status(id).await?.model_id.ok_or_else(|| {
             ApiError::new(
-                Status::NotFound,
-                "no_model",
+                ErrorCode::NoModel,
                 format!("viewer {id} shows no model to {verb}"),
             )
         }),

@@ -11,13 +11,14 @@ use rocket::State;
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
-use super::assets::{self, Asset};
+use crate::assets::{self, Asset};
 use crate::error::{ApiError, ApiResult};
 use crate::hub::Hub;
 use crate::ids::{InvalidId, ViewerId};
 use crate::scene::Scene;
 use crate::server::guards::{Authorized, Caller};
 use crate::server::work::ModelWork;
+use crate::wire::ErrorCode;
 use crate::Settings;
 
 /// The templates, registered from the binary (names end in `.html`, which turns escaping on).
@@ -158,8 +159,7 @@ pub async fn scene(
     let status = hub.status(&id).await?;
     let Some(model_id) = status.model_id else {
         return Err(ApiError::new(
-            rocket::http::Status::NotFound,
-            "no_model",
+            ErrorCode::NoModel,
             format!("viewer {id} shows no model yet: push one first"),
         ));
     };
