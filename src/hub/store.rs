@@ -116,6 +116,16 @@ pub trait Store: Send + Sync + 'static {
         limit: SettingsLimit,
     ) -> Result<()>;
 
+    // Kernels: the mark a kernel that answers a viewer's measurements leaves when it polls
+    // (see [`kernel`](super::kernel)), kept apart from what pages report.
+
+    async fn set_kernel_mark(
+        &self,
+        viewer: &ViewerId,
+        mark: Option<&serde_json::Value>,
+    ) -> Result<()>;
+    async fn kernel_mark(&self, viewer: &ViewerId) -> Result<Option<serde_json::Value>>;
+
     // Models.
 
     /// Stores a model and counts its bytes (room was made first).

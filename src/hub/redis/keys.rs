@@ -8,6 +8,7 @@
 //! | `viewer:<id>` | hash | `created`, `last_active` (µs), `model` (current model id), `written` (a write used it) |
 //! | `viewer:<id>:config`, `viewer:<id>:status`, `defaults` | hash | field -> JSON value |
 //! | `viewer:<id>:models` | set | the viewer's stored models |
+//! | `viewer:<id>:kernel` | string, TTL | the mark of the kernel answering its measurements (JSON) |
 //! | `viewer:<id>:thumbnail` | hash | `image` (bytes), `kind` (`png`, `jpeg`, `webp`): the last drawn frame |
 //! | `deleted:<id>` | string, TTL | the viewer was deleted |
 //! | `events:<id>` | stream | the viewer's events: `k` kind, `d` JSON data |
@@ -67,6 +68,10 @@ impl Keys {
 
     pub fn thumbnail(&self, viewer: &ViewerId) -> String {
         self.key(format_args!("viewer:{viewer}:thumbnail"))
+    }
+
+    pub fn kernel(&self, viewer: &ViewerId) -> String {
+        self.key(format_args!("viewer:{viewer}:kernel"))
     }
 
     pub fn viewer_models(&self, viewer: &ViewerId) -> String {

@@ -220,6 +220,18 @@ impl Store for RedisStore {
             .await
     }
 
+    async fn set_kernel_mark(
+        &self,
+        viewer: &ViewerId,
+        mark: Option<&serde_json::Value>,
+    ) -> Result<()> {
+        self.inner.set_kernel_mark(viewer, mark).await
+    }
+
+    async fn kernel_mark(&self, viewer: &ViewerId) -> Result<Option<serde_json::Value>> {
+        self.inner.kernel_mark(viewer).await
+    }
+
     async fn put_model(&self, model: Arc<StoredModel>) -> Result<()> {
         self.inner.put_model(&model).await
     }

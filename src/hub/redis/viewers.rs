@@ -6,6 +6,7 @@ use std::time::SystemTime;
 use redis::AsyncCommands;
 
 use super::{from_micros, micros, unavailable, Inner, Result};
+use crate::hub::kernel::KERNEL_GONE;
 use crate::hub::limits::TOMBSTONE_TTL;
 use crate::hub::store::{SettingsLimit, ViewerRecord};
 use crate::hub::{HubError, ImageKind, JsonObject, Thumbnail};
@@ -166,6 +167,7 @@ impl Inner {
                 self.keys.thumbnail(viewer),
                 self.keys.viewer_models(viewer),
                 self.keys.subscribers(viewer),
+                self.keys.kernel(viewer),
             ])
             .ignore()
             .expire(self.keys.events(viewer), CLOSED_STREAM_SECS)
@@ -211,6 +213,38 @@ impl Inner {
             .await
             .map_err(unavailable)?;
         limit.check(size.max(0) as usize)
+    }
+
+    /// Keeps a kernel's mark for as long as it may count as present, or drops it.
+    pub(super) async fn set_kernel_mark(
+        &self,
+        viewer: &ViewerId,
+        mark: Option<&serde_json::Value>,
+    ) -> Result<()> {
+        let key = self.keys.kernel(viewer);
+        match mark {
+            Some(mark) => {
+                let lease = (2 * KERNEL_GONE.as_millis()) as u64;
+                let _: () = self
+                    .conn()
+                    .pset_ex(key, mark.to_string(), lease)
+                    .await
+                    .map_err(unavailable)?;
+            }
+            None => {
+                let _: () = self.conn().del(key).await.map_err(unavailable)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) async fn kernel_mark(&self, viewer: &ViewerId) -> Result<Option<serde_json::Value>> {
+        let mark: Option<String> = self
+            .conn()
+            .get(self.keys.kernel(viewer))
+            .await
+            .map_err(unavailable)?;
+        Ok(mark.and_then(|mark| serde_json::from_str(&mark).ok()))
     }
 
     pub(super) async fn put_thumbnail(

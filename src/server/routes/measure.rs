@@ -3,7 +3,7 @@
 //! three-cad-viewer `tool_response`, to its renderer. Answered from the stored mesh
 //! ([`crate::measure`]), so every viewer measures without a kernel; or, while a kernel that holds
 //! the CAD objects polls `GET /api/viewer/<id>/tool-requests`, by that kernel with exact values
-//! (see [`crate::hub::backend`]), the mesh standing in when it does not answer in time.
+//! (see [`crate::hub::kernel`]), the mesh standing in when it does not answer in time.
 //! `GET /api/viewer/<id>/selection` reads what the page reported as picked.
 
 use std::time::Duration;
@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::{from_serde, ApiError, ApiResult};
-use crate::hub::backend::{Backend, KernelAnswer};
+use crate::hub::kernel::{Kernel, KernelAnswer};
 use crate::hub::Hub;
 use crate::ids::{InvalidId, ModelId, ViewerId};
 use crate::measure::{self, measure as answer_tool, MeasureError, Pick, Tool};
@@ -94,17 +94,17 @@ pub async fn post(
     // A kernel holding the CAD objects answers exactly; the mesh answers when it cannot.
     let mut note = None;
     if picks.len() == tool.picks() {
-        match hub.backend_for(&id, &model_id).await? {
-            Backend::Ready => match ask_kernel(hub, &id, tool, &picks, &model_id).await? {
+        match hub.kernel_for(&id, &model_id).await? {
+            Kernel::Ready => match ask_kernel(hub, &id, tool, &picks, &model_id).await? {
                 Ok(values) => return Ok(Json(measure::finish(tool, &picks, values, "exact"))),
                 Err(why) => note = Some(why),
             },
-            Backend::OtherModel(shown) => {
+            Kernel::OtherModel(shown) => {
                 note = Some(format!(
                     "the kernel answering this viewer showed model {shown}, not {model_id}: measured on the mesh"
                 ))
             }
-            Backend::None => {}
+            Kernel::None => {}
         }
     }
     let model = hub.model(&model_id).await?;
@@ -142,7 +142,7 @@ async fn ask_kernel(
     let Value::Object(request) = request else {
         unreachable!("an object")
     };
-    let text = match hub.ask_backend(viewer, request, KERNEL_WAIT).await? {
+    let text = match hub.hand_to_kernel(viewer, request, KERNEL_WAIT).await? {
         KernelAnswer::Answer(text) => text,
         KernelAnswer::Timeout => {
             let wait = KERNEL_WAIT.as_secs();
@@ -205,7 +205,7 @@ pub async fn tool_requests(
         .transpose()
         .map_err(|err| ApiError::invalid(err.to_string(), "?model"))?;
     let work = hub
-        .backend_requests(&id?, shown.as_ref(), after, Duration::from_secs_f64(wait))
+        .kernel_requests(&id?, shown.as_ref(), after, Duration::from_secs_f64(wait))
         .await?;
     Ok(Json(
         json!({ "requests": work.requests, "last_event_id": work.last_event_id }),
@@ -246,10 +246,7 @@ pub async fn answer_tool_request(
             json!({ "tool_type": tool, "values": values })
         }
     };
-    if !hub
-        .answer_backend(&id, request, &handed.to_string())
-        .await?
-    {
+    if !hub.answer_kernel(&id, request, &handed.to_string()).await? {
         return Err(ApiError::new(ErrorCode::NoRequest,
             format!("no measurement {request:?} of viewer {id} waits for an answer (it timed out after {} s)", KERNEL_WAIT.as_secs()),
         ));
@@ -264,6 +261,6 @@ pub async fn stop_tool_requests(
     id: Result<ViewerId, InvalidId>,
     hub: &State<Hub>,
 ) -> ApiResult<Json<Value>> {
-    hub.drop_backend(&id?).await?;
+    hub.drop_kernel(&id?).await?;
     Ok(Json(json!({ "stopped": true })))
 }

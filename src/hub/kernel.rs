@@ -1,7 +1,7 @@
 //! Exact measurements from a kernel. A Python kernel that holds the CAD objects may offer to
 //! answer the viewer's measure tools itself: it polls for requests
-//! ([`Hub::backend_requests`]), and while it does, a page's measurement is handed to it as a
-//! `tool_request` event and its answer is waited for ([`Hub::ask_backend`]). Requests and answers
+//! ([`Hub::kernel_requests`]), and while it does, a page's measurement is handed to it as a
+//! `tool_request` event and its answer is waited for ([`Hub::hand_to_kernel`]). Requests and answers
 //! travel through the store, so on Redis the page, the kernel and the waiting request may each
 //! reach a different instance.
 
@@ -12,11 +12,12 @@ use serde_json::{json, Value};
 use super::{EventData, EventId, EventKind, Hub, HubError, JsonObject};
 use crate::ids::{ModelId, ViewerId};
 
-/// The status key that says a kernel answers the viewer's measurements, and since when it last
-/// asked for work (milliseconds since 1970).
-pub const BACKEND_KEY: &str = "measureBackend";
+/// The key under which a viewer's status shows the kernel that answers its measurements, and
+/// since when it last asked for work (milliseconds since 1970). The server keeps that mark
+/// apart from what pages report, and a page cannot report it.
+pub const KERNEL_STATUS_KEY: &str = "measureBackend";
 /// A kernel that has not polled for this long is gone: pages are answered from the mesh.
-pub const BACKEND_GONE: Duration = Duration::from_secs(45);
+pub const KERNEL_GONE: Duration = Duration::from_secs(45);
 /// How often a waiting poll looks for new requests.
 const POLL_EVERY: Duration = Duration::from_millis(100);
 /// Pages' measurements waiting for kernels at once on one instance; more are measured on the
@@ -43,7 +44,7 @@ pub enum KernelAnswer {
 
 /// Who answers a viewer's measurements of a model.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Backend {
+pub enum Kernel {
     /// No kernel polls: the mesh answers.
     None,
     /// A kernel that showed the model polls.
@@ -54,7 +55,7 @@ pub enum Backend {
 
 /// What a kernel's poll gets: requests, and the event id to poll after next.
 #[derive(Debug, Clone)]
-pub struct BackendWork {
+pub struct KernelWork {
     pub requests: Vec<Value>,
     pub last_event_id: Option<String>,
 }
@@ -68,38 +69,33 @@ fn now_ms() -> u64 {
 impl Hub {
     /// Whether a kernel that polled lately can answer measurements of `model`: it must have
     /// shown that model (a kernel holds the CAD objects of what it showed only).
-    pub async fn backend_for(
-        &self,
-        viewer: &ViewerId,
-        model: &ModelId,
-    ) -> Result<Backend, HubError> {
-        let status = self.store.viewer_status(viewer).await?;
-        let Some(mark) = status.get(BACKEND_KEY).filter(|mark| !mark.is_null()) else {
-            return Ok(Backend::None);
+    pub async fn kernel_for(&self, viewer: &ViewerId, model: &ModelId) -> Result<Kernel, HubError> {
+        let Some(mark) = self.store.kernel_mark(viewer).await? else {
+            return Ok(Kernel::None);
         };
         let polled = mark.get("polled_ms").and_then(Value::as_u64).unwrap_or(0);
-        if now_ms().saturating_sub(polled) >= BACKEND_GONE.as_millis() as u64 {
-            return Ok(Backend::None);
+        if now_ms().saturating_sub(polled) >= KERNEL_GONE.as_millis() as u64 {
+            return Ok(Kernel::None);
         }
         match mark.get("model_id").and_then(Value::as_str) {
-            Some(shown) if shown == model.as_str() => Ok(Backend::Ready),
-            shown => Ok(Backend::OtherModel(shown.unwrap_or("none").to_string())),
+            Some(shown) if shown == model.as_str() => Ok(Kernel::Ready),
+            shown => Ok(Kernel::OtherModel(shown.unwrap_or("none").to_string())),
         }
     }
 
     /// A kernel's poll: the `tool_request`s after `after` (or from now on), waiting up to `wait`
     /// for one. Marks the kernel present (the status's `measureBackend`) for the model it showed.
-    pub async fn backend_requests(
+    pub async fn kernel_requests(
         &self,
         viewer: &ViewerId,
         shown: Option<&ModelId>,
         after: Option<&str>,
         wait: Duration,
-    ) -> Result<BackendWork, HubError> {
+    ) -> Result<KernelWork, HubError> {
         if self.store.viewer(viewer).await?.is_none() {
             return Err(self.missing(viewer).await?);
         }
-        self.mark_backend(viewer, shown).await?;
+        self.mark_kernel(viewer, shown).await?;
         // Polled from `after`, or from now on: the id to poll after next is always answered,
         // so a request made between two polls is never missed.
         let mut last_event_id = match after {
@@ -137,7 +133,7 @@ impl Hub {
                 }
             }
             if !requests.is_empty() || tokio::time::Instant::now() >= deadline {
-                return Ok(BackendWork {
+                return Ok(KernelWork {
                     requests,
                     last_event_id,
                 });
@@ -146,29 +142,26 @@ impl Hub {
         }
     }
 
-    async fn mark_backend(
+    async fn mark_kernel(
         &self,
         viewer: &ViewerId,
         shown: Option<&ModelId>,
     ) -> Result<(), HubError> {
         let mark = json!({ "polled_ms": now_ms(), "model_id": shown });
-        let mark = JsonObject::from_iter([(BACKEND_KEY.to_string(), mark)]);
-        self.store
-            .merge_viewer_status(viewer, &mark, self.limit("the viewer's status"))
-            .await
+        self.store.set_kernel_mark(viewer, Some(&mark)).await
     }
 
     /// The kernel no longer answers (it said so): pages are answered from the mesh at once.
-    pub async fn drop_backend(&self, viewer: &ViewerId) -> Result<(), HubError> {
-        let mark = JsonObject::from_iter([(BACKEND_KEY.to_string(), Value::Null)]);
-        self.store
-            .merge_viewer_status(viewer, &mark, self.limit("the viewer's status"))
-            .await
+    pub async fn drop_kernel(&self, viewer: &ViewerId) -> Result<(), HubError> {
+        match self.store.viewer(viewer).await? {
+            Some(_) => self.store.set_kernel_mark(viewer, None).await,
+            None => Ok(()),
+        }
     }
 
     /// Hands `request` (`{tool, ids, picks, model_id}`) to the viewer's kernel and waits up to
     /// `wait` for its answer; at most [`KERNEL_ASKS`] wait at once.
-    pub async fn ask_backend(
+    pub async fn hand_to_kernel(
         &self,
         viewer: &ViewerId,
         mut request: JsonObject,
@@ -191,7 +184,7 @@ impl Hub {
 
     /// A kernel's answer to `request`; `false` when no such request of this viewer waits (it
     /// was answered, timed out, or is another viewer's).
-    pub async fn answer_backend(
+    pub async fn answer_kernel(
         &self,
         viewer: &ViewerId,
         request: &str,
