@@ -118,6 +118,7 @@ impl From<HubError> for ApiError {
             HubError::TooManyViewers { .. } => ErrorCode::TooManyViewers,
             HubError::NoPage(_) | HubError::ScreenshotTimeout(_) => ErrorCode::NoPageAnswered,
             HubError::Unavailable(_) => ErrorCode::StoreUnavailable,
+            HubError::Busy(_) => ErrorCode::Busy,
             HubError::ModelChanged { .. } => ErrorCode::ModelChanged,
         };
         ApiError::new(code, err.to_string())

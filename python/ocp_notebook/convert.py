@@ -276,7 +276,7 @@ def _union(boxes):
 def _unique(name, taken):
     """`name` made unique among `taken` (and added to it): `leg`, `leg_2`, `leg_3`, ...; "/"
     cannot be in a name (ids are paths) and an empty one is `part`, as in the Rust bridge."""
-    base = name.replace("/", "_") if name else "part"
+    base = str(name).replace("/", "_") if name else "part"
     candidate, n = base, 1
     while candidate in taken:
         n += 1

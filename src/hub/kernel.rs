@@ -70,7 +70,8 @@ impl Hub {
     /// Whether a kernel that polled lately can answer measurements of `model`: it must have
     /// shown that model (a kernel holds the CAD objects of what it showed only).
     pub async fn kernel_for(&self, viewer: &ViewerId, model: &ModelId) -> Result<Kernel, HubError> {
-        let Some(mark) = self.store.kernel_mark(viewer).await? else {
+        let mark = self.store.kernel_mark(viewer).await?;
+        let Some(mark) = mark.filter(|mark| !mark.is_null()) else {
             return Ok(Kernel::None);
         };
         let polled = mark.get("polled_ms").and_then(Value::as_u64).unwrap_or(0);
@@ -154,7 +155,8 @@ impl Hub {
     /// The kernel no longer answers (it said so): pages are answered from the mesh at once.
     pub async fn drop_kernel(&self, viewer: &ViewerId) -> Result<(), HubError> {
         match self.store.viewer(viewer).await? {
-            Some(_) => self.store.set_kernel_mark(viewer, None).await,
+            // `null`, as the status has shown a stopped kernel since measurements began.
+            Some(_) => self.store.set_kernel_mark(viewer, Some(&Value::Null)).await,
             None => Ok(()),
         }
     }

@@ -16,7 +16,7 @@ pub const SCREENSHOT_REQUEST_TTL: Duration = Duration::from_secs(60);
 /// A viewer that pages alone ever used (no push, config or clear) is collected this long after its
 /// last page left: pages may create viewers without a token, so they must not pile up.
 pub const EMPTY_VIEWER_IDLE: Duration = Duration::from_secs(60);
-/// How many of the oldest models eviction looks through for one it may drop.
+/// How many models, oldest first, eviction reads from the store at a time.
 pub const EVICTION_WINDOW: usize = 1024;
 /// Evicted model ids and deleted viewer ids remembered (so they answer 410 and 204, not 404 and
 /// a fresh viewer): at most this many, for at most this long.

@@ -5,8 +5,9 @@
 //! whose steps interleave leave the viewer showing one model while its pages last heard of the
 //! other; two new viewers created at once can both pass `--max-viewers`; two pushes making room
 //! at once can both count the same free bytes. So the [`Hub`](super::Hub) takes these locks around
-//! such steps, in the order viewer, then new viewers, then room (never the other way round, so
-//! no two writes wait on each other).
+//! such steps, in the order viewer, then room, then new viewers (never the other way round, so
+//! no two writes wait on each other). The lock on new viewers is held only to count and make
+//! one, so a page opening a new viewer never waits behind a push storing its model.
 //!
 //! In one process a lock is a tokio mutex ([`LocalLocks`]). A store shared by instances adds a
 //! lock in the store itself (Redis: a key with a lease), taken after the local one, so that the
@@ -26,10 +27,10 @@ use crate::ids::ViewerId;
 pub enum LockName<'a> {
     /// The writes to one viewer: pushes, clears, configs, animations, deletion, collection.
     Viewer(&'a ViewerId),
-    /// Creating viewers, within `--max-viewers`.
-    NewViewers,
     /// Making room for a model and storing it, within `--model-memory`.
     Room,
+    /// Creating viewers, within `--max-viewers`.
+    NewViewers,
 }
 
 impl LockName<'_> {

@@ -6,7 +6,7 @@
 //! request, how the viewer list is ordered. It keeps its state in a [`Store`]: this process's
 //! memory ([`memory::MemoryStore`]) or a Redis shared by several instances behind a load balancer
 //! (`redis::RedisStore`, feature `redis`). Stores only store, so both behave the same, and one
-//! contract suite (`tests/api.rs`, `tests/events.rs`) runs against each.
+//! contract suite (`tests/api.rs`, `tests/events.rs`, `tests/order.rs`) runs against each.
 //!
 //! - [`kernel`]: exact measurements handed to a kernel that holds the CAD objects.
 //! - [`event`]: event kinds, ids and SSE frames.
@@ -105,7 +105,10 @@ impl Hub {
         if self.store.was_deleted(viewer).await? {
             return Ok(SubscribeOutcome::Deleted);
         }
-        self.open_viewer(viewer, false).await?;
+        match self.open_viewer(viewer, false).await {
+            Err(HubError::ViewerDeleted(_)) => return Ok(SubscribeOutcome::Deleted),
+            opened => opened?,
+        }
         // Attached before reading anything: no event falls between the backlog and the feed
         // (those in both are dropped from the feed by id).
         let attachment = self.store.attach(viewer).await?;

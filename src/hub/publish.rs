@@ -30,10 +30,7 @@ impl Hub {
     }
 
     /// [`Hub::publish_model`], holding the viewer's lock.
-    pub(super) async fn publish_in_order(
-        &self,
-        model: StoredModel,
-    ) -> Result<Arc<StoredModel>, HubError> {
+    async fn publish_in_order(&self, model: StoredModel) -> Result<Arc<StoredModel>, HubError> {
         let viewer = &model.viewer_id;
         let record = self.store.viewer(viewer).await?;
         let mut merged = self.store.viewer_config(viewer).await?;
@@ -44,18 +41,18 @@ impl Hub {
             merged.insert(ANIMATION.into(), Value::Null);
         }
         self.limit(VIEWER_CONFIG).check(json_size(&merged))?;
-        let admission = match &record {
+        let room = self.store.lock(LockName::Room).await?;
+        let own = record.as_ref().and_then(|record| record.model.clone());
+        let victims = self.victims(model.body.len(), own.as_ref()).await?;
+        let admission = match record {
             Some(_) => None,
             None => Some(self.admit_viewer(viewer, true).await?),
         };
-        let room = self.store.lock(LockName::Room).await?;
-        let own = record.and_then(|record| record.model);
-        let victims = self.victims(model.body.len(), own.as_ref()).await?;
-        // Every check passed: from here on, the model is published.
         self.store.touch(viewer, true).await?;
         if let Some(admission) = admission {
             admission.release().await;
         }
+        // Every check passed: from here on, the model is published.
         for victim in &victims {
             tracing::debug!(model = %victim, "model evicted");
             self.store.evict_model(victim).await?;
@@ -86,33 +83,38 @@ impl Hub {
         Ok(model)
     }
 
-    /// The models to evict so that `size` more bytes fit the budget, oldest first: those no
-    /// viewer shows, then `own` (the model the publishing viewer shows, which the new one
-    /// replaces). `ModelMemoryFull` when they are not enough; nothing is evicted here. Held
-    /// under the room lock, so no other push counts the same bytes, and a model off screen
-    /// never returns to it, so the plan stays true until it is carried out.
-    pub(super) async fn victims(
-        &self,
-        size: usize,
-        own: Option<&ModelId>,
-    ) -> Result<Vec<ModelId>, HubError> {
+    /// The models to evict so that `size` more bytes fit the budget: the oldest that no viewer
+    /// shows, then `own` (the model the publishing viewer shows, which the new one replaces).
+    /// `ModelMemoryFull` when they are not enough; nothing is evicted here. Called under the
+    /// room lock, so no other push counts the same bytes, and a model off screen never returns
+    /// to it, so the plan stays true until it is carried out.
+    async fn victims(&self, size: usize, own: Option<&ModelId>) -> Result<Vec<ModelId>, HubError> {
         let budget = self.limits.model_budget;
         let mut bytes = self.store.model_bytes().await?;
         let mut victims = Vec::new();
-        if bytes + size <= budget {
-            return Ok(victims);
-        }
-        let oldest = self.store.oldest_models(EVICTION_WINDOW).await?;
-        let off_screen = oldest.iter().filter(|(_, current)| !current);
-        let own = oldest.iter().filter(|(id, _)| Some(id) == own);
-        for (id, _) in off_screen.chain(own) {
-            bytes = bytes.saturating_sub(self.store.model_size(id).await?.unwrap_or(0));
-            victims.push(id.clone());
-            if bytes + size <= budget {
-                return Ok(victims);
+        let mut seen = 0;
+        while bytes + size > budget {
+            let oldest = self.store.oldest_models(seen, EVICTION_WINDOW).await?;
+            if oldest.is_empty() {
+                break;
+            }
+            seen += oldest.len();
+            for (id, _) in oldest.into_iter().filter(|(_, current)| !current) {
+                bytes = bytes.saturating_sub(self.store.model_size(&id).await?.unwrap_or(0));
+                victims.push(id);
+                if bytes + size <= budget {
+                    break;
+                }
             }
         }
-        Err(HubError::ModelMemoryFull { budget })
+        if let Some(own) = own.filter(|_| bytes + size > budget) {
+            bytes = bytes.saturating_sub(self.store.model_size(own).await?.unwrap_or(0));
+            victims.push(own.clone());
+        }
+        match bytes + size <= budget {
+            true => Ok(victims),
+            false => Err(HubError::ModelMemoryFull { budget }),
+        }
     }
 
     /// Picks name faces of the model they were made on: another model (or none) drops them, so

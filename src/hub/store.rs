@@ -86,6 +86,9 @@ pub trait Store: Send + Sync + 'static {
     /// Creates the viewer if it is new (forgetting that it was deleted) and marks it active;
     /// `written`: a client with the right to write used it (else only pages did, so far).
     async fn touch(&self, viewer: &ViewerId, written: bool) -> Result<()>;
+    /// Marks a viewer that is there active, and never makes one: `false` when there is none
+    /// (what pages do must not bring back a viewer deleted meanwhile).
+    async fn mark_active(&self, viewer: &ViewerId) -> Result<bool>;
     async fn viewer(&self, viewer: &ViewerId) -> Result<Option<ViewerRecord>>;
     async fn viewers(&self) -> Result<Vec<ViewerRecord>>;
     /// How many viewers there are, and how many of them a write used.
@@ -137,8 +140,9 @@ pub trait Store: Send + Sync + 'static {
     /// What a stored model's tree holds (parts, triangles), without reading its body.
     async fn model_summary(&self, id: &ModelId) -> Result<Option<TreeSummary>>;
     async fn model_bytes(&self) -> Result<usize>;
-    /// Up to `count` stored models, oldest first, each with whether a viewer shows it now.
-    async fn oldest_models(&self, count: usize) -> Result<Vec<(ModelId, bool)>>;
+    /// Up to `count` stored models after the `skip` oldest, oldest first, each with whether a
+    /// viewer shows it now.
+    async fn oldest_models(&self, skip: usize, count: usize) -> Result<Vec<(ModelId, bool)>>;
     /// Drops a model, remembering its id so a fetch says 410.
     async fn evict_model(&self, id: &ModelId) -> Result<()>;
 

@@ -49,6 +49,8 @@ pub enum HubError {
     ScreenshotTimeout(ViewerId),
     #[error("the state store is unavailable: {0}")]
     Unavailable(String),
+    #[error("the server is busy: {0}; try again")]
+    Busy(String),
     #[error("viewer {viewer} now shows model {shows}, not {asked}: animate the model on screen")]
     ModelChanged {
         viewer: ViewerId,

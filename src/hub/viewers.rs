@@ -22,13 +22,24 @@ impl Hub {
         viewer: &ViewerId,
         written: bool,
     ) -> Result<(), HubError> {
-        if self.store.viewer(viewer).await?.is_none() {
-            let admission = self.admit_viewer(viewer, written).await?;
-            self.store.touch(viewer, written).await?;
+        let admission = self.admit_if_new(viewer, written).await?;
+        self.store.touch(viewer, written).await?;
+        if let Some(admission) = admission {
             admission.release().await;
-            return Ok(());
         }
-        self.store.touch(viewer, written).await
+        Ok(())
+    }
+
+    /// For a viewer not made yet, [`Hub::admit_viewer`]; `None` for one that is there.
+    pub(super) async fn admit_if_new(
+        &self,
+        viewer: &ViewerId,
+        written: bool,
+    ) -> Result<Option<lock::Held>, HubError> {
+        match self.store.viewer(viewer).await? {
+            Some(_) => Ok(None),
+            None => self.admit_viewer(viewer, written).await.map(Some),
+        }
     }
 
     /// Runs `write` to `viewer` after every write to it before, and before any after.
@@ -54,6 +65,10 @@ impl Hub {
         let admission = self.store.lock(LockName::NewViewers).await?;
         if self.store.viewer(viewer).await?.is_some() {
             return Ok(admission); // made meanwhile (by a page of its own)
+        }
+        // A page cannot bring back a viewer deleted while it was asking (only a write can).
+        if !written && self.store.was_deleted(viewer).await? {
+            return Err(HubError::ViewerDeleted(viewer.clone()));
         }
         let max = self.limits.max_viewers;
         let (all, by_writes) = self.store.viewer_counts().await?;
@@ -81,10 +96,14 @@ impl Hub {
         delta: JsonObject,
     ) -> Result<JsonObject, HubError> {
         self.in_order(viewer, async {
+            let admission = self.admit_if_new(viewer, true).await?;
             let mut merged = self.store.viewer_config(viewer).await?;
             merged.extend(delta.iter().map(|(k, v)| (k.clone(), v.clone())));
             self.limit(VIEWER_CONFIG).check(json_size(&merged))?;
-            self.open_viewer(viewer, true).await?;
+            self.store.touch(viewer, true).await?;
+            if let Some(admission) = admission {
+                admission.release().await;
+            }
             self.store
                 .merge_viewer_config(viewer, &delta, self.limit(VIEWER_CONFIG))
                 .await?;
@@ -205,16 +224,15 @@ impl Hub {
         viewer: &ViewerId,
         delta: JsonObject,
     ) -> Result<ViewerStatus, HubError> {
-        if self.store.viewer(viewer).await?.is_none() {
-            return Err(self.missing(viewer).await?);
-        }
         // Only the server says whether a kernel answers measurements.
         let delta: JsonObject = delta
             .into_iter()
             .filter(|(key, _)| key != kernel::KERNEL_STATUS_KEY)
             .map(|(key, value)| (key, reported_value(value)))
             .collect();
-        self.store.touch(viewer, false).await?;
+        if !self.store.mark_active(viewer).await? {
+            return Err(self.missing(viewer).await?);
+        }
         self.store
             .merge_viewer_status(viewer, &delta, self.limit("the viewer's status"))
             .await?;
@@ -287,7 +305,7 @@ impl Hub {
         for record in self.store.viewers().await? {
             let quiet = now.duration_since(record.last_active).unwrap_or_default();
             if self.store.subscribers(&record.id).await? > 0 {
-                self.store.touch(&record.id, false).await?;
+                self.store.mark_active(&record.id).await?;
             } else if quiet > idle || (quiet > EMPTY_VIEWER_IDLE.min(idle) && !record.written) {
                 // Removed in order with writes: a push that came meanwhile keeps the viewer.
                 let removed = self.in_order(&record.id, async {

@@ -2,36 +2,61 @@
 //!
 //! A model can be tens of megabytes; a measurement needs one or two parts of it. The tree is read
 //! as every reader of a model reads it ([`Skeleton`]), with every mesh left as borrowed text
-//! ([`RawMesh`]), and only the parts asked for are decoded.
+//! ([`Unread`]), and only the parts asked for are decoded.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
+use serde::de::DeserializeOwned;
+
 use super::geometry::{Simplex, P3};
 use super::pick::{Pick, Topology};
 use super::MeasureError;
-use crate::model::skeleton::{Limits, RawMesh, Skeleton};
+use crate::model::skeleton::{Limits, Mesh, Skeleton, Unread};
 use crate::model::types::{Location, Shape};
 
 /// The part at `path` with its mesh decoded and its placement in the world; `Err` says why
 /// there is none.
-pub(super) fn part(skeleton: &Skeleton<RawMesh>, path: &str) -> Result<Part, PartError> {
+pub(super) fn part(skeleton: &Skeleton<Unread>, path: &str) -> Result<Part, PartError> {
     let (node, place) = skeleton
         .find(path)
         .ok_or_else(|| PartError::Missing(format!("the model has no part {path}")))?;
     if node.shape.is_none() {
         return Err(PartError::Missing(format!("{path} is a group, not a part")));
     }
-    let shape: Shape = skeleton
+    let broken = |err: serde_json::Error| PartError::Broken(format!("{path}: {err}"));
+    let mesh: Mesh<Unread> = skeleton
         .mesh_of(node)
         .map_err(PartError::Broken)?
         .decode()
-        .map_err(|err| PartError::Broken(format!("{path}: {err}")))?;
+        .map_err(broken)?;
+    let shape = decode_arrays(&mesh).map_err(broken)?;
     Ok(Part {
         path: path.to_string(),
         place,
         shape,
         placed: OnceLock::new(),
+    })
+}
+
+/// The arrays a measurement reads, decoded from their text.
+fn decode_arrays(mesh: &Mesh<Unread>) -> Result<Shape, serde_json::Error> {
+    fn typed<T: DeserializeOwned>(
+        raw: &Option<Box<Unread>>,
+    ) -> Result<Option<T>, serde_json::Error> {
+        raw.as_ref().map(|raw| raw.decode()).transpose()
+    }
+    Ok(Shape {
+        vertices: typed(&mesh.vertices)?,
+        normals: typed(&mesh.normals)?,
+        triangles: typed(&mesh.triangles)?,
+        triangles_per_face: typed(&mesh.triangles_per_face)?,
+        face_types: typed(&mesh.face_types)?,
+        edges: typed(&mesh.edges)?,
+        segments_per_edge: typed(&mesh.segments_per_edge)?,
+        edge_types: typed(&mesh.edge_types)?,
+        obj_vertices: typed(&mesh.obj_vertices)?,
+        ..Shape::default()
     })
 }
 

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::mesh;
 use super::pick::Topology;
 use crate::ids::{ModelId, ViewerId};
-use crate::model::skeleton::{Limits, RawMesh, Skeleton};
+use crate::model::skeleton::{Limits, Skeleton, Unread};
 use crate::model::{parse_upload, StoredJson, TreeSummary, Upload};
 
 /// What each reader sees of a model: validation's summary, and every node's path with, for a
@@ -25,7 +25,7 @@ fn census(body: Vec<u8>) -> Option<Census> {
     let whole = StoredJson::from(Bytes::from(stored.to_vec()));
     let geometry = Upload::stored_geometry(&stored).unwrap();
     assert_eq!(geometry, Upload::stored_geometry(&whole).unwrap());
-    let skeleton: Skeleton<RawMesh> = Skeleton::read(&geometry, "$", &Limits::stored()).unwrap();
+    let skeleton: Skeleton<Unread> = Skeleton::read(&geometry, "$", &Limits::stored()).unwrap();
     let nodes = skeleton
         .paths()
         .into_iter()
@@ -47,6 +47,15 @@ fn census(body: Vec<u8>) -> Option<Census> {
 /// Keys no reader knows, added to objects inside the body. `data` and `shapes_` name the body's
 /// parts elsewhere; inside a tree they must mean nothing.
 const EXTRA_KEYS: [&str; 5] = ["note", "data", "Ref", "shapes_", "_meta"];
+/// Values of the extra keys, as text: some that no `serde_json::Value` holds (a number out of
+/// f64's range, nesting deeper than serde_json reads into a `Value`).
+static EXTRA_VALUES: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+    let mut values: Vec<String> = ["null", "1", "\"x\"", "{\"a\": [1]}", "1e999", "-0.0e-400"]
+        .map(str::to_string)
+        .to_vec();
+    values.push(format!("{}1{}", "[".repeat(200), "]".repeat(200)));
+    values
+});
 const SPACES: [&str; 6] = ["", " ", "\n", "\n        ", "\t", "\r\n  "];
 
 /// Writes JSON with choices drawn from a seed: whitespace between tokens, the order of keys,
@@ -86,18 +95,15 @@ impl Writer {
                 self.out.push(']');
             }
             Value::Object(map) => {
-                let mut entries: Vec<(String, Value)> =
-                    map.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                let mut entries: Vec<(String, Result<Value, String>)> = map
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Ok(v.clone())))
+                    .collect();
                 if self.extra_keys && depth > 0 && self.next(3) == 0 {
                     let key = EXTRA_KEYS[self.next(EXTRA_KEYS.len())];
                     if !map.contains_key(key) {
-                        let extra = [
-                            Value::Null,
-                            1.into(),
-                            "x".into(),
-                            serde_json::json!({"a": [1]}),
-                        ];
-                        entries.push((key.to_string(), extra[self.next(extra.len())].clone()));
+                        let extra = EXTRA_VALUES[self.next(EXTRA_VALUES.len())].clone();
+                        entries.push((key.to_string(), Err(extra)));
                     }
                 }
                 for i in (1..entries.len()).rev() {
@@ -113,7 +119,10 @@ impl Writer {
                     self.out.push_str(&serde_json::to_string(key).unwrap());
                     self.space();
                     self.out.push(':');
-                    self.value(item, depth + 1);
+                    match item {
+                        Ok(item) => self.value(item, depth + 1),
+                        Err(raw) => self.out.push_str(raw),
+                    }
                 }
                 self.space();
                 self.out.push('}');
@@ -132,6 +141,23 @@ fn rewrite(model: &Value, seed: u64, extra_keys: bool) -> Vec<u8> {
     };
     writer.value(model, 0);
     writer.out.into_bytes()
+}
+
+/// Nodes and meshes written as arrays (serde reads a struct from its fields in order): refused
+/// by validation, which reads only objects, as the renderer does.
+#[test]
+fn a_node_or_mesh_written_as_an_array_is_refused() {
+    let tree = |shape: &str| {
+        format!(
+            r#"{{"shapes": {{"id": "/G", "name": "G", "parts": [{{"id": "/G/a", "name": "a",
+            "state": [1, 1], "shape": {shape}}}]}}}}"#
+        )
+    };
+    let mesh = r#"{"vertices": [0,0,0, 1,0,0, 0,1,0], "triangles": [0, 1, 2], "edges": []}"#;
+    assert!(census(tree(mesh).into_bytes()).is_some());
+    assert!(census(tree("[null, [0,0,0, 1,0,0, 0,1,0]]").into_bytes()).is_none());
+    let node_as_array = r#"{"shapes": {"id": "/G", "name": "G", "parts": [["/G/a", "a"]]}}"#;
+    assert!(census(node_as_array.as_bytes().to_vec()).is_none());
 }
 
 /// The fixtures (build123d and ocp_vscode payloads: plain, encoded, instanced, an assembly) and

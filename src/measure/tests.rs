@@ -18,7 +18,7 @@ fn geometry(json: &str) -> &str {
 
 /// The path of the first node under the root.
 fn first_part(json: &str) -> String {
-    let skeleton: crate::model::Skeleton<crate::model::skeleton::RawMesh> =
+    let skeleton: crate::model::Skeleton<crate::model::skeleton::Unread> =
         crate::model::Skeleton::read(geometry(json), "$", &Default::default()).unwrap();
     skeleton.paths()[1].to_string()
 }

@@ -5,7 +5,7 @@
 //! groups and leaves with their ids, names, states, colours and placements. What a leaf's
 //! `shape` holds is read as the caller's type `S`: validation summarises each array while it is
 //! read and keeps nothing ([`validate`](super::validate)); measurement keeps each mesh as
-//! unread text ([`RawMesh`]) and decodes only the parts picked. Whitespace, key order and keys
+//! unread text ([`Unread`]) and decodes only the parts picked. Whitespace, key order and keys
 //! the format does not name change nothing here.
 //!
 //! Reading is bounded by [`Limits`], checked while the text is read: a hostile nesting or a
@@ -238,53 +238,91 @@ impl<'a, S> Skeleton<'a, S> {
     }
 }
 
-impl<'a> Skeleton<'a, RawMesh<'a>> {
+/// A mesh as the format names its arrays (a leaf's own, or a shared one of the instanced form),
+/// each array read as `A`: validation summarises it while reading, measurement keeps its text
+/// and decodes it when asked. Keys the format does not name are skipped unread.
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "A: Deserialize<'de>"))]
+pub struct Mesh<A> {
+    /// `{"ref": n}`: the leaf draws shared mesh `n` of the instanced form.
+    #[serde(rename = "ref")]
+    pub reference: Option<serde_json::Number>,
+    // Boxed, so that a mesh with few arrays (`{}` even) stays small: the skeleton of a hostile
+    // upload costs a bounded few bytes per node.
+    pub vertices: Option<Box<A>>,
+    pub normals: Option<Box<A>>,
+    pub triangles: Option<Box<A>>,
+    pub triangles_per_face: Option<Box<A>>,
+    pub face_types: Option<Box<A>>,
+    pub edges: Option<Box<A>>,
+    pub segments_per_edge: Option<Box<A>>,
+    pub edge_types: Option<Box<A>>,
+    pub obj_vertices: Option<Box<A>>,
+    pub uvs: Option<Box<A>>,
+}
+
+/// A value that must be a JSON object. serde's derive also reads a struct from an array (its
+/// fields in order), a form the renderer would not draw.
+pub struct Object<T>(pub T);
+
+impl<T> std::ops::Deref for Object<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> de::Visitor<'de> for Visitor<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: de::MapAccess<'de>>(self, map: M) -> Result<T, M::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer
+            .deserialize_map(Visitor(std::marker::PhantomData))
+            .map(Object)
+    }
+}
+
+impl<'a> Skeleton<'a, Unread<'a>> {
     /// The mesh a leaf draws: its own, or the shared one its `{"ref": n}` names. `Err` says
     /// why there is none (a group, a reference out of range).
-    pub fn mesh_of<'s>(
-        &'s self,
-        leaf: &'s Node<'a, RawMesh<'a>>,
-    ) -> Result<&'s RawMesh<'a>, String> {
+    pub fn mesh_of<'s>(&'s self, leaf: &'s Node<'a, Unread<'a>>) -> Result<&'s Unread<'a>, String> {
         let id = leaf.id.as_deref().unwrap_or("?");
         let shape = leaf
             .shape
             .as_deref()
             .ok_or_else(|| format!("{id} is a group, not a part"))?;
-        match shape.reference() {
+        let mesh: Mesh<de::IgnoredAny> = shape.decode().map_err(|err| format!("{id}: {err}"))?;
+        match mesh.reference {
             None => Ok(shape),
             Some(index) => index
-                .and_then(|i| self.instances.get(i))
+                .as_u64()
+                .and_then(|i| self.instances.get(usize::try_from(i).ok()?))
                 .ok_or_else(|| format!("{id}: its \"ref\" names no shared mesh")),
         }
     }
 }
 
-/// A leaf's mesh as unread JSON text, decoded when asked for.
-pub struct RawMesh<'a>(pub &'a RawValue);
+/// A value left as unread JSON text (a leaf's mesh, one of its arrays), decoded when asked for.
+pub struct Unread<'a>(pub &'a RawValue);
 
-impl<'de: 'a, 'a> Deserialize<'de> for RawMesh<'a> {
+impl<'de: 'a, 'a> Deserialize<'de> for Unread<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        <&RawValue>::deserialize(deserializer).map(RawMesh)
+        <&RawValue>::deserialize(deserializer).map(Unread)
     }
 }
 
-impl RawMesh<'_> {
-    /// `Some` when the mesh is a reference to a shared one, `{"ref": n}` (keys beside `ref`
-    /// are ignored, as validation ignores them), with the index if it is a valid one.
-    pub fn reference(&self) -> Option<Option<usize>> {
-        #[derive(Deserialize)]
-        struct Probe {
-            #[serde(rename = "ref")]
-            reference: Option<serde_json::Number>,
-        }
-        let probe: Probe = serde_json::from_str(self.0.get()).ok()?;
-        probe
-            .reference
-            .map(|index| index.as_u64().and_then(|i| usize::try_from(i).ok()))
-    }
-
-    /// The mesh decoded, as `T` (e.g. [`Shape`](super::types::Shape)).
-    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+impl<'a> Unread<'a> {
+    /// The value read as `T`: a mesh as `Mesh<Unread>` for its arrays' text, or `Mesh<IgnoredAny>`
+    /// for its reference alone; an array as `Array<f32>`.
+    pub fn decode<T: Deserialize<'a>>(&self) -> Result<T, serde_json::Error> {
         serde_json::from_str(self.0.get())
     }
 }
@@ -339,7 +377,7 @@ impl<'de: 'a, 'a, S: Deserialize<'de>> Deserialize<'de> for Node<'a, S> {
             )));
         }
         DEPTH.with(|d| d.set((depth + 1, max_depth)));
-        let fields = NodeFields::deserialize(deserializer);
+        let fields = Object::<NodeFields<S>>::deserialize(deserializer).map(|object| object.0);
         DEPTH.with(|d| d.set((depth, max_depth)));
         Ok(Node { fields: fields? })
     }

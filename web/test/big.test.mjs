@@ -69,7 +69,7 @@ test("a big model that cannot be loaded says why", async () => {
   await page.route("**/api/model/*", (route) => route.fulfill({
     status: 410,
     contentType: "application/json",
-    body: JSON.stringify({ error: { code: "model_gone", message: "model abc was evicted" } }),
+    body: JSON.stringify({ error: { code: "model_evicted", message: "model abc was evicted" } }),
   }));
   await post(setup.server.base, "/api/model?viewer=big-broken", sphere());
   await page.waitForSelector("#message:not([hidden])", { timeout: 60_000 });

@@ -225,6 +225,16 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    async fn mark_active(&self, id: &ViewerId) -> Result<bool> {
+        let mut state = self.lock();
+        let viewer = state.viewers.get_mut(id);
+        let there = viewer.is_some();
+        if let Some(viewer) = viewer {
+            viewer.last_active = SystemTime::now();
+        }
+        Ok(there)
+    }
+
     async fn viewer(&self, id: &ViewerId) -> Result<Option<ViewerRecord>> {
         Ok(self.lock().viewers.get(id).map(|viewer| viewer.record(id)))
     }
@@ -349,7 +359,7 @@ impl Store for MemoryStore {
         Ok(self.lock().model_bytes)
     }
 
-    async fn oldest_models(&self, count: usize) -> Result<Vec<(ModelId, bool)>> {
+    async fn oldest_models(&self, skip: usize, count: usize) -> Result<Vec<(ModelId, bool)>> {
         let state = self.lock();
         let current: HashSet<&ModelId> = state
             .viewers
@@ -359,6 +369,7 @@ impl Store for MemoryStore {
         Ok(state
             .model_order
             .iter()
+            .skip(skip)
             .take(count)
             .map(|id| (id.clone(), current.contains(id)))
             .collect())

@@ -146,6 +146,10 @@ impl Store for RedisStore {
         self.inner.touch(viewer, written).await
     }
 
+    async fn mark_active(&self, viewer: &ViewerId) -> Result<bool> {
+        self.inner.mark_active(viewer).await
+    }
+
     async fn viewer(&self, viewer: &ViewerId) -> Result<Option<ViewerRecord>> {
         self.inner.record(viewer).await
     }
@@ -256,8 +260,8 @@ impl Store for RedisStore {
         self.inner.model_bytes().await
     }
 
-    async fn oldest_models(&self, count: usize) -> Result<Vec<(ModelId, bool)>> {
-        self.inner.oldest_models(count).await
+    async fn oldest_models(&self, skip: usize, count: usize) -> Result<Vec<(ModelId, bool)>> {
+        self.inner.oldest_models(skip, count).await
     }
 
     async fn evict_model(&self, id: &ModelId) -> Result<()> {

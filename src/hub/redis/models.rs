@@ -134,11 +134,18 @@ impl Inner {
         Ok(total.unwrap_or(0).max(0) as usize)
     }
 
-    pub(super) async fn oldest_models(&self, count: usize) -> Result<Vec<(ModelId, bool)>> {
-        let last = count.saturating_sub(1) as isize;
+    pub(super) async fn oldest_models(
+        &self,
+        skip: usize,
+        count: usize,
+    ) -> Result<Vec<(ModelId, bool)>> {
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        let last = (skip + count - 1) as isize;
         let oldest: Vec<String> = self
             .conn()
-            .zrange(self.keys.models(), 0, last)
+            .zrange(self.keys.models(), skip as isize, last)
             .await
             .map_err(unavailable)?;
         if oldest.is_empty() {

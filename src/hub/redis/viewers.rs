@@ -26,6 +26,13 @@ end
 return 1
 ";
 
+/// Sets `last_active` (ARGV[1]) of the viewer whose hash is KEYS[1], if it is there.
+const MARK_ACTIVE: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'last_active', ARGV[1])
+return 1
+";
+
 /// Sets a viewer's thumbnail (KEYS[2]: `image` ARGV[2], `kind` ARGV[3]) if the viewer
 /// (ARGV[1]) is still in the set of live viewers (KEYS[1]): a thumbnail never outlives its viewer.
 const PUT_THUMBNAIL: &str = r"
@@ -39,7 +46,9 @@ return 1
 const MERGE_WITHIN: &str = r"
 local limit = tonumber(ARGV[1])
 local new = {}
-local size = 2
+-- The merged object's JSON size: braces, and per field its quoted key, a colon, its value and
+-- a comma (one comma fewer than fields).
+local size = 1
 for i = 2, #ARGV, 2 do
   if new[ARGV[i]] == nil then size = size + #ARGV[i] + #ARGV[i + 1] + 4 end
   new[ARGV[i]] = ARGV[i + 1]
@@ -48,6 +57,7 @@ local old = redis.call('HGETALL', KEYS[1])
 for i = 1, #old, 2 do
   if new[old[i]] == nil then size = size + #old[i] + #old[i + 1] + 4 end
 end
+if size == 1 then size = 2 end
 if size <= limit then
   for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 end
@@ -85,6 +95,18 @@ impl Inner {
                 .ignore();
         }
         self.run(&pipe).await
+    }
+
+    pub(super) async fn mark_active(&self, viewer: &ViewerId) -> Result<bool> {
+        let marked: i64 = redis::cmd("EVAL")
+            .arg(MARK_ACTIVE)
+            .arg(1)
+            .arg(self.keys.viewer(viewer))
+            .arg(micros(SystemTime::now()))
+            .query_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        Ok(marked == 1)
     }
 
     pub(super) async fn record(&self, viewer: &ViewerId) -> Result<Option<ViewerRecord>> {

@@ -12,12 +12,11 @@ use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::HashSet;
 
-use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::model::error::ModelError;
 pub use crate::model::skeleton::Limits;
-use crate::model::skeleton::{self, Skeleton};
+use crate::model::skeleton::{self, Mesh, Object, Skeleton};
 use crate::model::types::{CURVE_TYPES, SURFACE_TYPES};
 
 mod arrays;
@@ -73,34 +72,9 @@ thread_local! {
     static ARRAY_LIMIT: Cell<usize> = const { Cell::new(usize::MAX) };
 }
 
-/// A leaf's geometry (or one shared mesh), or `{"ref": N}` into the instances. Arrays are
-/// boxed so that a shape with few of them (`{}` even) stays small: the skeleton of a hostile
-/// upload costs a bounded few bytes per node.
-#[derive(Deserialize)]
-struct Shape<'a> {
-    #[serde(rename = "ref")]
-    reference: Option<serde_json::Number>,
-    #[serde(borrow)]
-    vertices: Option<Box<Array<'a>>>,
-    #[serde(borrow)]
-    normals: Option<Box<Array<'a>>>,
-    #[serde(borrow)]
-    triangles: Option<Box<Array<'a>>>,
-    #[serde(borrow)]
-    triangles_per_face: Option<Box<Array<'a>>>,
-    #[serde(borrow)]
-    face_types: Option<Box<Array<'a>>>,
-    #[serde(borrow)]
-    edges: Option<Box<Array<'a>>>,
-    #[serde(borrow)]
-    segments_per_edge: Option<Box<Array<'a>>>,
-    #[serde(borrow)]
-    edge_types: Option<Box<Array<'a>>>,
-    #[serde(borrow)]
-    obj_vertices: Option<Box<Array<'a>>>,
-    #[serde(borrow)]
-    uvs: Option<Box<Array<'a>>>,
-}
+/// A leaf's geometry (or one shared mesh), or `{"ref": N}` into the instances, with every array
+/// summarised as it is read.
+type Shape<'a> = Object<Mesh<Array<'a>>>;
 
 type Node<'a> = skeleton::Node<'a, Shape<'a>>;
 

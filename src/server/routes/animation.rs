@@ -12,7 +12,7 @@ use crate::animation::Animation;
 use crate::error::{from_serde, ApiError, ApiResult};
 use crate::hub::Hub;
 use crate::ids::{InvalidId, ViewerId};
-use crate::model::skeleton::{Limits, RawMesh, Skeleton};
+use crate::model::skeleton::{Limits, Skeleton, Unread};
 use crate::model::ModelError;
 use crate::model::Upload;
 use crate::server::body::JsonObjectBody;
@@ -40,7 +40,7 @@ pub async fn post(
     let job = move || {
         let internal = |err: ModelError| ApiError::internal(err.to_string());
         let geometry = Upload::stored_geometry(&model.body).map_err(internal)?;
-        let skeleton: Skeleton<RawMesh> =
+        let skeleton: Skeleton<Unread> =
             Skeleton::read(&geometry, "$", &Limits::stored()).map_err(internal)?;
         let paths: HashSet<&str> = skeleton.paths().into_iter().collect();
         animation
