@@ -33,6 +33,7 @@ const MODULES: [&str; 7] = [
 ];
 
 const TEMPLATE: &str = include_str!("../templates/scene.html.j2");
+const CELL_TEMPLATE: &str = include_str!("../templates/scene-cell.js.j2");
 
 /// What a scene shows and how.
 pub struct Scene<'a> {
@@ -72,6 +73,42 @@ impl Scene<'_> {
             })?;
         Ok(html)
     }
+}
+
+/// A scene as the script a notebook cell's output keeps (`application/javascript`, beside the
+/// PNG of the viewer's last frame). Run where the notebook is trusted (JupyterLab, Notebook 7,
+/// `jupyter nbconvert --to html`), it puts `scene_html` in the output in a sandboxed
+/// `<iframe srcdoc>`, `width` wide (CSS) and `height` pixels high, with a caption under it.
+/// Where outputs are not trusted the frontend shows the PNG instead and never runs it: no HTML
+/// is in the output for a sanitizer to strip down to a caption. With `replaces_image`, the PNG
+/// is the output just before the script's own (where a kernel can show two outputs, so that
+/// `nbconvert --sanitize-html`, which keeps a script's output empty, still shows the PNG), and
+/// the script hides it.
+pub fn cell_script(
+    scene_html: &str,
+    viewer_id: &ViewerId,
+    width: &str,
+    height: u32,
+    replaces_image: bool,
+) -> Result<String, SceneError> {
+    let json = |value: &str| trusted(&script_json(&Value::from(value)));
+    let mut environment = minijinja::Environment::new();
+    // No extension: no auto-escaping; every value put in a string is JSON made safe above.
+    environment.add_template("scene-cell", CELL_TEMPLATE)?;
+    let script = environment.get_template("scene-cell")?.render(minijinja::context! {
+        version => env!("CARGO_PKG_VERSION"),
+        viewer_id => viewer_id.as_str(),
+        viewer_id_json => json(viewer_id.as_str()),
+        title_json => json(&format!("ocp_notebook scene {viewer_id}")),
+        width_json => json(width),
+        height => height,
+        replaces_image => replaces_image,
+        scene_json => json(scene_html),
+        caption_json => json(&format!(
+            "ocp_notebook scene of viewer {viewer_id} · kept in the notebook: it shows without a server"
+        )),
+    })?;
+    Ok(script)
 }
 
 /// A model file (any form `POST /api/model` accepts) as a scene titled `title`, with the
@@ -167,6 +204,25 @@ mod tests {
         assert!(!text.contains('<') && !text.contains('>') && !text.contains('&'));
         let back: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(back["name"], "</script><script>alert(1)</script>&");
+    }
+
+    #[test]
+    fn a_cell_script_carries_the_scene_in_strings_a_page_cannot_break_out_of() {
+        let scene = "<html><script>alert('</script>')</script></html>";
+        let viewer = ViewerId::new("v-1").unwrap();
+        let script = cell_script(scene, &viewer, "100%", 480, false).unwrap();
+        let code: String = script
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("//"))
+            .collect();
+        assert!(!code.contains('<'), "{script}");
+        assert!(script.contains(&script_json(&Value::from(scene))));
+        assert!(
+            !script.contains("previousElementSibling"),
+            "keeps what is before it"
+        );
+        let replacing = cell_script(scene, &viewer, "100%", 480, true).unwrap();
+        assert!(replacing.contains("previousElementSibling"));
     }
 
     #[test]

@@ -24,6 +24,7 @@ crate::contract!(
     thumbnails_are_kept_per_viewer_and_go_with_it,
     the_measure_tools_are_answered_from_the_stored_model,
     an_accepted_model_is_measured_and_animated_however_it_is_written,
+    a_cell_script_holds_the_scene_and_nothing_a_page_could_run,
     animations_are_checked_kept_sent_and_ended_by_a_new_model,
     a_kernel_answers_measurements_exactly_and_the_mesh_stands_in,
 );
@@ -821,6 +822,56 @@ async fn the_renderer_is_served_from_the_binary_with_caching() {
             "application/json",
             "{path}"
         );
+    }
+}
+
+/// `GET /viewer/ID/scene.js`: the scene as a notebook cell keeps it, a script whose every string
+/// is JSON with `<`, `>` and `&` escaped (it may stand in a page's `<script>` element).
+async fn a_cell_script_holds_the_scene_and_nothing_a_page_could_run(store: Store) {
+    let server = store.start();
+    let get = |path: &str| client().get(server.url(path)).send();
+    let answer = get("/viewer/cell/scene.js").await.unwrap();
+    assert_eq!(answer.status(), 404, "no model yet");
+    let (_, posted) = post(&server, "/api/model?viewer=cell", fixture("box.json")).await;
+    assert!(posted["model_id"].is_string());
+    let answer = get("/viewer/cell/scene.js?width=640&height=300")
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert!(answer.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .contains("javascript"));
+    let script = answer.text().await.unwrap();
+    assert!(
+        script.contains(r#"frame.setAttribute("width", "640px");"#),
+        "{}",
+        &script[..900]
+    );
+    assert!(script.contains(r#"frame.setAttribute("height", "300");"#));
+    assert!(
+        script.contains(r#"\u003ctitle\u003ecell\u003c/title\u003e"#),
+        "the scene file, escaped"
+    );
+    let code: String = script
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect();
+    assert!(
+        !code.contains('<'),
+        "nothing that could close a page's <script> element"
+    );
+    for (query, path) in [
+        ("width=wide", "?width"),
+        ("width=0%", "?width"),
+        ("height=9", "?height"),
+    ] {
+        let answer = get(&format!("/viewer/cell/scene.js?{query}"))
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 400, "{query}");
+        let error: Value = answer.json().await.unwrap();
+        assert_eq!(error["error"]["path"], path, "{query}: {error}");
     }
 }
 

@@ -5,10 +5,19 @@ What each cell must show is in its metadata, `ocp_notebook_test` (invisible to r
 by side, each on a viewer holding a model), `{"parts": [...]}` (the server stores a model with
 exactly these leaf parts), `{"text": [...]}` (the cell's text output holds each string),
 `{"status": true}`, `{"screenshot": true}`, `{"scene": true}` (the output holds the scene
-itself, in an `<iframe srcdoc>`, and a PNG of the page); the notebook's own metadata names the
-colour the final scene must show. A notebook with a scene cell is then converted with
-`jupyter nbconvert --to html` and opened from file:// in headless Chromium with every network
-request blocked (web/test/offline.mjs): the scene in it must draw the model.
+itself, as a script that draws it in an `<iframe srcdoc>`, and a PNG of the page, and no HTML);
+the notebook's own metadata names the colour the final scene must show. A notebook with a scene
+cell is then read as others will read it, with its kernel and server stopped, each opened in
+headless Chromium:
+
+- `jupyter nbconvert --to html`, from file:// with every network request blocked
+  (web/test/offline.mjs): the scene in it draws the model;
+- `--to markdown`: the image is a PNG file beside the Markdown, which links it;
+- for Python notebooks (whose kernel shows the PNG as an output of its own), `--sanitize-html`:
+  the cell shows the model as an image, and no scene;
+- for Python notebooks, JupyterLab and Notebook 7 of a second Jupyter server with its own notary
+  secret, as a notebook someone sent you (web/test/frontend.mjs): untrusted, the cell shows the
+  image; after `jupyter trust` on that server, the scene draws and no image shows.
 
 Rust notebooks run twice: in full mode (the server inside the kernel, the `:dep` line on this
 clone or on the crate given with --crate), then in light mode (`default-features = false` added to the `:dep` line) against a server started here and
@@ -36,6 +45,7 @@ import base64
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
@@ -162,7 +172,7 @@ def run(path, mode="full"):
         resources={"metadata": {"path": str(Path(path).parent)}},
     )
     try:
-        check(nb, client, path)
+        saved = check(nb, client, path)
     finally:
         if server is not None:
             server.terminate()
@@ -175,6 +185,10 @@ def run(path, mode="full"):
         kept.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, kept)
         print(f"  executed notebook: {kept.relative_to(ROOT)}")
+    # Read as others will, with the kernel and its server gone (the light mode's server, a
+    # stand-in for a shared one, is stopped above).
+    if saved and mode == "full":
+        check_saved(nb, path, saved)
 
 
 def point_dep_at_crate(nb):
@@ -238,6 +252,7 @@ def check(nb, client, path):
                     fail(f"cell {index} panicked: {output.text}")
             bundles = [o.get("data", {}) for o in outputs if "data" in o]
             html = "".join(b.get("text/html", "") for b in bundles)
+            script = "".join(b.get("application/javascript", "") for b in bundles)
             text = "".join(b.get("text/plain", "") for b in bundles)
             frames = [f.replace("&amp;", "&") for f in re.findall(r'<iframe src="([^"]+)"', html)]
             if expect.get("viewer"):
@@ -272,10 +287,12 @@ def check(nb, client, path):
                     fail(f"cell {index}: the server holds {names}, expected {expect['parts']}")
                 scene = names
             if expect.get("scene"):
-                if "<iframe srcdoc=" not in html or "DecompressionStream" not in html:
-                    fail(f"cell {index} does not hold the scene: {html[:300]!r}")
+                if '"srcdoc"' not in script or "DecompressionStream" not in script:
+                    fail(f"cell {index} does not hold the scene: {script[:300]!r}")
+                if html:
+                    fail(f"cell {index} holds HTML, which a sanitizer strips: {html[:300]!r}")
                 if not any("image/png" in b for b in bundles):
-                    fail(f"cell {index} has no PNG of the page for renderers without HTML")
+                    fail(f"cell {index} has no PNG of the page for untrusted notebooks")
                 offline.append(index)
             if expect.get("screenshot"):
                 png = next((b["image/png"] for b in bundles if "image/png" in b), None)
@@ -292,16 +309,35 @@ def check(nb, client, path):
                     fail(f"cell {index} does not show the camera: {text!r}")
         if follower is None:
             fail(f"{path} never showed a viewer")
-        if offline:
-            check_offline(nb, path, scene, colour)
-        if not scene:
-            follower.close()
-            return
-        result = follower.expect(scene, colour)
+        if scene:
+            result = follower.expect(scene, colour)
+            if not result["ok"] or result["errors"] or result["colour_share"] < 0.003:
+                fail(f"the final scene is not what the page shows: {result}")
+            print(f"  the page shows {', '.join(scene)} ({result['colour_share']:.1%} of {colour})")
         follower.close()
-        if not result["ok"] or result["errors"] or result["colour_share"] < 0.003:
-            fail(f"the final scene is not what the page shows: {result}")
-        print(f"  the page shows {', '.join(scene)} ({result['colour_share']:.1%} of {colour})")
+    if offline:
+        return {"cell": offline[-1], "scene": scene, "colour": colour, "server": server}
+    return None
+
+
+def check_saved(nb, path, saved):
+    """The saved notebook, read with its ocp_notebook server stopped, as others read it."""
+    deadline = time.time() + 20
+    while True:
+        try:
+            get(f"{saved['server']}/health")
+        except OSError:
+            break
+        if time.time() > deadline:
+            fail(f"the server at {saved['server']} still answers: these checks need it stopped")
+        time.sleep(0.2)
+    print(f"  with the kernel and its server ({saved['server']}) stopped:")
+    marker = nb.cells[saved["cell"]].source.strip().splitlines()[-1]
+    check_offline(nb, path, saved["scene"], saved["colour"])
+    check_markdown(nb, path)
+    if kernel_name(nb) == "python3":
+        check_sanitized(nb, path, marker, saved["colour"])
+        check_frontends(nb, path, marker, saved["colour"])
 
 
 def readme_notebook(language):
@@ -352,6 +388,128 @@ def check_offline(nb, path, scene, colour):
     size = converted.stat().st_size / 1e6
     print(f"  nbconvert --to html ({size:.1f} MB), opened offline: the scene draws "
           f"{scene[-1]} ({result['colour_share']:.1%} of {colour})")
+
+
+def node(*args):
+    """A web/test script's one JSON line."""
+    answer = subprocess.run(["node", *map(str, args)], capture_output=True, text=True, cwd=ROOT, timeout=400)
+    lines = answer.stdout.strip().splitlines()
+    return (json.loads(lines[-1]) if lines else {}), answer.stderr[-2000:]
+
+
+def kernel_name(nb):
+    return nb.metadata.get("kernelspec", {}).get("name")
+
+
+def check_sanitized(nb, path, marker, colour):
+    """`--sanitize-html` keeps a script's output empty: the scene cell shows its PNG, an output of
+    its own (Python kernels; evcxr shows one output per cell, which such a page keeps empty)."""
+    folder = Path(tempfile.mkdtemp(prefix="ocp-sanitized-"))
+    executed = folder / Path(path).name
+    nbformat.write(nb, executed)
+    subprocess.run(
+        [sys.executable, "-m", "nbconvert", "--to", "html", "--sanitize-html", str(executed)],
+        check=True, capture_output=True,
+    )
+    result, errors = node(ROOT / "web/test/offline.mjs", executed.with_suffix(".html"), marker, colour, "image")
+    if not result.get("ok") or result.get("scenes") or result.get("colour_share", 0) < 0.01:
+        fail(f"nbconvert --sanitize-html does not show the scene's image: {result} {errors}")
+    print(f"  nbconvert --to html --sanitize-html: the cell shows the image ({result['colour_share']:.1%} "
+          f"of {colour}), no scene")
+
+
+def check_markdown(nb, path):
+    """A Markdown export keeps the scene cell's PNG as a file beside the text, and no script."""
+    folder = Path(tempfile.mkdtemp(prefix="ocp-markdown-"))
+    executed = folder / Path(path).name
+    nbformat.write(nb, executed)
+    subprocess.run(
+        [sys.executable, "-m", "nbconvert", "--to", "markdown", str(executed)],
+        check=True, capture_output=True,
+    )
+    markdown = executed.with_suffix(".md").read_text()
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", markdown)
+    files = [folder / name for name in images]
+    if not files or not all(f.is_file() and f.read_bytes().startswith(b"\x89PNG") for f in files):
+        fail(f"nbconvert --to markdown keeps no PNG files: {images}")
+    if "application/javascript" in markdown or "srcdoc" in markdown:
+        fail("the Markdown export carries the scene's script")
+    print(f"  nbconvert --to markdown: {len(files)} PNG files beside the text")
+
+
+def check_frontends(nb, path, marker, colour):
+    """The saved notebook opened where someone else would open it: a second Jupyter server with
+    its own notary secret (nothing of this run's Jupyter), in JupyterLab and Notebook 7. Unsigned
+    there, its outputs are untrusted: the scene cell shows the image. After `jupyter trust` on that
+    server, the scene draws in the cell and no image shows with it."""
+    folder = Path(tempfile.mkdtemp(prefix="ocp-frontends-"))
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(folder / "config"),
+        "JUPYTER_DATA_DIR": str(folder / "data"),
+        "JUPYTER_RUNTIME_DIR": str(folder / "runtime"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(folder / "workspaces"),
+    }
+    shared = folder / "notebooks" / "shared.ipynb"
+    shared.parent.mkdir()
+    nbformat.write(nb, shared)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
+         "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=", "--ServerApp.password=",
+         "--ServerApp.allow_root=True",
+         f"--ServerApp.root_dir={shared.parent}", "--ServerApp.port_retries=0"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        wait_for_port(port, server)
+        base = f"http://127.0.0.1:{port}"
+        frontends = {"JupyterLab": f"{base}/lab/tree/shared.ipynb", "Notebook 7": f"{base}/notebooks/shared.ipynb"}
+        for trusted in (False, True):
+            if trusted:
+                subprocess.run([sys.executable, "-m", "jupyter", "trust", str(shared)], env=env,
+                               check=True, capture_output=True)
+            for name, url in frontends.items():
+                result, errors = node(ROOT / "web/test/frontend.mjs", url, marker, colour)
+                if not result.get("ok"):
+                    fail(f"{name} did not show the notebook: {result} {errors}")
+                # What the cell's text says must be what the reader can do there.
+                caption = ("it shows without a server" if trusted
+                           else "trust the notebook to see the model here")
+                if trusted and (result["scenes"] != 1 or result["images"] or result["scene_share"] < 0.003):
+                    fail(f"{name}, trusted: the scene must draw and no image show: {result}")
+                if not trusted and (result["scenes"] or result["images"] != 1 or result["image_share"] < 0.01):
+                    fail(f"{name}, untrusted: the cell must show the image and no scene: {result}")
+                if caption not in result["caption"]:
+                    fail(f"{name}: the cell's caption should say {caption!r}: {result['caption']!r}")
+                what = (f"the scene draws ({result['scene_share']:.1%} of {colour}), no image" if trusted
+                        else f"the image shows ({result['image_share']:.1%} of {colour}), no scene")
+                print(f"  {name}, {'trusted' if trusted else 'untrusted (another notary)'}: {what}; "
+                      f"it reads {result['caption'].splitlines()[-1]!r}")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port, process, seconds=60):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if process.poll() is not None:
+            fail(f"the Jupyter server stopped: {process.stderr.read()[-2000:]}")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.25)
+    fail(f"no Jupyter server on port {port} within {seconds} s")
 
 
 def run_both_modes(path):

@@ -64,18 +64,6 @@ def iframe_html(url, viewer_id, width="100%", height=480):
     )
 
 
-def srcdoc_html(scene, viewer_id, width="100%", height=480):
-    """A scene file inside the cell: a sandboxed `<iframe srcdoc>` that draws the model with no
-    server, and a line under it saying so (as the Rust bridge's `srcdoc_html`)."""
-    scene, viewer_id = html.escape(scene), html.escape(viewer_id)
-    return _framed(
-        "ocp-notebook-scene", viewer_id,
-        f'srcdoc="{scene}" sandbox="allow-scripts" title="ocp_notebook scene {viewer_id}"', width, height,
-        f"ocp_notebook scene of viewer <code>{viewer_id}</code> "
-        "&middot; kept in the notebook: it shows without a server",
-    )
-
-
 def _framed(css_class, viewer_id, attributes, width, height, caption):
     """A frame in a cell: the `<iframe>` with `attributes` (escaped, its source first), its size,
     and a caption line under it that a saved notebook keeps readable."""

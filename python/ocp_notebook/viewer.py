@@ -6,12 +6,13 @@ import json
 import os
 import re
 import time
+import urllib.parse
 import uuid
 
 from . import server as servers
 from .convert import Mesh, _unique, per_object, to_message, top_level_names
 from .errors import InvalidModel, OcpNotebookError, ServerError
-from .frame import frame_url, grid_html, iframe_html, page_path, srcdoc_html
+from .frame import frame_url, grid_html, iframe_html, page_path
 from .tools import ShapeIndex, library_of, picks_of, track
 
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -21,6 +22,13 @@ def valid_id(value):
     """Whether `value` is a viewer id the server takes: 1-64 characters of A-Z, a-z, 0-9, '_'
     or '-' (the server's rule, src/ids.rs)."""
     return isinstance(value, str) and _ID.fullmatch(value) is not None
+
+
+def _display(bundle):
+    """One output in the running kernel."""
+    from IPython.display import display
+
+    display(bundle, raw=True)
 
 
 class Shown:
@@ -42,6 +50,12 @@ class Shown:
     def _repr_mimebundle_(self, include=None, exclude=None):
         bundle = self.scene._repr_mimebundle_() if self.scene else {}
         return {**bundle, "text/plain": repr(self)}
+
+    def _ipython_display_(self):
+        if self.scene:
+            self.scene._display(repr(self))
+        else:
+            _display({"text/plain": repr(self)})
 
     def __repr__(self):
         plural = "" if self.parts == 1 else "s"
@@ -65,25 +79,35 @@ class SavedScene(os.PathLike):
 
 
 class EmbeddedScene:
-    """A viewer's scene kept in a cell's output: see `Viewer.embed`."""
+    """A viewer's scene kept in a cell's output: see `Viewer.embed`.
 
-    def __init__(self, viewer_id, html, png, width, height):
-        self.viewer_id, self.html, self.png = viewer_id, html, png
-        self.width, self.height = width, height
+    In a kernel it is two outputs: the PNG of the last frame, then the script that draws the
+    scene and hides that PNG. No HTML: a sanitizer (an untrusted notebook, nbconvert
+    `--sanitize-html`) would strip it down to its caption. Where outputs are trusted the script
+    runs; elsewhere the PNG shows, with the script's text under it."""
+
+    def __init__(self, viewer_id, script, png):
+        self.viewer_id, self.script, self.png = viewer_id, script, png
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        bundle = {
-            "text/html": srcdoc_html(self.html.decode(), self.viewer_id, self.width, self.height),
-            "text/plain": repr(self),
-        }
+        """All in one bundle, for callers that show one output."""
+        bundle = {"application/javascript": self.script.decode(), "text/plain": repr(self)}
         if self.png:
             bundle["image/png"] = base64.b64encode(self.png).decode()
         return bundle
 
+    def _ipython_display_(self):
+        self._display(repr(self))
+
+    def _display(self, text):
+        if self.png:
+            _display({"image/png": base64.b64encode(self.png).decode(), "text/plain": text})
+        _display({"application/javascript": self.script.decode(), "text/plain": text})
+
     def __repr__(self):
         return (
-            f"ocp_notebook scene of viewer {self.viewer_id} "
-            f"({len(self.html) / 1000:.1f} KB, kept in the notebook)"
+            f"ocp_notebook scene of viewer {self.viewer_id} ({len(self.script) / 1000:.1f} KB) "
+            "kept in the notebook: trust the notebook to see the model here, with no server"
         )
 
 
@@ -232,18 +256,22 @@ class Viewer:
         return SavedScene(path, len(html))
 
     def embed(self):
-        """The scene as it stands, for this cell's output: the model itself (drawn inside the
-        output with no server when the notebook is reopened, converted with nbconvert or shown
-        by nbviewer) and, when a page is open, a PNG of its last frame for renderers that show
-        no HTML."""
-        html = self._scene_html()
+        """The scene as it stands, for this cell's output: the model itself, drawn inside the
+        output with no server where the notebook is trusted (reopened where it was saved,
+        after "Trust Notebook", converted with `jupyter nbconvert --to html`), and, when a page
+        is open, a PNG of its last frame, which shows everywhere else (a notebook someone sent
+        you, `--sanitize-html`, a Markdown export, GitHub)."""
         png = None
         if self.status().subscribers:
             try:
                 png = self.screenshot()
             except OcpNotebookError:
                 png = None
-        return EmbeddedScene(self.id, html, png, self.width, self.height)
+        query = urllib.parse.urlencode(
+            {"width": self.width, "height": self.height, "replaces_image": "true" if png else "false"}
+        )
+        script = self.client.request("GET", f"/viewer/{self.id}/scene.js?{query}")
+        return EmbeddedScene(self.id, script, png)
 
     def _scene_html(self):
         return self.client.request("GET", f"/viewer/{self.id}/scene.html")

@@ -204,7 +204,7 @@ def test_big_uploads_stream_and_report_progress(server_url):
     assert len(seen) > 3 and seen[-1] == (len(body), len(body))
 
 
-def test_scenes_are_saved_and_embedded(server_url, tmp_path):
+def test_scenes_are_saved_and_embedded(server_url, tmp_path, monkeypatch):
     viewer = Viewer(server=server_url, display=False)
     with pytest.raises(ocp_notebook.ServerError, match="shows no model yet"):
         viewer.save_html(tmp_path / "unused.html")
@@ -216,10 +216,21 @@ def test_scenes_are_saved_and_embedded(server_url, tmp_path):
     embedding = Viewer(server=server_url, display=False, embed=True)
     shown = embedding.show(Mesh(*TRIANGLE, name="tri"))
     bundle = shown._repr_mimebundle_()
-    assert bundle["text/html"].startswith('<div class="ocp-notebook-scene"')
-    assert 'sandbox="allow-scripts"' in bundle["text/html"] and "&lt;title&gt;" in bundle["text/html"]
+    script = bundle["application/javascript"]
+    assert '"ocp-notebook-scene"' in script and '"allow-scripts"' in script and '"srcdoc"' in script
+    assert f"\\u003ctitle\\u003e{embedding.id}" in script, "the scene, its tags escaped in a JS string"
+    assert "text/html" not in bundle, "no HTML, which a sanitizer would strip to its caption"
     assert "image/png" not in bundle, "no page is open, so there is no frame to photograph"
     assert bundle["text/plain"] == repr(shown)
+    # In a kernel: the PNG (when there is one) and the script are outputs of their own, so that
+    # where the script's output is kept empty (nbconvert --sanitize-html) the PNG still shows.
+    shown.scene.png = b"\x89PNG fake"
+    outputs = []
+    monkeypatch.setattr(ocp_notebook.viewer, "_display", outputs.append)
+    shown._ipython_display_()
+    assert [sorted(output) for output in outputs] == [
+        ["image/png", "text/plain"], ["application/javascript", "text/plain"],
+    ]
     assert viewer.show(Mesh(*TRIANGLE, name="tri")).scene is None, "viewers embed only when asked"
 
 

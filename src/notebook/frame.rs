@@ -119,22 +119,6 @@ pub fn iframe_html(url: &str, viewer_id: &str, options: &FrameOptions) -> String
     )
 }
 
-/// A scene file inside the cell: an `<iframe srcdoc>` (sandboxed: scripts run, in an origin of
-/// their own) that draws the model with no server, and a line under it saying so.
-pub fn srcdoc_html(scene: &str, viewer_id: &str, options: &FrameOptions) -> String {
-    let (scene, id) = (escape(scene), escape(viewer_id));
-    framed(
-        "ocp-notebook-scene",
-        &id,
-        &format!("srcdoc=\"{scene}\" sandbox=\"allow-scripts\" title=\"ocp_notebook scene {id}\""),
-        options,
-        &format!(
-            "ocp_notebook scene of viewer <code>{id}</code> &middot; kept in the notebook: it \
-             shows without a server"
-        ),
-    )
-}
-
 /// A frame in a cell: the `<iframe>` with `attributes` (escaped, its source first), the
 /// options' size, and a caption line under it that a saved notebook keeps readable.
 fn framed(
@@ -154,7 +138,7 @@ fn framed(
 }
 
 /// Percent-encodes a query value (only what a theme name could need).
-fn encode(value: &str) -> String {
+pub(crate) fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::client::Client;
-use super::frame::{frame_url, iframe_html, srcdoc_html, FrameOptions};
+use super::frame::{encode, frame_url, iframe_html, FrameOptions};
 use super::model::IntoModel;
 use super::server::{connect, Launch};
 use super::{Error, ErrorCode, Result};
@@ -312,29 +312,32 @@ impl Viewer {
         })
     }
 
-    /// The scene as it stands, for this cell's output: the model itself (drawn by the renderer
-    /// inside the output, with no server, when the notebook is reopened, converted with
-    /// `jupyter nbconvert --to html` or shown by nbviewer) and, when a page is open, a PNG of
-    /// its last frame for renderers that show no HTML.
+    /// The scene as it stands, for this cell's output: the model itself, drawn inside the
+    /// output with no server where the notebook is trusted (reopened where it was saved, after
+    /// "Trust Notebook", converted with `jupyter nbconvert --to html`), and, when a page is
+    /// open, a PNG of its last frame, which shows everywhere else (a notebook someone sent you,
+    /// `--sanitize-html`, a Markdown export, GitHub).
     pub fn embed(&self) -> Result<EmbeddedScene> {
-        let html = self.scene_html()?;
+        let path = format!(
+            "/scene.js?width={}&height={}",
+            encode(&self.frame.width),
+            self.frame.height
+        );
+        let script = self.request(|c, id| c.get_bytes(&format!("/viewer/{id}{path}")))?;
         let open = self.status().map(|s| s.subscribers > 0).unwrap_or(false);
         let png = match open {
             true => self.screenshot().ok().map(|shot| shot.png),
             false => None,
         };
         Ok(EmbeddedScene {
-            html: srcdoc_html(
-                &String::from_utf8_lossy(&html),
-                self.id.as_str(),
-                &self.frame,
-            ),
-            png,
             text: format!(
-                "ocp_notebook scene of viewer {} ({:.1} KB, kept in the notebook)",
+                "ocp_notebook scene of viewer {} ({:.1} KB) kept in the notebook: trust the \
+                 notebook to see the model here, with no server",
                 self.id,
-                html.len() as f64 / 1000.0
+                script.len() as f64 / 1000.0
             ),
+            script: String::from_utf8_lossy(&script).into_owned(),
+            png,
         })
     }
 
@@ -462,7 +465,8 @@ impl Shown {
 /// A viewer's scene kept in a cell's output: see [`Viewer::embed`].
 #[derive(Clone)]
 pub struct EmbeddedScene {
-    html: String,
+    /// The script that draws the scene in the output (see the server's `scene.js`).
+    script: String,
     png: Option<Vec<u8>>,
     text: String,
 }
@@ -473,8 +477,10 @@ impl EmbeddedScene {
         self.png.as_deref()
     }
 
+    /// No HTML: a sanitizer (an untrusted notebook, `nbconvert --sanitize-html`) would strip it
+    /// down to its caption. The script runs where outputs are trusted; elsewhere the PNG shows.
     pub fn evcxr_display(&self) {
-        evcxr_runtime::mime_type("text/html").text(&self.html);
+        evcxr_runtime::mime_type("application/javascript").text(&self.script);
         if let Some(png) = &self.png {
             use base64::Engine as _;
             evcxr_runtime::mime_type("image/png")

@@ -29,6 +29,7 @@ pub fn all() -> Vec<Route> {
         pages::viewer,
         pages::viewers,
         pages::scene,
+        pages::scene_script,
         model::post_model,
         model::get_model,
         events::events,

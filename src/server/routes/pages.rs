@@ -4,7 +4,7 @@
 //! rendered with HTML escaping; every URL a page uses is relative, so the pages work behind a
 //! path prefix (jupyter-server-proxy).
 
-use rocket::http::Header;
+use rocket::http::{ContentType, Header};
 use rocket::request::Request;
 use rocket::response::{self, Responder};
 use rocket::State;
@@ -156,7 +156,62 @@ pub async fn scene(
     work: &State<ModelWork>,
 ) -> ApiResult<SceneFile> {
     let id = id?;
-    let status = hub.status(&id).await?;
+    let html = scene_html(&id, hub, work).await?;
+    Ok(SceneFile {
+        html,
+        file_name: format!("{id}.html"),
+    })
+}
+
+/// The same scene as the script a notebook cell's output keeps (see [`crate::scene::cell_script`]):
+/// what the notebook bridges' `embed()` puts beside the PNG of the viewer's last frame.
+/// `width` is a CSS width (`640`, `640px`, `100%`), `height` pixels (150 to 10000);
+/// `replaces_image=true` when the PNG is the output just before the script's (see there).
+#[rocket::get("/viewer/<id>/scene.js?<width>&<height>&<replaces_image>")]
+pub async fn scene_script(
+    _caller: Caller,
+    id: Result<ViewerId, InvalidId>,
+    width: Option<&str>,
+    height: Option<&str>,
+    replaces_image: Option<&str>,
+    hub: &State<Hub>,
+    work: &State<ModelWork>,
+) -> ApiResult<(ContentType, String)> {
+    let id = id?;
+    let width = match width {
+        None => "100%".to_string(),
+        Some(width) => css_width(width).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "query option `width={width}` is not valid (a CSS width: 640, 640px or 100%)"
+            ))
+            .at("?width")
+        })?,
+    };
+    let height = option("height", height, |v| number(v, 150, 10_000))?.unwrap_or(480);
+    let replaces_image = option("replaces_image", replaces_image, flag)?.unwrap_or(false);
+    let html = scene_html(&id, hub, work).await?;
+    let script = crate::scene::cell_script(&html, &id, &width, height, replaces_image)
+        .map_err(|err| ApiError::internal(err.to_string()))?;
+    Ok((ContentType::JavaScript, script))
+}
+
+/// `640`, `640px` or `1`-`100%`, as written (a bare number is pixels).
+fn css_width(value: &str) -> Option<String> {
+    let (number, unit) = match value.strip_suffix('%') {
+        Some(number) => (number, "%"),
+        None => (value.strip_suffix("px").unwrap_or(value), "px"),
+    };
+    let number: u32 = number.parse().ok()?;
+    let fits = match unit {
+        "%" => (1..=100).contains(&number),
+        _ => (100..=10_000).contains(&number),
+    };
+    fits.then(|| format!("{number}{unit}"))
+}
+
+/// The viewer's current model and settings as a one-file scene; 404 `no_model` before any.
+async fn scene_html(id: &ViewerId, hub: &Hub, work: &ModelWork) -> ApiResult<String> {
+    let status = hub.status(id).await?;
     let Some(model_id) = status.model_id else {
         return Err(ApiError::new(
             ErrorCode::NoModel,
@@ -173,14 +228,9 @@ pub async fn scene(
         }
         .render()
     };
-    let html = work
-        .run("scene", job)
+    work.run("scene", job)
         .await?
-        .map_err(|err| ApiError::internal(err.to_string()))?;
-    Ok(SceneFile {
-        html,
-        file_name: format!("{id}.html"),
-    })
+        .map_err(|err| ApiError::internal(err.to_string()))
 }
 
 /// A scene file: downloaded (not shown in the server's origin), with the same policy the file
