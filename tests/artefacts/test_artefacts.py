@@ -335,7 +335,9 @@ def test_one_version_everywhere(venv, tmp_path):
 def test_the_python_quickstart_runs_from_the_wheel_in_a_venv_that_is_not_activated(venv, tmp_path):
     """The bridge finds the server its wheel installed: no OCP_NOTEBOOK_BIN, no cargo, no npm,
     no venv bin/ on PATH. The runner (nbclient) runs in the venv, so its kernel does too."""
-    tools = ["nbclient", "nbformat", "nbconvert", "ipykernel", "ocp_vscode"]
+    # The runner's own tools (the test extra, JupyterLab and Notebook 7 among them), not the bridge's.
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    tools = [*extras["test"], "ocp_vscode"]
     run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *tools], os.environ.copy())
     env = not_activated(venv, tmp_path)
     out = run(
