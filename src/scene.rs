@@ -80,16 +80,16 @@ impl Scene<'_> {
 /// `jupyter nbconvert --to html`), it puts `scene_html` in the output in a sandboxed
 /// `<iframe srcdoc>`, `width` wide (CSS) and `height` pixels high, with a caption under it.
 /// Where outputs are not trusted the frontend shows the PNG instead and never runs it: no HTML
-/// is in the output for a sanitizer to strip down to a caption. With `replaces_image`, the PNG
-/// is the output just before the script's own (where a kernel can show two outputs, so that
-/// `nbconvert --sanitize-html`, which keeps a script's output empty, still shows the PNG), and
-/// the script hides it.
+/// is in the output for a sanitizer to strip down to a caption. With `image_tail` (the end of
+/// the PNG's base64), the PNG is the output just before the script's own (where a kernel can
+/// show two outputs, so that `nbconvert --sanitize-html`, which keeps a script's output empty,
+/// still shows the PNG), and the script hides that output, if it is that PNG.
 pub fn cell_script(
     scene_html: &str,
     viewer_id: &ViewerId,
     width: &str,
     height: u32,
-    replaces_image: bool,
+    image_tail: Option<&str>,
 ) -> Result<String, SceneError> {
     let json = |value: &str| trusted(&script_json(&Value::from(value)));
     let mut environment = minijinja::Environment::new();
@@ -102,7 +102,7 @@ pub fn cell_script(
         title_json => json(&format!("ocp_notebook scene {viewer_id}")),
         width_json => json(width),
         height => height,
-        replaces_image => replaces_image,
+        image_tail => image_tail.map(json),
         scene_json => json(scene_html),
         caption_json => json(&format!(
             "ocp_notebook scene of viewer {viewer_id} · kept in the notebook: it shows without a server"
@@ -210,7 +210,7 @@ mod tests {
     fn a_cell_script_carries_the_scene_in_strings_a_page_cannot_break_out_of() {
         let scene = "<html><script>alert('</script>')</script></html>";
         let viewer = ViewerId::new("v-1").unwrap();
-        let script = cell_script(scene, &viewer, "100%", 480, false).unwrap();
+        let script = cell_script(scene, &viewer, "100%", 480, None).unwrap();
         let code: String = script
             .lines()
             .filter(|line| !line.trim_start().starts_with("//"))
@@ -221,8 +221,8 @@ mod tests {
             !script.contains("previousElementSibling"),
             "keeps what is before it"
         );
-        let replacing = cell_script(scene, &viewer, "100%", 480, true).unwrap();
-        assert!(replacing.contains("previousElementSibling"));
+        let replacing = cell_script(scene, &viewer, "100%", 480, Some("AAAAElFTkSuQmCC")).unwrap();
+        assert!(replacing.contains(r#"var tail = "AAAAElFTkSuQmCC";"#));
     }
 
     #[test]

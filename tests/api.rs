@@ -865,6 +865,7 @@ async fn a_cell_script_holds_the_scene_and_nothing_a_page_could_run(store: Store
         ("width=wide", "?width"),
         ("width=0%", "?width"),
         ("height=9", "?height"),
+        ("image=%3C%2Fscript%3E", "?image"),
     ] {
         let answer = get(&format!("/viewer/cell/scene.js?{query}"))
             .await

@@ -8,6 +8,7 @@ import re
 import time
 import urllib.parse
 import uuid
+import warnings
 
 from . import server as servers
 from .convert import Mesh, _unique, per_object, to_message, top_level_names
@@ -53,7 +54,7 @@ class Shown:
 
     def _ipython_display_(self):
         if self.scene:
-            self.scene._display(repr(self))
+            self.scene._ipython_display_()
         else:
             _display({"text/plain": repr(self)})
 
@@ -97,18 +98,15 @@ class EmbeddedScene:
         return bundle
 
     def _ipython_display_(self):
-        self._display(repr(self))
-
-    def _display(self, text):
         if self.png:
-            _display({"image/png": base64.b64encode(self.png).decode(), "text/plain": text})
-        _display({"application/javascript": self.script.decode(), "text/plain": text})
+            _display({"image/png": base64.b64encode(self.png).decode(), "text/plain": repr(self)})
+        _display({"application/javascript": self.script.decode(), "text/plain": repr(self)})
 
     def __repr__(self):
-        return (
-            f"ocp_notebook scene of viewer {self.viewer_id} ({len(self.script) / 1000:.1f} KB) "
-            "kept in the notebook: trust the notebook to see the model here, with no server"
-        )
+        kept = f"ocp_notebook scene of viewer {self.viewer_id} ({len(self.script) / 1000:.1f} KB)"
+        if not self.png:
+            kept += ", with no image of it (no page was open)"
+        return f"{kept} kept in the notebook: trust the notebook to see the model here, with no server"
 
 
 class Status(dict):
@@ -267,9 +265,11 @@ class Viewer:
                 png = self.screenshot()
             except OcpNotebookError:
                 png = None
-        query = urllib.parse.urlencode(
-            {"width": self.width, "height": self.height, "replaces_image": "true" if png else "false"}
-        )
+        query = {"width": self.width, "height": int(self.height)}
+        if png:
+            # The script hides the PNG output before its own, and only that one.
+            query["image"] = base64.b64encode(png).decode()[-64:]
+        query = urllib.parse.urlencode(query)
         script = self.client.request("GET", f"/viewer/{self.id}/scene.js?{query}")
         return EmbeddedScene(self.id, script, png)
 
@@ -381,7 +381,8 @@ class Viewer:
             # The push is done either way: a scene that cannot be fetched leaves the text line.
             try:
                 shown.scene = self.embed()
-            except OcpNotebookError:
+            except OcpNotebookError as error:
+                warnings.warn(f"the scene was not kept in the notebook: {error}", stacklevel=2)
                 shown.scene = None
         return shown
 

@@ -291,7 +291,10 @@ impl Viewer {
             serde_json::from_value(answer).map_err(|err| Error::Protocol(err.to_string()))?;
         if self.embed {
             // The push is done either way: a scene that cannot be fetched leaves the text line.
-            shown.scene = self.embed().ok();
+            match self.embed() {
+                Ok(scene) => shown.scene = Some(scene),
+                Err(err) => eprintln!("the scene was not kept in the notebook: {err}"),
+            }
         }
         Ok(shown)
     }
@@ -331,10 +334,15 @@ impl Viewer {
         };
         Ok(EmbeddedScene {
             text: format!(
-                "ocp_notebook scene of viewer {} ({:.1} KB) kept in the notebook: trust the \
+                "ocp_notebook scene of viewer {} ({:.1} KB{}) kept in the notebook: trust the \
                  notebook to see the model here, with no server",
                 self.id,
-                script.len() as f64 / 1000.0
+                script.len() as f64 / 1000.0,
+                if png.is_some() {
+                    ""
+                } else {
+                    ", with no image of it (no page was open)"
+                },
             ),
             script: String::from_utf8_lossy(&script).into_owned(),
             png,

@@ -165,15 +165,16 @@ pub async fn scene(
 
 /// The same scene as the script a notebook cell's output keeps (see [`crate::scene::cell_script`]):
 /// what the notebook bridges' `embed()` puts beside the PNG of the viewer's last frame.
-/// `width` is a CSS width (`640`, `640px`, `100%`), `height` pixels (150 to 10000);
-/// `replaces_image=true` when the PNG is the output just before the script's (see there).
-#[rocket::get("/viewer/<id>/scene.js?<width>&<height>&<replaces_image>")]
+/// `width` is pixels (`640`, `640px`) or a share (`100%`), `height` pixels (150 to 10000);
+/// `image` the end of the PNG's base64 (16 to 128 characters) when the PNG is the output just
+/// before the script's, which the script then hides (see there).
+#[rocket::get("/viewer/<id>/scene.js?<width>&<height>&<image>")]
 pub async fn scene_script(
     _caller: Caller,
     id: Result<ViewerId, InvalidId>,
     width: Option<&str>,
     height: Option<&str>,
-    replaces_image: Option<&str>,
+    image: Option<&str>,
     hub: &State<Hub>,
     work: &State<ModelWork>,
 ) -> ApiResult<(ContentType, String)> {
@@ -188,11 +189,27 @@ pub async fn scene_script(
         })?,
     };
     let height = option("height", height, |v| number(v, 150, 10_000))?.unwrap_or(480);
-    let replaces_image = option("replaces_image", replaces_image, flag)?.unwrap_or(false);
+    let image = match image {
+        Some(tail) if !is_base64_tail(tail) => {
+            return Err(ApiError::bad_request(format!(
+                "query option `image={tail}` is not valid (the last 16 to 128 characters of the PNG's base64)"
+            ))
+            .at("?image"))
+        }
+        tail => tail,
+    };
     let html = scene_html(&id, hub, work).await?;
-    let script = crate::scene::cell_script(&html, &id, &width, height, replaces_image)
+    let script = crate::scene::cell_script(&html, &id, &width, height, image)
         .map_err(|err| ApiError::internal(err.to_string()))?;
     Ok((ContentType::JavaScript, script))
+}
+
+/// Base64 text of a fitting length.
+fn is_base64_tail(tail: &str) -> bool {
+    (16..=128).contains(&tail.len())
+        && tail
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
 }
 
 /// `640`, `640px` or `1`-`100%`, as written (a bare number is pixels).
