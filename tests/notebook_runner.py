@@ -370,24 +370,22 @@ def readme_notebook(language):
 def check_offline(nb, path, scene, colour):
     """The notebook as `jupyter nbconvert --to html` writes it, opened with no server and no
     network: the scene a cell holds draws the model."""
-    folder = Path(tempfile.mkdtemp(prefix="ocp-offline-"))
-    executed = folder / Path(path).name
-    nbformat.write(nb, executed)
-    subprocess.run(
-        [sys.executable, "-m", "nbconvert", "--to", "html", str(executed)],
-        check=True, capture_output=True,
-    )
-    converted = executed.with_suffix(".html")
-    answer = subprocess.run(
-        ["node", str(ROOT / "web/test/offline.mjs"), str(converted), scene[-1], colour],
-        capture_output=True, text=True, cwd=ROOT, timeout=180,
-    )
-    result = json.loads(answer.stdout.strip().splitlines()[-1]) if answer.stdout.strip() else {}
+    converted = convert(nb, path, ".html", "--to", "html")
+    result, errors = node(ROOT / "web/test/offline.mjs", converted, scene[-1], colour)
     if not result.get("ok") or result.get("outside") or result.get("colour_share", 0) < 0.003:
-        fail(f"the converted notebook does not draw its scene offline: {result} {answer.stderr[-2000:]}")
+        fail(f"the converted notebook does not draw its scene offline: {result} {errors}")
     size = converted.stat().st_size / 1e6
     print(f"  nbconvert --to html ({size:.1f} MB), opened offline: the scene draws "
           f"{scene[-1]} ({result['colour_share']:.1%} of {colour})")
+
+
+def convert(nb, path, suffix, *options):
+    """The executed notebook, written to a folder of its own and converted by nbconvert with
+    `options`: the file it wrote (`suffix`), beside whatever else it wrote."""
+    executed = Path(tempfile.mkdtemp(prefix="ocp-saved-")) / Path(path).name
+    nbformat.write(nb, executed)
+    subprocess.run([sys.executable, "-m", "nbconvert", *options, str(executed)], check=True, capture_output=True)
+    return executed.with_suffix(suffix)
 
 
 def node(*args):
@@ -404,14 +402,8 @@ def kernel_name(nb):
 def check_sanitized(nb, path, marker, colour):
     """`--sanitize-html` keeps a script's output empty: the scene cell shows its PNG, an output of
     its own (Python kernels; evcxr shows one output per cell, which such a page keeps empty)."""
-    folder = Path(tempfile.mkdtemp(prefix="ocp-sanitized-"))
-    executed = folder / Path(path).name
-    nbformat.write(nb, executed)
-    subprocess.run(
-        [sys.executable, "-m", "nbconvert", "--to", "html", "--sanitize-html", str(executed)],
-        check=True, capture_output=True,
-    )
-    result, errors = node(ROOT / "web/test/offline.mjs", executed.with_suffix(".html"), marker, colour, "image")
+    converted = convert(nb, path, ".html", "--to", "html", "--sanitize-html")
+    result, errors = node(ROOT / "web/test/offline.mjs", converted, marker, colour, "image")
     if not result.get("ok") or result.get("scenes") or result.get("colour_share", 0) < 0.01:
         fail(f"nbconvert --sanitize-html does not show the scene's image: {result} {errors}")
     print(f"  nbconvert --to html --sanitize-html: the cell shows the image ({result['colour_share']:.1%} "
@@ -420,16 +412,10 @@ def check_sanitized(nb, path, marker, colour):
 
 def check_markdown(nb, path):
     """A Markdown export keeps the scene cell's PNG as a file beside the text, and no script."""
-    folder = Path(tempfile.mkdtemp(prefix="ocp-markdown-"))
-    executed = folder / Path(path).name
-    nbformat.write(nb, executed)
-    subprocess.run(
-        [sys.executable, "-m", "nbconvert", "--to", "markdown", str(executed)],
-        check=True, capture_output=True,
-    )
-    markdown = executed.with_suffix(".md").read_text()
+    converted = convert(nb, path, ".md", "--to", "markdown")
+    markdown = converted.read_text()
     images = re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", markdown)
-    files = [folder / name for name in images]
+    files = [converted.parent / name for name in images]
     if not files or not all(f.is_file() and f.read_bytes().startswith(b"\x89PNG") for f in files):
         fail(f"nbconvert --to markdown keeps no PNG files: {images}")
     if "application/javascript" in markdown or "srcdoc" in markdown:

@@ -25,11 +25,7 @@ pub(super) fn part(skeleton: &Skeleton<Unread>, path: &str) -> Result<Part, Part
         return Err(PartError::Missing(format!("{path} is a group, not a part")));
     }
     let broken = |err: serde_json::Error| PartError::Broken(format!("{path}: {err}"));
-    let mesh: Mesh<Unread> = skeleton
-        .mesh_of(node)
-        .map_err(PartError::Broken)?
-        .decode()
-        .map_err(broken)?;
+    let mesh = skeleton.mesh_of(node).map_err(PartError::Broken)?;
     let shape = decode_arrays(&mesh).map_err(broken)?;
     Ok(Part {
         path: path.to_string(),

@@ -293,19 +293,22 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
 impl<'a> Skeleton<'a, Unread<'a>> {
     /// The mesh a leaf draws: its own, or the shared one its `{"ref": n}` names. `Err` says
     /// why there is none (a group, a reference out of range).
-    pub fn mesh_of<'s>(&'s self, leaf: &'s Node<'a, Unread<'a>>) -> Result<&'s Unread<'a>, String> {
+    pub fn mesh_of(&self, leaf: &Node<'a, Unread<'a>>) -> Result<Mesh<Unread<'a>>, String> {
         let id = leaf.id.as_deref().unwrap_or("?");
         let shape = leaf
             .shape
             .as_deref()
             .ok_or_else(|| format!("{id} is a group, not a part"))?;
-        let mesh: Mesh<de::IgnoredAny> = shape.decode().map_err(|err| format!("{id}: {err}"))?;
+        let read = |mesh: &Unread<'a>| mesh.decode().map_err(|err| format!("{id}: {err}"));
+        // Read once: its arrays stay unread text, and a reference is read from the same pass.
+        let mesh: Mesh<Unread> = read(shape)?;
         match mesh.reference {
-            None => Ok(shape),
+            None => Ok(mesh),
             Some(index) => index
                 .as_u64()
                 .and_then(|i| self.instances.get(usize::try_from(i).ok()?))
-                .ok_or_else(|| format!("{id}: its \"ref\" names no shared mesh")),
+                .ok_or_else(|| format!("{id}: its \"ref\" names no shared mesh"))
+                .and_then(read),
         }
     }
 }
