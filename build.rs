@@ -1,7 +1,7 @@
 //! Build script: finds the renderer (three-cad-viewer from the npm registry, pinned by
 //! `web/package-lock.json`) and writes the table of files the binary embeds and serves under
-//! `/static/`: the renderer's bundle, its stylesheet and its licenses, and the page's own
-//! modules from `web/src/`, each with a content hash for its ETag.
+//! `/static/`: the renderer's bundle and stylesheet, Swagger UI's for the API docs page, their
+//! licenses, and the page's own modules from `web/src/`, each with a content hash for its ETag.
 //!
 //! The renderer is third-party code: it is never committed. Its files, laid out as npm lays
 //! out `node_modules/`, are taken from the first of
@@ -22,12 +22,25 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The renderer's files, relative to a `node_modules/`-like folder.
-const BUNDLE: &str = "three-cad-viewer/dist/three-cad-viewer.esm.min.js";
-const STYLESHEET: &str = "three-cad-viewer/dist/three-cad-viewer.css";
-const LICENSES: [(&str, &str); 2] = [
+/// The third-party files served under `/static/`, by the name they are served under, and where
+/// they are relative to a `node_modules/`-like folder: the renderer, and Swagger UI for the API
+/// docs page (`/api/docs`).
+const THIRD_PARTY: [(&str, &str); 4] = [
+    (
+        "three-cad-viewer.js",
+        "three-cad-viewer/dist/three-cad-viewer.esm.min.js",
+    ),
+    (
+        "three-cad-viewer.css",
+        "three-cad-viewer/dist/three-cad-viewer.css",
+    ),
+    ("swagger-ui.js", "swagger-ui-dist/swagger-ui-bundle.js"),
+    ("swagger-ui.css", "swagger-ui-dist/swagger-ui.css"),
+];
+const LICENSES: [(&str, &str); 3] = [
     ("three-cad-viewer", "three-cad-viewer/LICENSE"),
     ("three.js (bundled into three-cad-viewer)", "three/LICENSE"),
+    ("Swagger UI (the API docs page)", "swagger-ui-dist/LICENSE"),
 ];
 /// The name `/static/` serves the licenses under.
 const LICENSES_ASSET: &str = "three-cad-viewer-licenses.txt";
@@ -49,19 +62,20 @@ fn main() {
     let notice = out.join(LICENSES_ASSET);
     std::fs::write(&notice, license_notice(&folder)).expect("OUT_DIR is writable");
 
-    let mut files = vec![
-        ("three-cad-viewer.js".to_string(), folder.join(BUNDLE)),
-        ("three-cad-viewer.css".to_string(), folder.join(STYLESHEET)),
-        (LICENSES_ASSET.to_string(), notice),
-    ];
+    let mut files: Vec<(String, PathBuf)> = THIRD_PARTY
+        .iter()
+        .map(|(name, path)| (name.to_string(), folder.join(path)))
+        .collect();
+    files.push((LICENSES_ASSET.to_string(), notice));
     files.extend(page_modules(&web.join("src")));
     std::fs::write(out.join("assets.rs"), asset_table(&files)).expect("OUT_DIR is writable");
 }
 
 fn renderer_files() -> impl Iterator<Item = &'static str> {
-    [BUNDLE, STYLESHEET]
-        .into_iter()
-        .chain(LICENSES.iter().map(|(_, path)| *path))
+    THIRD_PARTY
+        .iter()
+        .chain(LICENSES.iter())
+        .map(|(_, path)| *path)
 }
 
 fn complete(folder: &Path) -> bool {
