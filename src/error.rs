@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::hub::HubError;
 use crate::ids::InvalidId;
+use crate::model::config::BadSetting;
 use crate::model::error::{ModelError, ModelErrorKind};
 use crate::wire::ErrorCode;
 
@@ -94,6 +95,12 @@ impl From<ModelError> for ApiError {
             path: err.path,
             ..ApiError::new(code, err.message)
         }
+    }
+}
+
+impl From<BadSetting> for ApiError {
+    fn from(err: BadSetting) -> Self {
+        ApiError::invalid(err.message, err.path)
     }
 }
 

@@ -54,7 +54,9 @@
 //! - `settings`: every knob of the server (bind address, token, limits), shared by the CLI, the
 //!   environment (`OCP_NOTEBOOK_*`) and library users.
 //! - `server`: the Rocket application: request guards (Host, Origin, token), routes grouped by
-//!   resource, JSON catchers, and `server::launch` / `server::spawn` to run it. `error`: the
+//!   resource, catchers and fallback routes (JSON errors, 405 with `Allow`, bodies read before
+//!   any answer), `server::openapi` (the API as an OpenAPI 3.1 document, from the handlers'
+//!   annotations and types), and `server::launch` / `server::spawn` to run it. `error`: the
 //!   one JSON error shape every failure is answered with.
 //! - [`notebook`]: the bridge for notebooks (evcxr): a `Viewer` shown inline, fed cell by cell.
 //!

@@ -46,6 +46,9 @@ enum Command {
         #[arg(long)]
         title: Option<String>,
     },
+    /// Write the API's OpenAPI 3.1 document (what `GET /api/openapi.json` serves) to stdout,
+    /// e.g. to generate a client: `ocp-notebook openapi > openapi.json`.
+    Openapi,
 }
 
 fn main() -> ExitCode {
@@ -66,6 +69,16 @@ fn main() -> ExitCode {
             output,
             title,
         }) => return export(&model, output, title, &cli.settings),
+        Some(Command::Openapi) => {
+            let document = server::openapi::document();
+            return match writeln!(std::io::stdout().lock(), "{document}") {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("ocp-notebook: could not write the document: {err}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         Some(Command::Serve(settings)) => *settings,
         None => cli.settings,
     };

@@ -610,6 +610,45 @@ async fn server_defaults_and_viewer_config(store: Store) {
         ),
         (Some(true), Some("dark"))
     );
+
+    // A known setting with a value the page does not take is refused at its key, naming what it
+    // takes, on both configs; nothing of the change is kept. Unknown keys pass (ocp_vscode's).
+    for path in ["/api/config", "/api/viewer/c/config"] {
+        let (status, answer) = post(
+            &server,
+            path,
+            json!({"pinning": true, "theme": "purple"}).to_string(),
+        )
+        .await;
+        assert_eq!(status, 422, "{path}: {answer}");
+        assert_eq!(answer["error"]["code"], "invalid");
+        assert_eq!(answer["error"]["path"], "$.theme");
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains(r#""light", "dark", "browser""#),
+            "{message}"
+        );
+        let (status, answer) = post(&server, path, json!({"grid": [true]}).to_string()).await;
+        assert_eq!(
+            (status, answer["error"]["path"].as_str()),
+            (422, Some("$.grid"))
+        );
+    }
+    let (_, defaults) = get_json(&server, "/api/config").await;
+    assert_eq!(
+        (defaults["theme"].as_str(), defaults.get("pinning")),
+        (Some("dark"), None)
+    );
+    let (_, status) = get_json(&server, "/api/viewer/c/status").await;
+    assert_eq!(status["config"]["pinning"], Value::Null, "{status}");
+    let (status, answer) = post(
+        &server,
+        "/api/viewer/c/config",
+        json!({"_splash": false, "deviation": 0.1, "theme": null}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["config"]["deviation"], 0.1);
 }
 
 async fn viewers_are_listed_cleared_and_deleted(store: Store) {

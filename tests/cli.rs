@@ -279,3 +279,21 @@ async fn preflights_are_answered_for_allowed_origins_only() {
         .get("access-control-allow-origin")
         .is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_command_prints_the_document_the_server_serves() {
+    let output = Command::new(BIN).arg("openapi").output().unwrap();
+    assert!(output.status.success());
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(printed["openapi"], "3.1.0");
+    let server = Process::start(&[], &[]);
+    let served: serde_json::Value = client()
+        .get(format!("{}/api/openapi.json", server.base()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(printed, served);
+}

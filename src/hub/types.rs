@@ -157,7 +157,7 @@ impl ImageKind {
 }
 
 /// One viewer in `GET /api/viewers`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ViewerSummary {
     pub id: ViewerId,
     /// Pages (event streams) attached right now, on every instance.
@@ -168,19 +168,23 @@ pub struct ViewerSummary {
     pub triangles: Option<usize>,
     /// Whether a page posted the last drawn frame (`GET /api/viewer/<id>/thumbnail`).
     pub thumbnail: bool,
+    #[schema(format = DateTime)]
     pub created: String,
+    #[schema(format = DateTime)]
     pub last_active: String,
     pub last_event_id: Option<String>,
 }
 
 /// The merged status of a viewer, as its pages reported it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ViewerStatus {
     pub viewer_id: ViewerId,
     pub subscribers: usize,
     pub model_id: Option<ModelId>,
     /// The viewer's effective config (server defaults, then the viewer's own settings).
+    #[schema(value_type = Object)]
     pub config: JsonObject,
     /// camera, UI toggles, tree visibility (`states`), picks: the latest value of each key.
+    #[schema(value_type = Object)]
     pub status: JsonObject,
 }

@@ -11,6 +11,7 @@ use std::ops::Range;
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
+use super::config;
 use super::skeleton::{Body, Limits};
 use super::stored::{raw_field_frame, StoredJson};
 use super::validate::{self, TreeSummary};
@@ -52,6 +53,12 @@ pub fn parse_upload(body: Vec<u8>, limits: &Limits) -> Result<Upload, ModelError
                 ViewerId::new(id).map_err(|err| ModelError::invalid(err.to_string(), "$.viewer_id"))
             })
             .transpose()?;
+        if let Some(config) = &found.config {
+            config::check(config).map_err(|bad| {
+                let key = bad.path.trim_start_matches("$.");
+                ModelError::invalid(bad.message, format!("$.config.{key}"))
+            })?;
+        }
         let summary = validate::check(found.geometry, found.path, limits)?;
         (
             span(&body, found.geometry),
@@ -199,6 +206,11 @@ mod tests {
             ("{\"shapes\": ", 400, None),
             ("[1,2]", 422, Some("$")),
             ("{\"config\": 3, \"shapes\": {}}", 422, Some("$.config")),
+            (
+                "{\"config\": {\"theme\": \"purple\"}, \"shapes\": {}}",
+                422,
+                Some("$.config.theme"),
+            ),
             (
                 "{\"viewer_id\": \"../etc\", \"shapes\": {}}",
                 422,

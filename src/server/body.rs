@@ -221,6 +221,7 @@ async fn read(request: &Request<'_>, data: Data<'_>, limit: Limit) -> Result<Bod
     if let Some(content_type) = request.content_type() {
         let json = content_type.is_json() || content_type.sub().as_str().ends_with("+json");
         if !json {
+            drain(data).await;
             return Err(ApiError::new(
                 ErrorCode::UnsupportedMediaType,
                 format!(
@@ -244,7 +245,7 @@ async fn read(request: &Request<'_>, data: Data<'_>, limit: Limit) -> Result<Bod
         .get_one("Content-Length")
         .and_then(|len| len.parse::<u64>().ok());
     if declared.is_some_and(|len| len > limit.as_u64()) {
-        drain(data.open(DRAIN_MAX.into())).await;
+        drain(data).await;
         return Err(too_large());
     }
     // Grow with what arrives, doubling (a declared length reserves nothing up front), within the
@@ -271,7 +272,11 @@ async fn read(request: &Request<'_>, data: Data<'_>, limit: Limit) -> Result<Bod
                 .capacity()
                 .clamp(FIRST_READ, MAX_GROWTH)
                 .min(max + 1 - bytes.len());
-            budget.take(growth, &mut room).await?;
+            if let Err(busy) = budget.take(growth, &mut room).await {
+                drop(bytes);
+                drain_stream(stream).await;
+                return Err(busy);
+            }
             bytes.reserve_exact(growth);
         }
         if tokio::time::Instant::now() > deadline {
@@ -300,7 +305,7 @@ async fn read(request: &Request<'_>, data: Data<'_>, limit: Limit) -> Result<Bod
         }
         if bytes.len() > max {
             drop(bytes);
-            drain(stream).await;
+            drain_stream(stream).await;
             return Err(too_large());
         }
     }
@@ -314,10 +319,15 @@ async fn read(request: &Request<'_>, data: Data<'_>, limit: Limit) -> Result<Bod
 const DRAIN_MAX: usize = 16 << 20;
 const DRAIN_TIME: Duration = Duration::from_secs(1);
 
-/// Reads and drops what is left of a refused body (up to [`DRAIN_MAX`] bytes, for at most
-/// [`DRAIN_TIME`]), so that a client still sending it reads the 413 rather than a reset
-/// connection. Nothing is kept.
-async fn drain(mut stream: rocket::data::DataStream<'_>) {
+/// Reads and drops a body no one reads (a refused one, one sent where none is taken), so that
+/// a client still sending it reads the answer rather than a reset connection.
+pub async fn drain(data: Data<'_>) {
+    drain_stream(data.open(DRAIN_MAX.into())).await;
+}
+
+/// Reads and drops what is left of a body (up to [`DRAIN_MAX`] bytes, for at most
+/// [`DRAIN_TIME`]). Nothing is kept.
+async fn drain_stream(mut stream: rocket::data::DataStream<'_>) {
     let mut sink = vec![0u8; 64 * 1024];
     let mut left = DRAIN_MAX;
     let _ = tokio::time::timeout(DRAIN_TIME, async {
@@ -352,5 +362,19 @@ fn json_kind(value: &serde_json::Value) -> &'static str {
         serde_json::Value::String(_) => "a string",
         serde_json::Value::Array(_) => "an array",
         serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// A body a route does not take, read and dropped (see [`drain`]); the route answers the same
+/// with or without one.
+pub struct UnusedBody;
+
+#[rocket::async_trait]
+impl<'r> FromData<'r> for UnusedBody {
+    type Error = ApiError;
+
+    async fn from_data(_: &'r Request<'_>, data: Data<'r>) -> Outcome<'r, Self> {
+        drain(data).await;
+        Outcome::Success(UnusedBody)
     }
 }

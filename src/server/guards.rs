@@ -114,9 +114,11 @@ pub fn remember_failure(request: &Request<'_>, error: &ApiError) -> Status {
     error.status
 }
 
-/// Fails a request guard with `error`, which the catcher then sends.
+/// Refuses a request in a request guard with `error`. The guard forwards rather than fails, so
+/// that the request reaches the fallback routes with its body, which they read before sending
+/// `error` (see [`catchers`](super::catchers)).
 pub fn fail<T>(request: &Request<'_>, error: ApiError) -> Outcome<T, ApiError> {
-    Outcome::Error((remember_failure(request, &error), error))
+    Outcome::Forward(remember_failure(request, &error))
 }
 
 fn policy<'r>(request: &'r Request<'_>) -> &'r Policy {
@@ -168,8 +170,10 @@ impl<'r> FromRequest<'r> for Authorized {
     type Error = ApiError;
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ApiError> {
-        if let Outcome::Error(failure) = Caller::from_request(request).await {
-            return Outcome::Error(failure);
+        match Caller::from_request(request).await {
+            Outcome::Success(Caller) => {}
+            Outcome::Forward(status) => return Outcome::Forward(status),
+            Outcome::Error(failure) => return Outcome::Error(failure),
         }
         let policy = policy(request);
         if !policy.token_required() {

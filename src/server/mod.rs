@@ -12,6 +12,7 @@ pub mod body;
 pub mod catchers;
 pub mod cors;
 pub mod guards;
+pub mod openapi;
 pub mod routes;
 pub mod work;
 
@@ -115,6 +116,7 @@ fn build(settings: Settings, hub: Hub, signals: Signals) -> Rocket<Build> {
         .manage(hub)
         .manage(StartedAt(Instant::now()))
         .mount("/", routes::all())
+        .mount("/", catchers::fallback())
         .register("/", rocket::catchers![catchers::json_error])
         .attach(Template::custom(|engines| {
             // Templates added from strings get no escaping unless asked for before they are added.

@@ -10,12 +10,12 @@ import { chromium } from "playwright-core";
 const here = new URL(".", import.meta.url);
 export const fixture = (name) => readFileSync(new URL(`../../tests/fixtures/${name}`, here));
 
-/** Starts `ocp-notebook` on `port` (0: a free one); resolves with its base URL and a stop
- * function that resolves when the process has exited. */
-export async function startServer(port = 0) {
+/** Starts `ocp-notebook` on `port` (0: a free one) with `args`; resolves with its base URL and a
+ * stop function that resolves when the process has exited. */
+export async function startServer(port = 0, args = []) {
   const bin = process.env.OCP_NOTEBOOK_BIN;
   if (!bin) throw new Error("OCP_NOTEBOOK_BIN must name the ocp-notebook binary (cargo test sets it)");
-  const child = spawn(bin, ["--port", String(port), "--log", "warn"], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(bin, ["--port", String(port), "--log", "warn", ...args], { stdio: ["ignore", "pipe", "inherit"] });
   const exited = new Promise((resolve) => child.once("exit", resolve));
   const line = await new Promise((resolve, reject) => {
     createInterface({ input: child.stdout }).once("line", resolve);

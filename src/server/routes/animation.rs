@@ -6,21 +6,51 @@ use std::collections::HashSet;
 
 use rocket::serde::json::Json;
 use rocket::State;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::animation::Animation;
 use crate::error::{from_serde, ApiError, ApiResult};
 use crate::hub::Hub;
-use crate::ids::{InvalidId, ViewerId};
+use crate::ids::{InvalidId, ModelId, ViewerId};
 use crate::model::skeleton::{Limits, Skeleton, Unread};
 use crate::model::ModelError;
 use crate::model::Upload;
 use crate::server::body::JsonObjectBody;
+use crate::server::body::UnusedBody;
 use crate::server::guards::Authorized;
+use crate::server::openapi::{AnimationSchema, ErrorBody};
 use crate::server::work::ModelWork;
+
+/// The animation a viewer plays (`null`: none).
+#[derive(Serialize, ToSchema)]
+pub struct Playing {
+    viewer_id: ViewerId,
+    model_id: ModelId,
+    /// The tracks as checked, with the duration filled in.
+    #[schema(value_type = Option<AnimationSchema>)]
+    animation: Option<Value>,
+}
 
 /// `{"tracks", "duration"?, "speed"?, "repeat"?, "autoplay"?, "model_id"?}`; the model defaults
 /// to the one on screen.
+#[utoipa::path(
+    post,
+    path = "/api/viewer/{id}/animation",
+    operation_id = "post_animation",
+    tag = "tools",
+    params(("id" = ViewerId, Path)),
+    request_body(content = AnimationSchema),
+    responses(
+        (status = 200, description = "Playing on the viewer's pages (`animation`)", body = Playing),
+        (status = 404, description = "`viewer_not_found`, `no_model`, `model_not_found`", body = ErrorBody),
+        (status = 409, description = "`model_changed`: the viewer shows another model than `model_id`", body = ErrorBody),
+        (status = 410, description = "`viewer_deleted`, `model_evicted`", body = ErrorBody),
+        (status = 422, description = "`invalid` at the bad track (`$.tracks[0].path`: not a path of the model)", body = ErrorBody),
+    ),
+    security(("token" = [])),
+)]
 #[rocket::post("/api/viewer/<id>/animation", data = "<body>")]
 pub async fn post(
     _auth: Authorized,
@@ -28,7 +58,7 @@ pub async fn post(
     body: JsonObjectBody,
     hub: &State<Hub>,
     work: &State<ModelWork>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Playing>> {
     let id = id?;
     let mut body = body.0;
     let model_id = super::model_on_screen(hub, &id, body.remove("model_id"), "animate").await?;
@@ -50,22 +80,41 @@ pub async fn post(
     let animation = work.run("animation", job).await??;
     let animation = serde_json::to_value(&animation).expect("an animation serializes");
     hub.animate(&id, &model_id, Some(animation.clone())).await?;
-    Ok(Json(
-        json!({ "viewer_id": id, "model_id": model_id, "animation": animation }),
-    ))
+    Ok(Json(Playing {
+        viewer_id: id,
+        model_id,
+        animation: Some(animation),
+    }))
 }
 
 /// Stops the viewer's animation: its parts go back where the model puts them.
-#[rocket::delete("/api/viewer/<id>/animation")]
+#[utoipa::path(
+    delete,
+    path = "/api/viewer/{id}/animation",
+    operation_id = "delete_animation",
+    tag = "tools",
+    params(("id" = ViewerId, Path)),
+    responses(
+        (status = 200, description = "Stopped", body = Playing),
+        (status = 404, description = "`viewer_not_found`, `no_model`", body = ErrorBody),
+        (status = 409, description = "`model_changed`", body = ErrorBody),
+        (status = 410, description = "`viewer_deleted`", body = ErrorBody),
+    ),
+    security(("token" = [])),
+)]
+#[rocket::delete("/api/viewer/<id>/animation", data = "<_body>")]
 pub async fn delete(
     _auth: Authorized,
     id: Result<ViewerId, InvalidId>,
+    _body: UnusedBody,
     hub: &State<Hub>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Playing>> {
     let id = id?;
     let model_id = super::model_on_screen(hub, &id, None, "animate").await?;
     hub.animate(&id, &model_id, None).await?;
-    Ok(Json(
-        json!({ "viewer_id": id, "model_id": model_id, "animation": null }),
-    ))
+    Ok(Json(Playing {
+        viewer_id: id,
+        model_id,
+        animation: None,
+    }))
 }

@@ -12,8 +12,25 @@ use rocket::response::{self, Responder, Response};
 use crate::assets::{Asset, AssetKind};
 use crate::error::{ApiError, ApiResult};
 use crate::server::guards::{Caller, Conditional};
+use crate::server::openapi::ErrorBody;
 use crate::wire::ErrorCode;
 
+/// An embedded file: the renderer, Swagger UI, their licences, the pages' modules.
+#[utoipa::path(
+    get,
+    path = "/static/{name}",
+    operation_id = "get_static",
+    tag = "pages",
+    params(
+        ("name" = String, Path, description = "`three-cad-viewer.js`, `main.js`, ..."),
+        ("v" = Option<String>, Query, description = "The file's content hash: with it, the file may be cached for good"),
+    ),
+    responses(
+        (status = 200, description = "The file (ETag: its hash; gzip when accepted)", content((String = "text/javascript"), (String = "text/css"), (String = "text/plain"))),
+        (status = 304, description = "Not modified (`If-None-Match`)"),
+        (status = 404, description = "`not_found`: no such file", body = ErrorBody),
+    ),
+)]
 #[rocket::get("/static/<name>?<v>")]
 pub async fn get(
     _caller: Caller,

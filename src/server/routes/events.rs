@@ -27,6 +27,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::hub::{Event, EventData, EventId, EventKind, Hub, SubscribeOutcome, Subscription};
 use crate::ids::{InvalidId, ViewerId};
 use crate::server::guards::{Caller, LastEventId};
+use crate::server::openapi::ErrorBody;
 use crate::wire::ErrorCode;
 use crate::Settings;
 
@@ -80,6 +81,23 @@ impl Drop for StreamSlot {
     }
 }
 
+/// The viewer's events, as server-sent events: each event's data is an `Event` (see the
+/// schemas), `{"type", "viewer_id", ...}`. A new page first gets the viewer's current state.
+#[utoipa::path(
+    get,
+    path = "/api/viewer/{id}/events",
+    tag = "events",
+    params(
+        ("id" = ViewerId, Path),
+        ("Last-Event-ID" = Option<String>, Header, description = "The id of the last event received: the stream resumes after it (or sends `resync`)"),
+        ("last_event_id" = Option<String>, Query, description = "The same, for clients that cannot set headers"),
+    ),
+    responses(
+        (status = 200, description = "The event stream: `id:` and `data:` lines, the data an `Event`; `: keep-alive` comments", content_type = "text/event-stream", body = String),
+        (status = 204, description = "The viewer was deleted: EventSource stops reconnecting"),
+        (status = 429, description = "`too_many_pages` (--max-pages), `too_many_viewers`", body = ErrorBody),
+    ),
+)]
 #[rocket::get("/api/viewer/<id>/events")]
 pub async fn events(
     _caller: Caller,
@@ -113,6 +131,21 @@ pub const MAX_SHARED_VIEWERS: usize = 64;
 
 /// Several viewers' events over one connection. `Last-Event-ID` (or `?last_event_id=`) is the
 /// composite id of the last event received.
+#[utoipa::path(
+    get,
+    path = "/api/events",
+    tag = "events",
+    params(
+        ("viewer" = Vec<crate::ids::ViewerId>, Query, description = "1 to 64 viewers, `?viewer=a&viewer=b`"),
+        ("Last-Event-ID" = Option<String>, Header, description = "The composite id of the last event received (`a:17,b:42`)"),
+        ("last_event_id" = Option<String>, Query, description = "The same, for clients that cannot set headers"),
+    ),
+    responses(
+        (status = 200, description = "The viewers' events over one stream, each event's data an `Event`", content_type = "text/event-stream", body = String),
+        (status = 400, description = "`invalid_id`; `bad_request`: not 1 to 64 viewers", body = ErrorBody),
+        (status = 429, description = "`too_many_pages`, `too_many_viewers`", body = ErrorBody),
+    ),
+)]
 #[rocket::get("/api/events?<viewer>")]
 pub async fn shared_events(
     _caller: Caller,

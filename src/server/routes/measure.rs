@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use rocket::serde::json::Json;
 use rocket::State;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 use crate::error::{from_serde, ApiError, ApiResult};
 use crate::hub::kernel::{Kernel, KernelAnswer};
@@ -20,19 +21,41 @@ use crate::ids::{InvalidId, ModelId, ViewerId};
 use crate::measure::{self, measure as answer_tool, MeasureError, Pick, Tool};
 use crate::model::Upload;
 use crate::server::body::JsonObjectBody;
+use crate::server::body::UnusedBody;
 use crate::server::guards::{Authorized, Caller};
+use crate::server::openapi::{ErrorBody, Event, PickSchema, ToolName, ToolResponse};
 use crate::server::work::ModelWork;
 use crate::wire::ErrorCode;
+
+/// What is picked in a viewer's pages.
+#[derive(Serialize, ToSchema)]
+pub struct Selection {
+    viewer_id: ViewerId,
+    model_id: Option<ModelId>,
+    #[schema(value_type = Vec<PickSchema>)]
+    picks: Vec<Pick>,
+}
 
 /// What the user picked in the viewer's pages with the measure tools, as the pages reported it
 /// (`selectedShapeIDs`), read into parts, faces, edges and vertices: `{"viewer_id", "model_id",
 /// "picks": [{"id", "path", "kind", "index"}]}`. The notebook bridges' `selection()`.
+#[utoipa::path(
+    get,
+    path = "/api/viewer/{id}/selection",
+    tag = "tools",
+    params(("id" = ViewerId, Path)),
+    responses(
+        (status = 200, description = "The picks", body = Selection),
+        (status = 404, description = "`viewer_not_found`", body = ErrorBody),
+        (status = 410, description = "`viewer_deleted`", body = ErrorBody),
+    ),
+)]
 #[rocket::get("/api/viewer/<id>/selection")]
 pub async fn selection(
     _caller: Caller,
     id: Result<ViewerId, InvalidId>,
     hub: &State<Hub>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Selection>> {
     let status = hub.status(&id?).await?;
     let picks: Vec<Pick> = status
         .status
@@ -43,21 +66,26 @@ pub async fn selection(
         .filter_map(Value::as_str)
         .filter_map(Pick::parse)
         .collect();
-    Ok(Json(json!({
-        "viewer_id": status.viewer_id,
-        "model_id": status.model_id,
-        "picks": picks,
-    })))
+    Ok(Json(Selection {
+        viewer_id: status.viewer_id,
+        model_id: status.model_id,
+        picks,
+    }))
 }
 
 /// What a page asks: the active tool, the renderer's names of the picks, and the model it shows
 /// (the viewer's current one when left out).
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct MeasureRequest {
+pub struct MeasureRequest {
+    #[schema(value_type = ToolName)]
     tool: Tool,
+    /// The renderer's names of the picks: a part's path, or `<path>/faces/faces_3`,
+    /// `<path>/edges/edges_0`, `<path>/vertices/vertices1`.
     ids: Vec<String>,
+    /// The model the page shows; `null` or left out: the viewer's current one.
     #[serde(default)]
+    #[schema(value_type = Option<ModelId>)]
     model_id: Option<Value>,
 }
 
@@ -65,6 +93,20 @@ struct MeasureRequest {
 const KERNEL_WAIT: Duration = Duration::from_secs(5);
 
 /// Like the page's status reports, needs no token: viewer ids are capabilities.
+#[utoipa::path(
+    post,
+    path = "/api/viewer/{id}/measure",
+    operation_id = "measure",
+    tag = "tools",
+    params(("id" = ViewerId, Path)),
+    request_body(content = MeasureRequest),
+    responses(
+        (status = 200, description = "three-cad-viewer's `tool_response`", body = ToolResponse),
+        (status = 404, description = "`viewer_not_found`, `no_model` (none named, none on screen), `model_not_found`", body = ErrorBody),
+        (status = 410, description = "`viewer_deleted`, `model_evicted`", body = ErrorBody),
+        (status = 422, description = "`invalid` at the bad field or pick (`$.ids[1]`); `not_measurable`: the picks cannot be measured with that tool", body = ErrorBody),
+    ),
+)]
 #[rocket::post("/api/viewer/<id>/measure", data = "<body>")]
 pub async fn post(
     _caller: Caller,
@@ -187,33 +229,88 @@ async fn ask_kernel(
 /// "last_event_id"}`, waiting up to `wait` seconds (at most 25) for one; pass `last_event_id` back
 /// as `after`, and the model the kernel showed as `model`. While a kernel polls, pages'
 /// measurements of that model go to it first.
+#[utoipa::path(
+    get,
+    path = "/api/viewer/{id}/tool-requests",
+    tag = "tools",
+    params(
+        ("id" = ViewerId, Path),
+        ("model" = Option<ModelId>, Query, description = "The model the kernel showed"),
+        ("after" = Option<String>, Query, description = "`last_event_id` of the previous poll"),
+        ("wait" = Option<f64>, Query, minimum = 0, description = "Seconds to wait for a request (default 20, at most 25)"),
+    ),
+    responses(
+        (status = 200, description = "The waiting measurements (`tool_request` events), maybe none", body = ToolRequests),
+        (status = 404, description = "`viewer_not_found`", body = ErrorBody),
+        (status = 410, description = "`viewer_deleted`", body = ErrorBody),
+        (status = 422, description = "`invalid`: `?model` or `?wait`", body = ErrorBody),
+    ),
+    security(("token" = [])),
+)]
 #[rocket::get("/api/viewer/<id>/tool-requests?<model>&<after>&<wait>")]
 pub async fn tool_requests(
     _auth: Authorized,
     id: Result<ViewerId, InvalidId>,
-    model: Option<&str>,
-    after: Option<&str>,
-    wait: Option<f64>,
+    model: Vec<&str>,
+    after: Vec<&str>,
+    wait: Vec<&str>,
     hub: &State<Hub>,
-) -> ApiResult<Json<Value>> {
-    let wait = wait
-        .filter(|w| w.is_finite() && *w >= 0.0)
-        .unwrap_or(20.0)
-        .min(25.0);
-    let shown = model
+) -> ApiResult<Json<ToolRequests>> {
+    let wait = super::query_seconds(super::single(&wait, "wait")?, "wait", 25.0)?.unwrap_or(20.0);
+    let shown = super::single(&model, "model")?
         .map(ModelId::new)
         .transpose()
         .map_err(|err| ApiError::invalid(err.to_string(), "?model"))?;
+    let after = super::single(&after, "after")?;
     let work = hub
         .kernel_requests(&id?, shown.as_ref(), after, Duration::from_secs_f64(wait))
         .await?;
-    Ok(Json(
-        json!({ "requests": work.requests, "last_event_id": work.last_event_id }),
-    ))
+    Ok(Json(ToolRequests {
+        requests: work.requests,
+        last_event_id: work.last_event_id,
+    }))
+}
+
+/// The measurements waiting for a kernel.
+#[derive(Serialize, ToSchema)]
+pub struct ToolRequests {
+    /// `tool_request` events' data.
+    #[schema(value_type = Vec<Event>)]
+    requests: Vec<Value>,
+    /// Pass it back as `?after=`.
+    last_event_id: Option<String>,
+}
+
+/// A kernel's answer handed over.
+#[derive(Serialize, ToSchema)]
+pub struct Delivered {
+    delivered: bool,
+}
+
+/// The kernel no longer answers.
+#[derive(Serialize, ToSchema)]
+pub struct Stopped {
+    stopped: bool,
 }
 
 /// A kernel's answer to one request: the values of a `tool_response` with `tool_type`, or
 /// `{"error": "why"}`. 404 `no_request` when that request no longer waits.
+#[utoipa::path(
+    post,
+    path = "/api/viewer/{id}/tool-requests/{request}",
+    tag = "tools",
+    params(
+        ("id" = ViewerId, Path),
+        ("request" = String, Path, description = "The `request_id` of the `tool_request`"),
+    ),
+    request_body(content = Object, description = "`{\"tool_type\", ...values}` (distance, angle, point1, point2, center, ...) or `{\"error\": \"why\"}`"),
+    responses(
+        (status = 200, description = "Handed to the page", body = Delivered),
+        (status = 404, description = "`no_request`: no such measurement waits (it timed out)", body = ErrorBody),
+        (status = 422, description = "`invalid` at the bad value (`$.tool_type`, `$.distance`, ...)", body = ErrorBody),
+    ),
+    security(("token" = [])),
+)]
 #[rocket::post("/api/viewer/<id>/tool-requests/<request>", data = "<body>")]
 pub async fn answer_tool_request(
     _auth: Authorized,
@@ -221,7 +318,7 @@ pub async fn answer_tool_request(
     request: &str,
     body: JsonObjectBody,
     hub: &State<Hub>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Delivered>> {
     let id = id?;
     let answer = Value::Object(body.0);
     // Checked here, once: the page's side takes what is handed over as it is.
@@ -251,16 +348,25 @@ pub async fn answer_tool_request(
             format!("no measurement {request:?} of viewer {id} waits for an answer (it timed out after {} s)", KERNEL_WAIT.as_secs()),
         ));
     }
-    Ok(Json(json!({ "delivered": true })))
+    Ok(Json(Delivered { delivered: true }))
 }
 
 /// The kernel stops answering: pages are measured on the mesh at once.
-#[rocket::delete("/api/viewer/<id>/tool-requests")]
+#[utoipa::path(
+    delete,
+    path = "/api/viewer/{id}/tool-requests",
+    tag = "tools",
+    params(("id" = ViewerId, Path)),
+    responses((status = 200, description = "Stopped (also for a viewer that is gone)", body = Stopped)),
+    security(("token" = [])),
+)]
+#[rocket::delete("/api/viewer/<id>/tool-requests", data = "<_body>")]
 pub async fn stop_tool_requests(
     _auth: Authorized,
     id: Result<ViewerId, InvalidId>,
+    _body: UnusedBody,
     hub: &State<Hub>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Stopped>> {
     hub.drop_kernel(&id?).await?;
-    Ok(Json(json!({ "stopped": true })))
+    Ok(Json(Stopped { stopped: true }))
 }

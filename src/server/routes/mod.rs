@@ -4,6 +4,7 @@
 pub mod animation;
 pub mod assets;
 pub mod config;
+pub mod docs;
 pub mod events;
 pub mod health;
 pub mod measure;
@@ -26,6 +27,8 @@ pub fn all() -> Vec<Route> {
     rocket::routes![
         pages::index,
         assets::get,
+        docs::document,
+        docs::page,
         pages::viewer,
         pages::viewers,
         pages::scene,
@@ -78,5 +81,31 @@ async fn model_on_screen(
                 format!("viewer {id} shows no model to {verb}"),
             )
         }),
+    }
+}
+
+/// A query parameter in seconds (`?timeout=2.5`): absent is `None`; a value that is not a finite
+/// number from 0 is refused at `?name`; above `max` it is `max`.
+fn query_seconds(raw: Option<&str>, name: &str, max: f64) -> ApiResult<Option<f64>> {
+    let Some(raw) = raw else { return Ok(None) };
+    match raw.trim().parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => Ok(Some(seconds.min(max))),
+        _ => Err(ApiError::invalid(
+            format!("`{name}={raw}` is not a number of seconds from 0 to {max}"),
+            format!("?{name}"),
+        )),
+    }
+}
+
+/// The one value of a query parameter (`?viewer=a`), if given: given twice it is refused at
+/// `?name` rather than silently dropped.
+fn single<'a>(values: &[&'a str], name: &str) -> ApiResult<Option<&'a str>> {
+    match values {
+        [] => Ok(None),
+        [one] => Ok(Some(one)),
+        _ => Err(
+            ApiError::bad_request(format!("`{name}` is given more than once"))
+                .at(format!("?{name}")),
+        ),
     }
 }

@@ -9,7 +9,8 @@ use rocket::request::Request;
 use rocket::response::{self, Responder, Response};
 use rocket::serde::json::Json;
 use rocket::State;
-use serde_json::{json, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::{ApiError, ApiResult};
 use crate::hub::{Hub, StoredModel};
@@ -17,6 +18,7 @@ use crate::ids::{InvalidId, ModelId, ViewerId};
 use crate::model::{parse_upload, StoredJson};
 use crate::server::body::JsonBytes;
 use crate::server::guards::{Authorized, BaseUrl, Caller, Conditional};
+use crate::server::openapi::{ErrorBody, ModelUpload, StoredMessage};
 use crate::Settings;
 
 /// Models up to this size are compressed on the first request that accepts gzip; larger ones
@@ -24,18 +26,53 @@ use crate::Settings;
 /// page to fetch a big model over loopback does not wait for the compressor.
 const GZIP_INLINE_LIMIT: usize = 1 << 20;
 
+/// What a push answers.
+#[derive(Serialize, ToSchema)]
+pub struct ModelStored {
+    model_id: ModelId,
+    viewer_id: ViewerId,
+    /// Where the model is served (`GET /api/model/{id}`).
+    url: String,
+    /// The viewer's page.
+    viewer_url: String,
+    /// The stored message's size.
+    bytes: usize,
+    /// Leaf parts, shared meshes (0 for a plain tree) and triangles.
+    parts: usize,
+    instances: usize,
+    triangles: usize,
+}
+
 /// Stores a model for a viewer (`viewer_id` in the body, else `?viewer=`, else `default`) and
 /// announces it to the viewer's pages.
+#[utoipa::path(
+    post,
+    path = "/api/model",
+    tag = "models",
+    params(("viewer" = Option<ViewerId>, Query, description = "The viewer, when the body names none (default: `default`)")),
+    request_body(content = ModelUpload, description = "The model, in one of three forms"),
+    responses(
+        (status = 201, description = "Stored and announced to the viewer's pages", body = ModelStored),
+        (status = 400, description = "`malformed_json`; `invalid_id` or `bad_request` for `?viewer`", body = ErrorBody),
+        (status = 413, description = "`too_large` (--body-limit, or the viewer's settings after the merge over --settings-limit); `over_memory_budget`: the model alone is over --model-memory", body = ErrorBody),
+        (status = 422, description = "`invalid`: the model is wrong at `path`", body = ErrorBody),
+        (status = 429, description = "`too_many_viewers`", body = ErrorBody),
+        (status = 503, description = "`model_memory_full`: models other viewers show hold --model-memory; `store_unavailable`; `busy`", body = ErrorBody),
+    ),
+    security(("token" = [])),
+)]
 #[rocket::post("/api/model?<viewer>", data = "<body>")]
 pub async fn post_model(
     _auth: Authorized,
-    viewer: Option<&str>,
+    viewer: Vec<&str>,
     body: JsonBytes,
     hub: &State<Hub>,
     settings: &State<Settings>,
     base: BaseUrl,
-) -> ApiResult<(Status, Json<Value>)> {
-    let query_viewer = viewer.map(ViewerId::new).transpose()?;
+) -> ApiResult<(Status, Json<ModelStored>)> {
+    let query_viewer = super::single(&viewer, "viewer")?
+        .map(ViewerId::new)
+        .transpose()?;
     let limits = settings.model_limits();
     let model = rocket::tokio::task::spawn_blocking(move || -> ApiResult<StoredModel> {
         let JsonBytes(body) = body;
@@ -59,27 +96,39 @@ pub async fn post_model(
     .map_err(|err| ApiError::internal(format!("the upload could not be processed: {err}")))??;
     let model = hub.publish_model(model).await?;
     tracing::info!(model = %model.id, viewer = %model.viewer_id, bytes = model.body.len(), "model stored");
-    let answer = json!({
-        "model_id": model.id,
-        "viewer_id": model.viewer_id,
-        "url": format!("{}/api/model/{}", base.0, model.id),
-        "viewer_url": format!("{}/viewer/{}", base.0, model.viewer_id),
-        "bytes": model.body.len(),
-        "parts": model.summary.leaves,
-        "instances": model.summary.instances,
-        "triangles": model.summary.triangles,
-    });
+    let answer = ModelStored {
+        url: format!("{}/api/model/{}", base.0, model.id),
+        viewer_url: format!("{}/viewer/{}", base.0, model.viewer_id),
+        model_id: model.id.clone(),
+        viewer_id: model.viewer_id.clone(),
+        bytes: model.body.len(),
+        parts: model.summary.leaves,
+        instances: model.summary.instances,
+        triangles: model.summary.triangles,
+    };
     Ok((Status::Created, Json(answer)))
 }
 
 /// A stored model as JSON: ocp_vscode's message with the geometry as it was posted.
+#[utoipa::path(
+    get,
+    path = "/api/model/{id}",
+    tag = "models",
+    params(("id" = ModelId, Path)),
+    responses(
+        (status = 200, description = "The stored model (ETag: its id; gzip when accepted; immutable)", body = StoredMessage),
+        (status = 304, description = "Not modified (`If-None-Match`)"),
+        (status = 404, description = "`model_not_found`", body = ErrorBody),
+        (status = 410, description = "`model_evicted`: evicted under --model-memory, or its viewer deleted", body = ErrorBody),
+    ),
+)]
 #[rocket::get("/api/model/<id>")]
 pub async fn get_model(
     _caller: Caller,
     id: Result<ModelId, InvalidId>,
     hub: &State<Hub>,
     conditional: Conditional,
-) -> ApiResult<ModelBody> {
+) -> ApiResult<ModelResponse> {
     let model = hub.model(&id?).await?;
     let gzip = if conditional.gzip {
         gzipped(&model).await
@@ -91,7 +140,7 @@ pub async fn get_model(
         None => format!("\"{}\"", model.id),
     };
     let not_modified = conditional.has(&etag);
-    Ok(ModelBody {
+    Ok(ModelResponse {
         not_modified,
         etag,
         gzip: gzip.is_some(),
@@ -125,14 +174,14 @@ fn gzip(json: &StoredJson) -> Bytes {
 }
 
 /// A model's bytes with caching headers; models never change, so their ids are their ETags.
-pub struct ModelBody {
+pub struct ModelResponse {
     not_modified: bool,
     etag: String,
     body: StoredJson,
     gzip: bool,
 }
 
-impl<'r> Responder<'r, 'static> for ModelBody {
+impl<'r> Responder<'r, 'static> for ModelResponse {
     fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
         let mut response = Response::build();
         response

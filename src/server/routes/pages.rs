@@ -15,14 +15,20 @@ use crate::assets::{self, Asset};
 use crate::error::{ApiError, ApiResult};
 use crate::hub::Hub;
 use crate::ids::{InvalidId, ViewerId};
+use crate::model::config;
 use crate::scene::Scene;
 use crate::server::guards::{Authorized, Caller};
+use crate::server::openapi::{ErrorBody, ThemeName};
 use crate::server::work::ModelWork;
 use crate::wire::ErrorCode;
 use crate::Settings;
 
 /// The templates, registered from the binary (names end in `.html`, which turns escaping on).
-pub const TEMPLATES: [(&str, &str); 2] = [
+pub const TEMPLATES: [(&str, &str); 3] = [
+    (
+        "api-docs.html",
+        include_str!("../../../templates/api-docs.html.j2"),
+    ),
     (
         "viewer.html",
         include_str!("../../../templates/viewer.html.j2"),
@@ -34,14 +40,25 @@ pub const TEMPLATES: [(&str, &str); 2] = [
 ];
 
 /// Display settings a page URL may carry, e.g. `/viewer/a?theme=dark&tree_width=300&height=500`,
-/// as written. Unknown keys are ignored (embedders add cache busters); known ones must be valid.
-#[derive(Debug, rocket::FromForm)]
+/// as written. Unknown keys are ignored (embedders add cache busters); known ones must be valid,
+/// and given once.
+#[derive(Debug, rocket::FromForm, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery<'r> {
-    theme: Option<&'r str>,
-    tree_width: Option<&'r str>,
-    glass: Option<&'r str>,
-    tools: Option<&'r str>,
-    height: Option<&'r str>,
+    #[param(value_type = Option<ThemeName>)]
+    theme: Vec<&'r str>,
+    /// The tree's width in pixels.
+    #[param(value_type = Option<u32>, minimum = 100, maximum = 2000)]
+    tree_width: Vec<&'r str>,
+    /// The tree over the scene (also 1/0, yes/no, on/off).
+    #[param(value_type = Option<bool>)]
+    glass: Vec<&'r str>,
+    /// The toolbar (also 1/0, yes/no, on/off).
+    #[param(value_type = Option<bool>)]
+    tools: Vec<&'r str>,
+    /// The viewer's height in pixels; without it the viewer fills the window.
+    #[param(value_type = Option<u32>, minimum = 150, maximum = 10000)]
+    height: Vec<&'r str>,
 }
 
 /// The checked display settings, handed to the page's script. They win over the model's config:
@@ -65,15 +82,19 @@ impl PageQuery<'_> {
     /// A bad option is a 400 naming it, not a page that silently ignores what was asked.
     fn check(&self) -> Result<PageOptions, ApiError> {
         Ok(PageOptions {
-            theme: option("theme", self.theme, |value| {
-                ["light", "dark", "browser"]
-                    .into_iter()
-                    .find(|theme| *theme == value)
+            theme: option("theme", super::single(&self.theme, "theme")?, |value| {
+                config::THEMES.iter().copied().find(|theme| *theme == value)
             })?,
-            tree_width: option("tree_width", self.tree_width, |v| number(v, 100, 2000))?,
-            glass: option("glass", self.glass, flag)?,
-            tools: option("tools", self.tools, flag)?,
-            height: option("height", self.height, |v| number(v, 150, 10_000))?,
+            tree_width: option(
+                "tree_width",
+                super::single(&self.tree_width, "tree_width")?,
+                |v| number(v, 100, 2000),
+            )?,
+            glass: option("glass", super::single(&self.glass, "glass")?, flag)?,
+            tools: option("tools", super::single(&self.tools, "tools")?, flag)?,
+            height: option("height", super::single(&self.height, "height")?, |v| {
+                number(v, 150, 10_000)
+            })?,
         })
     }
 }
@@ -105,6 +126,18 @@ fn flag(value: &str) -> Option<bool> {
     }
 }
 
+/// The viewer page of the viewer `default`.
+#[utoipa::path(
+    get,
+    path = "/",
+    operation_id = "index_page",
+    tag = "pages",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "The page", content_type = "text/html", body = String),
+        (status = 400, description = "`bad_request`: a display setting it does not take (`?theme`)", body = ErrorBody),
+    ),
+)]
 #[rocket::get("/?<options..>")]
 pub fn index(
     _caller: Caller,
@@ -115,6 +148,21 @@ pub fn index(
     Ok(viewer_page(&id, "", options.check()?, settings))
 }
 
+/// A viewer's page: full window, fits any frame; display settings may come in the URL.
+#[utoipa::path(
+    get,
+    path = "/viewer/{id}",
+    operation_id = "viewer_page",
+    tag = "pages",
+    params(
+        ("id" = ViewerId, Path),
+        PageQuery,
+    ),
+    responses(
+        (status = 200, description = "The page", content_type = "text/html", body = String),
+        (status = 400, description = "`invalid_id`; `bad_request`: a display setting it does not take (`?theme`)", body = ErrorBody),
+    ),
+)]
 #[rocket::get("/viewer/<id>?<options..>")]
 pub fn viewer(
     _caller: Caller,
@@ -127,6 +175,14 @@ pub fn viewer(
 
 /// Every viewer, with links. Viewer ids are capabilities: this needs the token where
 /// `GET /api/viewers` does.
+#[utoipa::path(
+    get,
+    path = "/viewers",
+    operation_id = "viewers_page",
+    tag = "pages",
+    responses((status = 200, description = "The page of viewers", content_type = "text/html", body = String)),
+    security(("token" = [])),
+)]
 #[rocket::get("/viewers")]
 pub async fn viewers(
     _auth: Authorized,
@@ -148,6 +204,18 @@ pub async fn viewers(
 
 /// The viewer's current model and settings as a one-file scene, as a download. Like the viewer's
 /// page and its model, it needs no token: viewer ids are capabilities.
+#[utoipa::path(
+    get,
+    path = "/viewer/{id}/scene.html",
+    operation_id = "scene_file",
+    tag = "pages",
+    params(("id" = ViewerId, Path)),
+    responses(
+        (status = 200, description = "The scene, as a download", content_type = "text/html", body = String),
+        (status = 404, description = "`viewer_not_found`, `no_model`, `model_not_found`", body = ErrorBody),
+        (status = 410, description = "`viewer_deleted`, `model_evicted`", body = ErrorBody),
+    ),
+)]
 #[rocket::get("/viewer/<id>/scene.html")]
 pub async fn scene(
     _caller: Caller,
@@ -168,17 +236,39 @@ pub async fn scene(
 /// `width` is pixels (`640`, `640px`) or a share (`100%`), `height` pixels (150 to 10000);
 /// `image` the end of the PNG's base64 (16 to 128 characters) when the PNG is the output just
 /// before the script's, which the script then hides (see there).
+#[utoipa::path(
+    get,
+    path = "/viewer/{id}/scene.js",
+    tag = "pages",
+    params(
+        ("id" = ViewerId, Path),
+        ("width" = Option<String>, Query, pattern = "^((10000|[1-9][0-9]{2,3})(px)?|([1-9][0-9]?|100)%)$", description = "Pixels (100 to 10000: `640`, `640px`) or a share (`1%` to `100%`); default `100%`"),
+        ("height" = Option<u32>, Query, minimum = 150, maximum = 10000, description = "Pixels; default 480"),
+        ("image" = Option<String>, Query, pattern = "^[A-Za-z0-9+/=]{16,128}$", description = "The end of the base64 of the PNG in the output before the script's, which it then hides"),
+    ),
+    responses(
+        (status = 200, description = "The script", content_type = "text/javascript", body = String),
+        (status = 400, description = "`invalid_id`; `bad_request`: `?width`, `?height` or `?image`", body = ErrorBody),
+        (status = 404, description = "`viewer_not_found`, `no_model`, `model_not_found`", body = ErrorBody),
+        (status = 410, description = "`viewer_deleted`, `model_evicted`", body = ErrorBody),
+    ),
+)]
 #[rocket::get("/viewer/<id>/scene.js?<width>&<height>&<image>")]
 pub async fn scene_script(
     _caller: Caller,
     id: Result<ViewerId, InvalidId>,
-    width: Option<&str>,
-    height: Option<&str>,
-    image: Option<&str>,
+    width: Vec<&str>,
+    height: Vec<&str>,
+    image: Vec<&str>,
     hub: &State<Hub>,
     work: &State<ModelWork>,
 ) -> ApiResult<(ContentType, String)> {
     let id = id?;
+    let (width, height, image) = (
+        super::single(&width, "width")?,
+        super::single(&height, "height")?,
+        super::single(&image, "image")?,
+    );
     let width = match width {
         None => "100%".to_string(),
         Some(width) => css_width(width).ok_or_else(|| {
@@ -295,7 +385,7 @@ fn viewer_page(id: &ViewerId, root: &str, options: PageOptions, settings: &Setti
     Page::new(template, settings)
 }
 
-fn asset_href(name: &str) -> String {
+pub(super) fn asset_href(name: &str) -> String {
     Asset::find(name).map(Asset::href).unwrap_or_default()
 }
 
@@ -307,7 +397,7 @@ pub struct Page {
 }
 
 impl Page {
-    fn new(template: Template, settings: &Settings) -> Self {
+    pub(super) fn new(template: Template, settings: &Settings) -> Self {
         let policy = format!(
             "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
              img-src 'self' data: blob:; connect-src 'self'; frame-ancestors {}",

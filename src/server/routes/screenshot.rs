@@ -11,32 +11,58 @@ use rocket::request::Request;
 use rocket::response::{self, Responder, Response};
 use rocket::serde::json::Json;
 use rocket::State;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::error::{from_serde, ApiError, ApiResult};
 use crate::hub::{Hub, ImageKind};
 use crate::ids::ViewerId;
 use crate::server::body::ScreenshotBytes;
 use crate::server::guards::Caller;
+use crate::server::openapi::ErrorBody;
 
 /// What a page uploads: the PNG as a data URL (`viewer.getImage()` gives one) or plain base64,
 /// borrowed from the body unless it holds escapes, so the upload is held once and its PNG once.
-#[derive(Deserialize)]
-struct Upload<'a> {
+#[derive(Deserialize, ToSchema)]
+pub struct Upload<'a> {
+    #[schema(value_type = crate::ids::ViewerId)]
     viewer_id: String,
+    /// The `request_id` of the `screenshot_request` this answers, if any.
     request_id: Option<String>,
+    /// `data:image/png;base64,...` or plain base64 of a PNG.
     #[serde(borrow)]
+    #[schema(value_type = String)]
     data: std::borrow::Cow<'a, str>,
 }
 
+/// A screenshot kept (for an hour; the newest 32).
+#[derive(Serialize, ToSchema)]
+pub struct Saved {
+    screenshot_id: String,
+    viewer_id: ViewerId,
+    /// Where it is served (`GET /api/screenshot/{id}`).
+    url: String,
+    bytes: usize,
+}
+
 /// Stores a page's PNG and hands it to the request it answers, if any.
+#[utoipa::path(
+    post,
+    path = "/api/screenshot",
+    operation_id = "post_screenshot",
+    tag = "images",
+    request_body(content = Upload),
+    responses(
+        (status = 201, description = "Kept", body = Saved),
+        (status = 422, description = "`invalid`: `$.viewer_id`, or `$.data` is not a PNG", body = ErrorBody),
+    ),
+)]
 #[rocket::post("/api/screenshot", data = "<body>")]
 pub async fn upload(
     _caller: Caller,
     body: ScreenshotBytes,
     hub: &State<Hub>,
-) -> ApiResult<(Status, Json<Value>)> {
+) -> ApiResult<(Status, Json<Saved>)> {
     let (viewer, request_id, png) =
         rocket::tokio::task::spawn_blocking(move || decode(&body.0.bytes))
             .await
@@ -46,12 +72,12 @@ pub async fn upload(
     let screenshot = hub
         .store_screenshot(&viewer, request_id.as_deref(), png)
         .await?;
-    let answer = json!({
-        "screenshot_id": screenshot.id,
-        "viewer_id": screenshot.viewer_id,
-        "url": format!("/api/screenshot/{}", screenshot.id),
-        "bytes": screenshot.png.len(),
-    });
+    let answer = Saved {
+        url: format!("/api/screenshot/{}", screenshot.id),
+        bytes: screenshot.png.len(),
+        screenshot_id: screenshot.id,
+        viewer_id: screenshot.viewer_id,
+    };
     Ok((Status::Created, Json(answer)))
 }
 
@@ -114,8 +140,23 @@ pub(crate) fn image_data(
     }
 }
 
+/// A kept screenshot.
+#[utoipa::path(
+    get,
+    path = "/api/screenshot/{id}",
+    operation_id = "get_screenshot",
+    tag = "images",
+    params(("id" = String, Path, description = "The `screenshot_id`", pattern = "^[A-Za-z0-9_-]{1,64}$")),
+    responses(
+        (status = 200, description = "The PNG", content_type = "image/png", body = Vec<u8>),
+        (status = 400, description = "`invalid_id`", body = ErrorBody),
+        (status = 404, description = "`screenshot_not_found`: none by that id (they are kept for an hour)", body = ErrorBody),
+    ),
+)]
 #[rocket::get("/api/screenshot/<id>")]
 pub async fn get(_caller: Caller, id: &str, hub: &State<Hub>) -> ApiResult<Png> {
+    // Screenshot ids follow the id rule too.
+    crate::ids::ModelId::new(id)?;
     Ok(Png(hub.screenshot(id).await?.png))
 }
 
@@ -134,6 +175,7 @@ impl<'r> Responder<'r, 'static> for Png {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn body(data: &str) -> Vec<u8> {
         json!({ "viewer_id": "v", "data": data })

@@ -9,24 +9,54 @@ use rocket::request::Request;
 use rocket::response::{self, Responder, Response};
 use rocket::serde::json::Json;
 use rocket::State;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::error::{from_serde, ApiError, ApiResult};
 use crate::hub::{Hub, ImageKind, Thumbnail};
 use crate::ids::{InvalidId, ViewerId};
 use crate::server::body::ThumbnailBytes;
 use crate::server::guards::Caller;
+use crate::server::openapi::ErrorBody;
 use crate::server::routes::screenshot::image_data;
 use crate::Settings;
 
 /// What a page posts: `{"data": "data:image/webp;base64,..."}` (PNG and JPEG too).
-#[derive(Deserialize)]
-struct Upload<'a> {
+#[derive(Deserialize, ToSchema)]
+#[schema(as = ThumbnailUpload)]
+pub struct Upload<'a> {
+    /// `data:image/webp;base64,...` (or PNG, JPEG), or plain base64 of one.
     #[serde(borrow)]
+    #[schema(value_type = String)]
     data: std::borrow::Cow<'a, str>,
 }
 
+/// A thumbnail kept.
+#[derive(Serialize, ToSchema)]
+pub struct ThumbnailSaved {
+    viewer_id: ViewerId,
+    bytes: usize,
+    /// `image/webp`, `image/jpeg` or `image/png`.
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+/// A page's last frame, small, for the `/viewers` page.
+#[utoipa::path(
+    post,
+    path = "/api/viewer/{id}/thumbnail",
+    operation_id = "post_thumbnail",
+    tag = "images",
+    params(("id" = ViewerId, Path)),
+    request_body(content = Upload),
+    responses(
+        (status = 201, description = "Kept (one per viewer)", body = ThumbnailSaved),
+        (status = 404, description = "`viewer_not_found`", body = ErrorBody),
+        (status = 410, description = "`viewer_deleted`", body = ErrorBody),
+        (status = 413, description = "`too_large`: the image is over --thumbnail-limit", body = ErrorBody),
+        (status = 422, description = "`invalid`: `$.data` is not a WebP, JPEG or PNG", body = ErrorBody),
+    ),
+)]
 #[rocket::post("/api/viewer/<id>/thumbnail", data = "<body>")]
 pub async fn post(
     _caller: Caller,
@@ -34,7 +64,7 @@ pub async fn post(
     body: ThumbnailBytes,
     hub: &State<Hub>,
     settings: &State<Settings>,
-) -> ApiResult<(Status, Json<Value>)> {
+) -> ApiResult<(Status, Json<ThumbnailSaved>)> {
     let id = id?;
     let mut de = serde_json::Deserializer::from_slice(&body.0.bytes);
     let upload: Upload =
@@ -54,10 +84,27 @@ pub async fn post(
         kind,
     };
     hub.store_thumbnail(&id, thumbnail).await?;
-    let answer = json!({ "viewer_id": id, "bytes": bytes, "type": kind.mime() });
+    let answer = ThumbnailSaved {
+        viewer_id: id,
+        bytes,
+        kind: kind.mime(),
+    };
     Ok((Status::Created, Json(answer)))
 }
 
+/// The last frame a page of the viewer drew.
+#[utoipa::path(
+    get,
+    path = "/api/viewer/{id}/thumbnail",
+    operation_id = "get_thumbnail",
+    tag = "images",
+    params(("id" = ViewerId, Path)),
+    responses(
+        (status = 200, description = "The image", content((Vec<u8> = "image/webp"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"))),
+        (status = 404, description = "`viewer_not_found`, `no_thumbnail`", body = ErrorBody),
+        (status = 410, description = "`viewer_deleted`", body = ErrorBody),
+    ),
+)]
 #[rocket::get("/api/viewer/<id>/thumbnail")]
 pub async fn get(
     _caller: Caller,
