@@ -43,7 +43,7 @@ const LICENSES: [(&str, &str); 3] = [
     ("Swagger UI (the API docs page)", "swagger-ui-dist/LICENSE"),
 ];
 /// The name `/static/` serves the licenses under.
-const LICENSES_ASSET: &str = "three-cad-viewer-licenses.txt";
+const LICENSES_ASSET: &str = "third-party-licenses.txt";
 
 fn main() {
     // Read when the script runs, not when it is compiled: a build script compiled for one copy
@@ -167,7 +167,7 @@ fn install_renderer(web: &Path, folder: &Path) {
 /// The licenses of the code the binary embeds, in one text file served beside it.
 fn license_notice(folder: &Path) -> String {
     let mut notice =
-        String::from("The viewer page of ocp_notebook embeds the following third-party code.\n");
+        String::from("The pages of ocp_notebook embed the following third-party code.\n");
     for (what, file) in LICENSES {
         let path = folder.join(file);
         let text =

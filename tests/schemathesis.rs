@@ -8,8 +8,8 @@
 //! gives a body's shape but not all of its content (a model's geometry, a PNG's bytes).
 //!
 //! The event streams are left out (they never end, and a fuzzer waits for an end); the Rust
-//! tests cover them. Each run prints one line, `schemathesis (STORE): N cases ...`, which
-//! `tests/run` adds up.
+//! tests cover them. Each run writes one line, `schemathesis (STORE): N cases in T s`, to
+//! `target/schemathesis.txt`, which `tests/run` adds up.
 
 mod common;
 
@@ -29,6 +29,8 @@ const TOKEN: &str = "schemathesis-token";
 #[test]
 fn schemathesis_finds_nothing_on_either_store() {
     let st = schemathesis();
+    let _ =
+        std::fs::remove_file(Path::new(env!("CARGO_MANIFEST_DIR")).join("target/schemathesis.txt"));
     let stores = [Some(Store::Memory), Store::redis()];
     for store in stores.into_iter().flatten() {
         let server = store.with(Settings {
@@ -85,7 +87,15 @@ fn run(st: &Path, server: &TestServer, store: &str) {
         .and_then(|line| line.split_whitespace().next())
         .and_then(|n| n.parse::<u64>().ok())
         .unwrap_or(0);
-    println!("schemathesis ({store}): {cases} cases in {seconds:.0} s");
+    let summary = format!("schemathesis ({store}): {cases} cases in {seconds:.0} s\n");
+    print!("{summary}");
+    // For tests/run's closing lines (libtest keeps a passing test's output to itself).
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(report.with_file_name("schemathesis.txt"))
+        .unwrap();
+    std::io::Write::write_all(&mut file, summary.as_bytes()).unwrap();
     assert!(
         output.status.success(),
         "schemathesis found failures on the {store} store (its output is above)"

@@ -213,7 +213,7 @@ fn event_schema() -> Value {
         .iter()
         .map(|kind| {
             json!({
-                "title": kind.as_str(),
+                "title": format!("{} event", kind.as_str()),
                 "description": kind.meaning(),
                 "type": "object",
                 "required": ["type", "viewer_id"],
@@ -290,7 +290,18 @@ fn animation_schema() -> Value {
                         (distances) or `rx`, `ry`, `rz` (degrees); `times` rise from 0, one per \
                         value; `path` is a part's path in the model.",
         "oneOf": [
-            { "type": "array", "minItems": 4, "maxItems": 4 },
+            {
+                "type": "array",
+                "prefixItems": [
+                    { "type": "string" },
+                    { "type": "string", "enum": ["t", "tx", "ty", "tz", "rx", "ry", "rz", "q"] },
+                    { "type": "array", "items": { "type": "number" } },
+                    { "type": "array", "items": {} },
+                ],
+                "items": {},
+                "minItems": 4,
+                "maxItems": 4,
+            },
             {
                 "type": "object",
                 "required": ["path", "action", "times", "values"],
@@ -299,7 +310,7 @@ fn animation_schema() -> Value {
                     "path": { "type": "string" },
                     "action": { "type": "string", "enum": ["t", "tx", "ty", "tz", "rx", "ry", "rz", "q"] },
                     "times": { "type": "array", "items": { "type": "number", "minimum": 0 }, "minItems": 1 },
-                    "values": { "type": "array", "minItems": 1 },
+                    "values": { "type": "array", "items": {}, "minItems": 1 },
                 },
             },
         ],
@@ -350,6 +361,7 @@ fn model_upload_schema() -> Value {
         "anyOf": [
             {
                 "title": "ocp_notebook's form",
+                "type": "object",
                 "required": ["shapes"],
                 "properties": {
                     "viewer_id": { "$ref": "#/components/schemas/ViewerId" },
@@ -359,6 +371,7 @@ fn model_upload_schema() -> Value {
             },
             {
                 "title": "ocp_vscode's message",
+                "type": "object",
                 "required": ["data"],
                 "properties": {
                     "type": { "const": "data" },
@@ -369,15 +382,17 @@ fn model_upload_schema() -> Value {
             },
             {
                 "title": "a bare tree",
+                "type": "object",
                 "required": ["parts"],
-                "properties": { "parts": { "type": "array", "items": { "type": "object" } } },
+                "properties": { "parts": { "type": "array", "items": {} } },
             },
             {
                 "title": "a bare instanced form",
+                "type": "object",
                 "required": ["instances", "shapes"],
                 "properties": {
-                    "instances": { "type": "array", "items": { "type": "object" } },
-                    "shapes": { "type": "object" },
+                    "instances": { "type": "array", "items": {} },
+                    "shapes": { "$ref": "#/components/schemas/ShapesTree" },
                 },
             },
         ],

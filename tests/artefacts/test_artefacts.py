@@ -270,9 +270,17 @@ def test_cargo_install_gives_a_server_that_serves_the_viewer(installed, tmp_path
             assert get(f"{server.url}/{module}"), f"{module} is empty"
         renderer = get(server.url + "/static/three-cad-viewer.js")
         assert renderer == (ROOT / BUNDLE).read_bytes()
-        licences = get(server.url + "/static/three-cad-viewer-licenses.txt").decode()
+        licences = get(server.url + "/static/third-party-licenses.txt").decode()
         assert "three-cad-viewer" in licences and "three.js" in licences
         assert licences.count("Permission is hereby granted") == 2, licences
+        assert "Swagger UI" in licences and "Apache License" in licences, licences
+        # The API docs page: Swagger UI came along in the package, and the document with it.
+        docs = html.unescape(get(server.url + "/api/docs").decode())
+        for asset in re.findall(r'"\.\./(static/[\w.-]+\?v=[0-9a-f]+)"', docs):
+            assert get(f"{server.url}/{asset}"), f"{asset} is empty"
+        assert "swagger-ui.js" in docs, docs
+        document = json.loads(get(server.url + "/api/openapi.json"))
+        assert document["openapi"].startswith("3.1"), document["openapi"]
     finally:
         server.close()
 
