@@ -202,6 +202,8 @@ async fn a_body_sent_where_none_is_read_still_gets_its_answer() {
         ("PUT /api/model HTTP/1.1", 405, "method_not_allowed"),
         ("POST /api/model HTTP/1.1", 401, "token_required"),
         ("POST /api/config?token=wrong HTTP/1.1", 403, "bad_token"),
+        ("GET /api/viewers?token=sesame HTTP/1.1", 400, "bad_request"),
+        ("GET /health HTTP/1.1", 400, "bad_request"),
     ];
     for (head, status, code) in cases {
         let (headers, answer) = send_whole(&server, head, &body);

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use rocket::http::Status;
+use rocket::http::{Method, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 
 use crate::error::ApiError;
@@ -157,8 +157,27 @@ impl<'r> FromRequest<'r> for Caller {
                 return fail(request, ApiError::new(ErrorCode::OriginNotAllowed, message));
             }
         }
+        // A read with a body: refused (the fallback routes read the body first, so the client
+        // gets this answer rather than a reset connection).
+        if matches!(request.method(), Method::Get | Method::Head) && has_body(request) {
+            return fail(
+                request,
+                ApiError::bad_request(
+                    "a GET carries no body here: send what it asks for in the URL's query",
+                ),
+            );
+        }
         Outcome::Success(Caller)
     }
+}
+
+/// Whether the request says a body follows (a length above 0, or chunks).
+fn has_body(request: &Request<'_>) -> bool {
+    let headers = request.headers();
+    headers
+        .get_one("Content-Length")
+        .is_some_and(|length| length.trim() != "0")
+        || headers.get_one("Transfer-Encoding").is_some()
 }
 
 /// A caller that also holds the server's token, when it has one: needed for writes that change
