@@ -92,7 +92,8 @@ pub struct AnimationError {
     pub path: String,
 }
 
-const ACTIONS: [&str; 8] = ["t", "tx", "ty", "tz", "rx", "ry", "rz", "q"];
+/// The actions a track may take (three-cad-viewer's).
+pub const ACTIONS: [&str; 8] = ["t", "tx", "ty", "tz", "rx", "ry", "rz", "q"];
 
 impl Default for Animation {
     fn default() -> Self {

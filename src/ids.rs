@@ -9,6 +9,9 @@ use serde::Serialize;
 /// The rule every id follows, for error messages.
 pub const ID_RULE: &str = "1-64 characters of A-Z, a-z, 0-9, '_' or '-'";
 
+/// [`ID_RULE`] as a regular expression, for the API document.
+pub const ID_PATTERN: &str = "^[A-Za-z0-9_-]{1,64}$";
+
 /// Why a string is not an id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{value:?} is not a valid id: expected {ID_RULE}")]

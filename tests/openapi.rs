@@ -149,6 +149,28 @@ async fn the_document_describes_exactly_the_mounted_routes() {
     assert!(theme.to_string().contains("\"dark\""), "{theme}");
 }
 
+/// A refused request guard forwards the request to the next route that matches it (and then to
+/// the fallback routes, which send the refusal); that is only safe while no two routes of one
+/// method match the same path.
+#[test]
+fn no_two_routes_of_one_method_match_one_path() {
+    let routes: Vec<(String, Vec<String>)> = mounted()
+        .into_iter()
+        .map(|(method, path)| (method, path.split('/').map(String::from).collect()))
+        .collect();
+    let dynamic = |segment: &str| segment.starts_with('{');
+    for (i, (method, a)) in routes.iter().enumerate() {
+        for (other, b) in &routes[i + 1..] {
+            let overlap = method == other
+                && a.len() == b.len()
+                && a.iter()
+                    .zip(b)
+                    .all(|(x, y)| x == y || dynamic(x) || dynamic(y));
+            assert!(!overlap, "{method} {} and {}", a.join("/"), b.join("/"));
+        }
+    }
+}
+
 /// Writes `head` and then `body` whole, as clients that do not read before they finish writing
 /// do, and reads the answer: the status line and headers, and the JSON body.
 fn send_whole(server: &TestServer, head: &str, body: &[u8]) -> (String, Value) {

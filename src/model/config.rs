@@ -27,7 +27,7 @@ pub enum Rule {
         min: i64,
         max: i64,
     },
-    /// An array of this many booleans.
+    /// An array of this many booleans, or one boolean for all of them.
     Bools(usize),
     /// An array of this many numbers.
     Numbers(usize),
@@ -75,7 +75,6 @@ pub const SETTINGS: &[(&str, Rule)] = &[
         },
     ),
     ("collapse", Rule::Collapse),
-    ("defaultColor", Rule::Color),
     ("edgeColor", Rule::Color),
     ("defaultOpacity", Rule::Number { min: 0.0, max: 1.0 }),
     ("metalness", Rule::Number { min: 0.0, max: 1.0 }),
@@ -217,7 +216,8 @@ impl Rule {
             Rule::Positive => value.as_f64().is_some_and(|n| n > 0.0),
             Rule::Integer { min, max } => whole(value).is_some_and(|n| n >= min && n <= max),
             Rule::Bools(len) => {
-                array_of(value, len).is_some_and(|items| items.iter().all(Value::is_boolean))
+                value.is_boolean()
+                    || array_of(value, len).is_some_and(|items| items.iter().all(Value::is_boolean))
             }
             Rule::Numbers(len) => {
                 array_of(value, len).is_some_and(|items| items.iter().all(Value::is_number))
@@ -257,7 +257,7 @@ impl Rule {
             Rule::Number { min, max } => format!("a number from {min} to {max}"),
             Rule::Positive => "a number above 0".into(),
             Rule::Integer { min, max } => format!("a whole number from {min} to {max}"),
-            Rule::Bools(len) => format!("an array of {len} booleans"),
+            Rule::Bools(len) => format!("an array of {len} booleans, or one for all"),
             Rule::Numbers(len) => format!("an array of {len} numbers"),
             Rule::Color => "a colour, \"#rrggbb\" or an integer up to 0xffffff".into(),
             Rule::Collapse => format!(
@@ -286,9 +286,10 @@ impl Rule {
             Rule::Integer { min, max } => {
                 json!({ "type": "integer", "minimum": min, "maximum": max })
             }
-            Rule::Bools(len) => json!({
-                "type": "array", "items": { "type": "boolean" }, "minItems": len, "maxItems": len,
-            }),
+            Rule::Bools(len) => json!({ "anyOf": [
+                { "type": "array", "items": { "type": "boolean" }, "minItems": len, "maxItems": len },
+                { "type": "boolean" },
+            ]}),
             Rule::Numbers(len) => json!({
                 "type": "array", "items": { "type": "number" }, "minItems": len, "maxItems": len,
             }),
@@ -338,6 +339,7 @@ mod tests {
         assert!(err.message.contains("\"purple\""), "{err}");
         for (key, value) in [
             ("grid", json!([true, false])),
+            ("grid", json!("yes")),
             ("treeWidth", json!(-5)),
             ("treeWidth", json!("240")),
             ("edgeColor", json!("#12345")),
@@ -358,6 +360,11 @@ mod tests {
         check(fixture["config"].as_object().unwrap()).unwrap();
         check(&config(
             json!({ "theme": null, "myOwnKey": [1, "x"], "edgeColor": 0x707070 }),
+        ))
+        .unwrap();
+        // What ocp_vscode's show() takes and our Python bridge passes on as given.
+        check(&config(
+            json!({ "grid": true, "defaultColor": [232, 176, 36], "collapse": 2 }),
         ))
         .unwrap();
     }

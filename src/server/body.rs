@@ -320,7 +320,8 @@ const DRAIN_MAX: usize = 16 << 20;
 const DRAIN_TIME: Duration = Duration::from_secs(1);
 
 /// Reads and drops a body no one reads (a refused one, one sent where none is taken), so that
-/// a client still sending it reads the answer rather than a reset connection.
+/// a client still sending it reads the answer rather than a reset connection. (Rocket grants
+/// `Expect: 100-continue` before any route runs, so such a client sends its body too.)
 pub async fn drain(data: Data<'_>) {
     drain_stream(data.open(DRAIN_MAX.into())).await;
 }

@@ -1,7 +1,8 @@
 //! What answers when no handler does: a request no route takes, a method a path does not have, a
 //! guard that refused. Every answer is the JSON error shape, never an HTML page, and a body the
-//! client sent is read first, so a client that writes its whole body before reading sees the
-//! answer rather than a reset connection.
+//! client sent is read first (up to 16 MiB, for up to a second; see
+//! [`drain`](super::body::drain)), so a client that writes its whole body before reading sees
+//! the answer rather than a reset connection.
 //!
 //! - Request guards refuse by forwarding (see [`fail`](super::guards::fail)); the request then
 //!   reaches the [`fallback`] routes, which take every path and method at the lowest rank,
@@ -54,7 +55,9 @@ pub fn json_error(status: Status, request: &Request<'_>) -> Refusal {
     // Rocket dispatches a request it could not read (an unknown method) to catchers as a GET of
     // the same path with 400, before any route was tried; a method no fallback route takes
     // (CONNECT) is a 404.
-    let unknown_method = status == Status::BadRequest && request.route().is_none();
+    // (A target it could not read becomes `/`, which says nothing about the method.)
+    let unknown_method =
+        status == Status::BadRequest && request.route().is_none() && request.uri().path() != "/";
     if remembered.is_none() && (unknown_method || status == Status::NotFound) {
         let method = if unknown_method {
             "this method".to_string()
@@ -132,7 +135,7 @@ fn method_not_allowed(request: &Request<'_>, method: &str) -> Option<Refusal> {
 }
 
 /// The methods the API's routes take at `path`, with HEAD beside GET and OPTIONS for CORS.
-pub fn allowed_methods<'a>(routes: impl Iterator<Item = &'a Route>, path: &str) -> Vec<String> {
+fn allowed_methods<'a>(routes: impl Iterator<Item = &'a Route>, path: &str) -> Vec<String> {
     let mut methods: Vec<Method> = routes
         .filter(|route| route.rank != FALLBACK_RANK && route.method != Method::Options)
         .filter(|route| path_matches(route.uri.path(), path))

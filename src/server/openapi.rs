@@ -20,7 +20,8 @@ use utoipa::openapi::{RefOr, Schema};
 use utoipa::{OpenApi, PartialSchema, ToSchema};
 
 use super::routes;
-use crate::ids::ID_RULE;
+use crate::animation::ACTIONS;
+use crate::ids::{ID_PATTERN, ID_RULE};
 use crate::model::config;
 use crate::wire::{ErrorCode, EventKind};
 
@@ -108,9 +109,19 @@ fn add_common_answers(document: &mut Value) {
         let Some(operations) = operations.as_object_mut() else {
             continue;
         };
-        for operation in operations.values_mut() {
+        for (method, operation) in operations.iter_mut() {
             let needs_token = operation.get("security").is_some();
             let takes_body = operation.get("requestBody").is_some();
+            // Query parameters are read once, and reads take no body.
+            let has_query = operation["parameters"]
+                .as_array()
+                .is_some_and(|params| params.iter().any(|p| p["in"] == "query"));
+            let refused_as_bad_request = match (has_query, method == "get") {
+                (true, true) => Some("a query parameter given twice, or a GET with a body"),
+                (true, false) => Some("a query parameter given twice"),
+                (false, true) => Some("a GET with a body"),
+                (false, false) => None,
+            };
             let Some(responses) = operation["responses"].as_object_mut() else {
                 continue;
             };
@@ -166,6 +177,18 @@ fn add_common_answers(document: &mut Value) {
                 "The shared store is out of reach, or the server is at a limit of work in \
                  flight; try again.",
             );
+            if let Some(why) = refused_as_bad_request {
+                match responses.get_mut("400") {
+                    Some(listed) => {
+                        let text = listed["description"].as_str().unwrap_or_default();
+                        listed["description"] = json!(format!("{text} `bad_request`: {why}."));
+                    }
+                    None => {
+                        let answer = error_response(&[BadRequest], &format!("{why}."));
+                        responses.insert("400".into(), answer);
+                    }
+                }
+            }
         }
     }
 }
@@ -294,7 +317,7 @@ fn animation_schema() -> Value {
                 "type": "array",
                 "prefixItems": [
                     { "type": "string" },
-                    { "type": "string", "enum": ["t", "tx", "ty", "tz", "rx", "ry", "rz", "q"] },
+                    { "type": "string", "enum": ACTIONS },
                     { "type": "array", "items": { "type": "number" } },
                     { "type": "array", "items": {} },
                 ],
@@ -308,7 +331,7 @@ fn animation_schema() -> Value {
                 "additionalProperties": false,
                 "properties": {
                     "path": { "type": "string" },
-                    "action": { "type": "string", "enum": ["t", "tx", "ty", "tz", "rx", "ry", "rz", "q"] },
+                    "action": { "type": "string", "enum": ACTIONS },
                     "times": { "type": "array", "items": { "type": "number", "minimum": 0 }, "minItems": 1 },
                     "values": { "type": "array", "items": {}, "minItems": 1 },
                 },
@@ -466,7 +489,7 @@ impl ToSchema for crate::ids::ModelId {}
 fn id_schema(what: &str) -> RefOr<Schema> {
     utoipa::openapi::ObjectBuilder::new()
         .schema_type(utoipa::openapi::Type::String)
-        .pattern(Some("^[A-Za-z0-9_-]{1,64}$"))
+        .pattern(Some(ID_PATTERN))
         .min_length(Some(1))
         .max_length(Some(64))
         .description(Some(format!("{what}: {ID_RULE}.")))

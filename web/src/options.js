@@ -20,5 +20,8 @@ function color(value) {
 export function splitOptions(config) {
   const render = pick(config, RENDER);
   if (render.edgeColor !== undefined) render.edgeColor = color(render.edgeColor);
-  return { display: pick(config, DISPLAY), render, viewer: pick(config, VIEWER) };
+  const viewer = pick(config, VIEWER);
+  // ocp_vscode's show(grid=True) means all three planes.
+  if (typeof viewer.grid === "boolean") viewer.grid = [viewer.grid, viewer.grid, viewer.grid];
+  return { display: pick(config, DISPLAY), render, viewer };
 }

@@ -115,7 +115,18 @@ fn option<T>(
 }
 
 fn number(value: &str, min: u32, max: u32) -> Option<u32> {
-    value.parse().ok().filter(|n| (min..=max).contains(n))
+    digits(value)?
+        .parse()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+}
+
+/// `value` if it is a whole number as people write one: digits, no sign, no leading zero.
+fn digits(value: &str) -> Option<&str> {
+    let plain = !value.is_empty()
+        && value.bytes().all(|b| b.is_ascii_digit())
+        && (value == "0" || !value.starts_with('0'));
+    plain.then_some(value)
 }
 
 fn flag(value: &str) -> Option<bool> {
@@ -308,7 +319,7 @@ fn css_width(value: &str) -> Option<String> {
         Some(number) => (number, "%"),
         None => (value.strip_suffix("px").unwrap_or(value), "px"),
     };
-    let number: u32 = number.parse().ok()?;
+    let number: u32 = digits(number)?.parse().ok()?;
     let fits = match unit {
         "%" => (1..=100).contains(&number),
         _ => (100..=10_000).contains(&number),

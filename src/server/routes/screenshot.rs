@@ -146,7 +146,7 @@ pub(crate) fn image_data(
     path = "/api/screenshot/{id}",
     operation_id = "get_screenshot",
     tag = "images",
-    params(("id" = String, Path, description = "The `screenshot_id`", pattern = "^[A-Za-z0-9_-]{1,64}$")),
+    params(("id" = crate::ids::ModelId, Path, description = "The `screenshot_id`")),
     responses(
         (status = 200, description = "The PNG", content_type = "image/png", body = Vec<u8>),
         (status = 400, description = "`invalid_id`", body = ErrorBody),
