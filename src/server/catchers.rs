@@ -55,9 +55,10 @@ pub fn json_error(status: Status, request: &Request<'_>) -> Refusal {
     // Rocket dispatches a request it could not read (an unknown method) to catchers as a GET of
     // the same path with 400, before any route was tried; a method no fallback route takes
     // (CONNECT) is a 404.
-    // (A target it could not read becomes `/`, which says nothing about the method.)
-    let unknown_method =
-        status == Status::BadRequest && request.route().is_none() && request.uri().path() != "/";
+    // (A target it could not read keeps its known method: only a GET here is one Rocket made.)
+    let unknown_method = status == Status::BadRequest
+        && request.route().is_none()
+        && request.method() == Method::Get;
     if remembered.is_none() && (unknown_method || status == Status::NotFound) {
         let method = if unknown_method {
             "this method".to_string()
