@@ -6,8 +6,6 @@
 mod cluster;
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::Duration;
 
 use cluster::{server, Process};
@@ -109,13 +107,7 @@ impl Target {
     /// Sends `request` as raw bytes; answers what came back before the server closed or `wait`
     /// passed.
     fn raw(&self, request: &[u8], wait: Duration) -> String {
-        let address = self.base.trim_start_matches("http://");
-        let mut socket = TcpStream::connect(address).unwrap();
-        socket.set_read_timeout(Some(wait)).unwrap();
-        socket.write_all(request).unwrap();
-        let mut answer = Vec::new();
-        let _ = socket.read_to_end(&mut answer);
-        String::from_utf8_lossy(&answer).into_owned()
+        raw_exchange(&self.base, request, wait).unwrap()
     }
 }
 

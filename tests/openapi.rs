@@ -5,8 +5,6 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::Duration;
 
 use common::*;
@@ -175,23 +173,14 @@ fn no_two_routes_of_one_method_match_one_path() {
 /// do, and reads the answer: the status line and headers, and the JSON body.
 fn send_whole(server: &TestServer, head: &str, body: &[u8]) -> (String, Value) {
     let address = server.base.trim_start_matches("http://");
-    let mut socket = TcpStream::connect(address).unwrap();
-    socket
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    let request = format!(
+    let mut request = format!(
         "{head}\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
-    );
-    socket.write_all(request.as_bytes()).unwrap();
-    socket
-        .write_all(body)
-        .unwrap_or_else(|err| panic!("{head}: the body could not be sent whole: {err}"));
-    let mut answer = Vec::new();
-    socket
-        .read_to_end(&mut answer)
-        .unwrap_or_else(|err| panic!("{head}: the answer could not be read: {err}"));
-    let answer = String::from_utf8_lossy(&answer).into_owned();
+    )
+    .into_bytes();
+    request.extend_from_slice(body);
+    let answer = raw_exchange(&server.base, &request, Duration::from_secs(20))
+        .unwrap_or_else(|err| panic!("{head}: the request could not be sent whole: {err}"));
     let (headers, json) = answer
         .split_once("\r\n\r\n")
         .unwrap_or_else(|| panic!("{head}: no answer: {answer:?}"));
@@ -264,17 +253,10 @@ async fn a_method_a_path_does_not_have_is_405_with_allow() {
     // A method Rocket does not know at all (`/` found by schemathesis).
     let address = server.base.trim_start_matches("http://");
     for path in ["/api/viewers", "/"] {
-        let mut socket = TcpStream::connect(address).unwrap();
-        socket
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        write!(
-            socket,
-            "QUERY {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut answer = String::new();
-        socket.read_to_string(&mut answer).unwrap();
+        let request =
+            format!("QUERY {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+        let answer =
+            raw_exchange(&server.base, request.as_bytes(), Duration::from_secs(10)).unwrap();
         assert!(answer.starts_with("HTTP/1.1 405 "), "{path}: {answer}");
         assert!(
             answer

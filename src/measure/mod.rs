@@ -47,6 +47,17 @@ pub enum Tool {
 }
 
 impl Tool {
+    /// Every name a request may give a tool: the renderer's (what answers carry), then the
+    /// short ones.
+    pub const NAMES: [&'static str; 6] = [
+        "DistanceMeasurement",
+        "PropertiesMeasurement",
+        "AngleMeasurement",
+        "distance",
+        "properties",
+        "angle",
+    ];
+
     /// How many picks the tool measures.
     pub fn picks(self) -> usize {
         match self {

@@ -267,3 +267,23 @@ fn part_names_reach_the_info_box_escaped() {
     assert!(!html.contains("<img"), "{html}");
     assert!(html.contains("&lt;img"));
 }
+
+#[test]
+fn the_tool_names_are_the_ones_requests_may_give_and_answers_carry() {
+    for name in Tool::NAMES {
+        let tool: Tool = serde_json::from_value(name.into()).expect(name);
+        let renderer = serde_json::to_value(tool).unwrap();
+        assert!(
+            Tool::NAMES[..3].contains(&renderer.as_str().unwrap()),
+            "{name}"
+        );
+    }
+    // Each tool (the match fails to compile when one is added) has its renderer's name listed.
+    for tool in [Tool::Distance, Tool::Properties, Tool::Angle] {
+        match tool {
+            Tool::Distance | Tool::Properties | Tool::Angle => {}
+        }
+        let name = serde_json::to_value(tool).unwrap();
+        assert!(Tool::NAMES.contains(&name.as_str().unwrap()), "{name}");
+    }
+}

@@ -22,6 +22,7 @@ use utoipa::{OpenApi, PartialSchema, ToSchema};
 use super::routes;
 use crate::animation::ACTIONS;
 use crate::ids::{ID_PATTERN, ID_RULE};
+use crate::measure::Tool;
 use crate::model::config;
 use crate::wire::{ErrorCode, EventKind};
 
@@ -38,33 +39,8 @@ pub fn document_value() -> Value {
     let mut document =
         serde_json::to_value(ApiDoc::openapi()).expect("the generated document serializes");
     let schemas = &mut document["components"]["schemas"];
-    for (name, schema) in [
-        (Config::name(), config::json_schema()),
-        (ModelUpload::name(), model_upload_schema()),
-        (StoredMessage::name(), stored_message_schema()),
-        (ErrorBody::name(), error_body_schema()),
-        (Event::name(), event_schema()),
-        (PickSchema::name(), pick_schema()),
-        (
-            ToolName::name(),
-            json!({ "type": "string", "enum": TOOL_NAMES }),
-        ),
-        (ToolResponse::name(), tool_response_schema()),
-        (AnimationSchema::name(), animation_schema()),
-        (
-            ThemeName::name(),
-            json!({ "type": "string", "enum": config::THEMES }),
-        ),
-        (
-            ShapesTree::name(),
-            json!({
-                "type": "object",
-                "description": "A shapes tree (`{\"parts\": [...], ...}`) or its instanced form \
-                                (`{\"instances\": [...], \"shapes\": {...}}`).",
-            }),
-        ),
-    ] {
-        schemas[name.as_ref()] = schema;
+    for (name, schema) in written_schemas() {
+        schemas[name] = schema;
     }
     document["components"]["securitySchemes"] = json!({
         "token": {
@@ -255,16 +231,6 @@ fn event_schema() -> Value {
     })
 }
 
-/// The names a measurement request may give its tool: the renderer's, then the short ones.
-const TOOL_NAMES: [&str; 6] = [
-    "DistanceMeasurement",
-    "PropertiesMeasurement",
-    "AngleMeasurement",
-    "distance",
-    "properties",
-    "angle",
-];
-
 fn pick_schema() -> Value {
     json!({
         "type": "object",
@@ -292,7 +258,7 @@ fn tool_response_schema() -> Value {
         "properties": {
             "type": { "const": "backend_response" },
             "subtype": { "const": "tool_response" },
-            "tool_type": { "type": "string", "enum": &TOOL_NAMES[..3] },
+            "tool_type": { "type": "string", "enum": &Tool::NAMES[..3] },
             "source": { "type": "string", "enum": ["mesh", "exact"] },
             "info": { "type": "string" },
             "center_info": { "type": "string" },
@@ -422,10 +388,11 @@ fn model_upload_schema() -> Value {
     })
 }
 
-/// Names a schema whose JSON this module writes (the document gets the real one), so that
-/// handlers' types can refer to it.
+/// Schemas whose JSON this module writes, each named once with its JSON: a type that handlers'
+/// annotations can refer to (its `PartialSchema` is a stand-in), and the schema the document
+/// gets under that name.
 macro_rules! schema_written_here {
-    ($($(#[$doc:meta])* $name:ident = $title:literal;)*) => {
+    ($($(#[$doc:meta])* $name:ident = $title:literal => $schema:expr;)*) => {
         $(
             $(#[$doc])*
             pub struct $name;
@@ -442,32 +409,41 @@ macro_rules! schema_written_here {
                 }
             }
         )*
+
+        /// Every schema written here, by name.
+        fn written_schemas() -> Vec<(&'static str, Value)> {
+            vec![$(($title, $schema)),*]
+        }
     };
 }
 
 schema_written_here! {
     /// A config object, by [`config::json_schema`].
-    Config = "Config";
+    Config = "Config" => config::json_schema();
     /// A model upload's body.
-    ModelUpload = "ModelUpload";
+    ModelUpload = "ModelUpload" => model_upload_schema();
     /// A stored model, as served.
-    StoredMessage = "StoredMessage";
+    StoredMessage = "StoredMessage" => stored_message_schema();
     /// The error body every refusal carries.
-    ErrorBody = "ErrorBody";
+    ErrorBody = "ErrorBody" => error_body_schema();
     /// One server-sent event's data.
-    Event = "Event";
+    Event = "Event" => event_schema();
     /// A shapes tree or its instanced form (checked in code, see `ModelUpload`).
-    ShapesTree = "ShapesTree";
+    ShapesTree = "ShapesTree" => json!({
+        "type": "object",
+        "description": "A shapes tree (`{\"parts\": [...], ...}`) or its instanced form \
+                        (`{\"instances\": [...], \"shapes\": {...}}`).",
+    });
     /// A pick read from the renderer's name for it.
-    PickSchema = "Pick";
+    PickSchema = "Pick" => pick_schema();
     /// A measurement tool's name.
-    ToolName = "ToolName";
+    ToolName = "ToolName" => json!({ "type": "string", "enum": Tool::NAMES });
     /// three-cad-viewer's answer to a measurement.
-    ToolResponse = "ToolResponse";
+    ToolResponse = "ToolResponse" => tool_response_schema();
     /// Animation tracks for the model on screen.
-    AnimationSchema = "Animation";
+    AnimationSchema = "Animation" => animation_schema();
     /// A page's theme.
-    ThemeName = "Theme";
+    ThemeName = "Theme" => json!({ "type": "string", "enum": config::THEMES });
 }
 
 impl PartialSchema for crate::ids::ViewerId {
@@ -494,24 +470,6 @@ fn id_schema(what: &str) -> RefOr<Schema> {
         .max_length(Some(64))
         .description(Some(format!("{what}: {ID_RULE}.")))
         .into()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::TOOL_NAMES;
-    use crate::measure::Tool;
-
-    #[test]
-    fn the_documented_tool_names_are_the_ones_requests_may_give() {
-        for name in TOOL_NAMES {
-            let tool: Tool = serde_json::from_value(name.into()).expect(name);
-            let renderer = serde_json::to_value(tool).unwrap();
-            assert!(
-                TOOL_NAMES[..3].contains(&renderer.as_str().unwrap()),
-                "{name}"
-            );
-        }
-    }
 }
 
 #[derive(OpenApi)]
@@ -559,7 +517,7 @@ mod tests {
         routes::thumbnail::get,
         routes::health::health,
     ),
-    components(schemas(crate::ids::ViewerId, crate::ids::ModelId, ShapesTree, Config, ModelUpload, StoredMessage, ErrorBody, Event, PickSchema, ToolName, ToolResponse, AnimationSchema, ThemeName)),
+    components(schemas(crate::ids::ViewerId, crate::ids::ModelId)),
     tags(
         (name = "pages", description = "HTML pages and the files they load"),
         (name = "models", description = "Pushing models and reading them back"),

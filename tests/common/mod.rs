@@ -422,3 +422,16 @@ pub fn python_env(name: &str, packages: &[&str]) -> std::path::PathBuf {
     std::fs::write(&ready, wanted).unwrap();
     python
 }
+
+/// Sends `request` as raw bytes to the server at `base` (`http://host:port`), written whole
+/// before anything is read, as most clients do; answers what came back before the server closed
+/// or `wait` passed. Fails only when the request could not be written (a reset connection).
+pub fn raw_exchange(base: &str, request: &[u8], wait: Duration) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    let mut socket = std::net::TcpStream::connect(base.trim_start_matches("http://"))?;
+    socket.set_read_timeout(Some(wait))?;
+    socket.write_all(request)?;
+    let mut answer = Vec::new();
+    let _ = socket.read_to_end(&mut answer);
+    Ok(String::from_utf8_lossy(&answer).into_owned())
+}
