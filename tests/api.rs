@@ -1155,6 +1155,23 @@ async fn a_kernel_answers_measurements_exactly_and_the_mesh_stands_in(store: Sto
         status["status"]["measureBackend"]["polled_ms"].is_u64(),
         "{status}"
     );
+    // A background poll sent before that mark (it names the model before) keeps the live mark.
+    get_json(
+        &server,
+        "/api/viewer/k/tool-requests?wait=0&model=m-other&renew=1",
+    )
+    .await;
+    let (_, status) = get_json(&server, "/api/viewer/k/status").await;
+    assert_eq!(
+        status["status"]["measureBackend"]["model_id"], shown,
+        "{status}"
+    );
+    let (code, refused) = get_json(&server, "/api/viewer/k/tool-requests?wait=0&renew=maybe").await;
+    assert_eq!(
+        (code, refused["error"]["path"].as_str()),
+        (422, Some("?renew")),
+        "{refused}"
+    );
 
     let page = {
         let server_url = server.url("/api/viewer/k/measure");

@@ -41,8 +41,12 @@ class Answerer(threading.Thread):
         work = self.viewer.client.get_json(self._poll_path(wait=0))
         return work.get("last_event_id")
 
-    def _poll_path(self, wait, after=None):
+    def _poll_path(self, wait, after=None, renew=False):
         query = {"wait": wait}
+        if renew:
+            # The thread's poll may have left before a show() marked a new model: it only says
+            # the kernel is still there, and leaves the model to the marks.
+            query["renew"] = 1
         if self.viewer._model_id:
             query["model"] = self.viewer._model_id
         if after:
@@ -67,7 +71,7 @@ class Answerer(threading.Thread):
         viewer, after = self.viewer, self.after
         while not self.stopped.is_set():
             try:
-                work = viewer.client.request("GET", self._poll_path(20, after), timeout=40)
+                work = viewer.client.request("GET", self._poll_path(20, after, renew=True), timeout=40)
             except ViewerClosed:
                 return
             except OcpNotebookError:

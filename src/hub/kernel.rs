@@ -53,11 +53,27 @@ pub enum Kernel {
     OtherModel(String),
 }
 
+/// What a kernel's poll says of the model it holds.
+#[derive(Debug, Clone, Copy)]
+pub enum KernelMark<'a> {
+    /// It showed this model (or none) last: the mark names it from now on.
+    Shown(Option<&'a ModelId>),
+    /// It is still there: a live mark keeps its model, as this poll may have been sent before
+    /// the kernel showed a new model and marked it; without a live mark, it names this one.
+    Renew(Option<&'a ModelId>),
+}
+
 /// What a kernel's poll gets: requests, and the event id to poll after next.
 #[derive(Debug, Clone)]
 pub struct KernelWork {
     pub requests: Vec<Value>,
     pub last_event_id: Option<String>,
+}
+
+/// Whether a kernel mark names a kernel that polled lately (not one that stopped or is gone).
+fn is_live(mark: &Value) -> bool {
+    let polled = mark.get("polled_ms").and_then(Value::as_u64).unwrap_or(0);
+    !mark.is_null() && now_ms().saturating_sub(polled) < KERNEL_GONE.as_millis() as u64
 }
 
 fn now_ms() -> u64 {
@@ -71,13 +87,9 @@ impl Hub {
     /// shown that model (a kernel holds the CAD objects of what it showed only).
     pub async fn kernel_for(&self, viewer: &ViewerId, model: &ModelId) -> Result<Kernel, HubError> {
         let mark = self.store.kernel_mark(viewer).await?;
-        let Some(mark) = mark.filter(|mark| !mark.is_null()) else {
+        let Some(mark) = mark.filter(is_live) else {
             return Ok(Kernel::None);
         };
-        let polled = mark.get("polled_ms").and_then(Value::as_u64).unwrap_or(0);
-        if now_ms().saturating_sub(polled) >= KERNEL_GONE.as_millis() as u64 {
-            return Ok(Kernel::None);
-        }
         match mark.get("model_id").and_then(Value::as_str) {
             Some(shown) if shown == model.as_str() => Ok(Kernel::Ready),
             shown => Ok(Kernel::OtherModel(shown.unwrap_or("none").to_string())),
@@ -89,14 +101,14 @@ impl Hub {
     pub async fn kernel_requests(
         &self,
         viewer: &ViewerId,
-        shown: Option<&ModelId>,
+        mark: KernelMark<'_>,
         after: Option<&str>,
         wait: Duration,
     ) -> Result<KernelWork, HubError> {
         if self.store.viewer(viewer).await?.is_none() {
             return Err(self.missing(viewer).await?);
         }
-        self.mark_kernel(viewer, shown).await?;
+        self.mark_kernel(viewer, mark).await?;
         // Polled from `after`, or from now on: the id to poll after next is always answered,
         // so a request made between two polls is never missed.
         let mut last_event_id = match after {
@@ -143,11 +155,15 @@ impl Hub {
         }
     }
 
-    async fn mark_kernel(
-        &self,
-        viewer: &ViewerId,
-        shown: Option<&ModelId>,
-    ) -> Result<(), HubError> {
+    async fn mark_kernel(&self, viewer: &ViewerId, mark: KernelMark<'_>) -> Result<(), HubError> {
+        let named = |shown: Option<&ModelId>| shown.map_or(Value::Null, |id| id.as_str().into());
+        let shown = match mark {
+            KernelMark::Shown(shown) => named(shown),
+            KernelMark::Renew(shown) => match self.store.kernel_mark(viewer).await? {
+                Some(live) if is_live(&live) => live.get("model_id").cloned().unwrap_or_default(),
+                _ => named(shown),
+            },
+        };
         let mark = json!({ "polled_ms": now_ms(), "model_id": shown });
         self.store.set_kernel_mark(viewer, Some(&mark)).await
     }

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use crate::error::{from_serde, ApiError, ApiResult};
-use crate::hub::kernel::{Kernel, KernelAnswer};
+use crate::hub::kernel::{Kernel, KernelAnswer, KernelMark};
 use crate::hub::Hub;
 use crate::ids::{InvalidId, ModelId, ViewerId};
 use crate::measure::{self, measure as answer_tool, MeasureError, Pick, Tool};
@@ -228,7 +228,9 @@ async fn ask_kernel(
 /// `Viewer(exact_measurements=True)`): `{"requests": [{request_id, tool, ids, picks, model_id}],
 /// "last_event_id"}`, waiting up to `wait` seconds (at most 25) for one; pass `last_event_id` back
 /// as `after`, and the model the kernel showed as `model`. While a kernel polls, pages'
-/// measurements of that model go to it first.
+/// measurements of that model go to it first. A kernel's background poll passes `renew=1`: it
+/// keeps the model a live mark names, as such a poll may have left before the kernel showed a
+/// new model and marked it (with a poll of its own, without `renew`).
 #[utoipa::path(
     get,
     path = "/api/viewer/{id}/tool-requests",
@@ -238,22 +240,24 @@ async fn ask_kernel(
         ("model" = Option<ModelId>, Query, description = "The model the kernel showed"),
         ("after" = Option<String>, Query, description = "`last_event_id` of the previous poll"),
         ("wait" = Option<f64>, Query, minimum = 0, description = "Seconds to wait for a request (default 20, at most 25)"),
+        ("renew" = Option<bool>, Query, description = "Only renew the kernel's presence: a live mark keeps its model (also 1/0, yes/no, on/off)"),
     ),
     responses(
         (status = 200, description = "The waiting measurements (`tool_request` events), maybe none", body = ToolRequests),
         (status = 404, description = "`viewer_not_found`", body = ErrorBody),
         (status = 410, description = "`viewer_deleted`", body = ErrorBody),
-        (status = 422, description = "`invalid`: `?model` or `?wait`", body = ErrorBody),
+        (status = 422, description = "`invalid`: `?model`, `?wait` or `?renew`", body = ErrorBody),
     ),
     security(("token" = [])),
 )]
-#[rocket::get("/api/viewer/<id>/tool-requests?<model>&<after>&<wait>")]
+#[rocket::get("/api/viewer/<id>/tool-requests?<model>&<after>&<wait>&<renew>")]
 pub async fn tool_requests(
     _auth: Authorized,
     id: Result<ViewerId, InvalidId>,
     model: Vec<&str>,
     after: Vec<&str>,
     wait: Vec<&str>,
+    renew: Vec<&str>,
     hub: &State<Hub>,
 ) -> ApiResult<Json<ToolRequests>> {
     let wait = super::query_seconds(super::single(&wait, "wait")?, "wait", 25.0)?.unwrap_or(20.0);
@@ -262,8 +266,19 @@ pub async fn tool_requests(
         .transpose()
         .map_err(|err| ApiError::invalid(err.to_string(), "?model"))?;
     let after = super::single(&after, "after")?;
+    let renew = match super::single(&renew, "renew")? {
+        None => false,
+        Some(raw) => super::flag(raw).ok_or_else(|| {
+            ApiError::invalid(format!("`renew={raw}` is not yes or no"), "?renew")
+        })?,
+    };
+    let mark = if renew {
+        KernelMark::Renew(shown.as_ref())
+    } else {
+        KernelMark::Shown(shown.as_ref())
+    };
     let work = hub
-        .kernel_requests(&id?, shown.as_ref(), after, Duration::from_secs_f64(wait))
+        .kernel_requests(&id?, mark, after, Duration::from_secs_f64(wait))
         .await?;
     Ok(Json(ToolRequests {
         requests: work.requests,

@@ -97,6 +97,15 @@ fn query_seconds(raw: Option<&str>, name: &str, max: f64) -> ApiResult<Option<f6
     }
 }
 
+/// A yes/no query value as people write one: true/false, 1/0, yes/no, on/off.
+fn flag(value: &str) -> Option<bool> {
+    match value {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
 /// The one value of a query parameter (`?viewer=a`), if given: given twice it is refused at
 /// `?name` rather than silently dropped.
 fn single<'a>(values: &[&'a str], name: &str) -> ApiResult<Option<&'a str>> {

@@ -90,8 +90,8 @@ impl PageQuery<'_> {
                 super::single(&self.tree_width, "tree_width")?,
                 |v| number(v, 100, 2000),
             )?,
-            glass: option("glass", super::single(&self.glass, "glass")?, flag)?,
-            tools: option("tools", super::single(&self.tools, "tools")?, flag)?,
+            glass: option("glass", super::single(&self.glass, "glass")?, super::flag)?,
+            tools: option("tools", super::single(&self.tools, "tools")?, super::flag)?,
             height: option("height", super::single(&self.height, "height")?, |v| {
                 number(v, 150, 10_000)
             })?,
@@ -127,14 +127,6 @@ fn digits(value: &str) -> Option<&str> {
         && value.bytes().all(|b| b.is_ascii_digit())
         && (value == "0" || !value.starts_with('0'));
     plain.then_some(value)
-}
-
-fn flag(value: &str) -> Option<bool> {
-    match value {
-        "true" | "1" | "yes" | "on" => Some(true),
-        "false" | "0" | "no" | "off" => Some(false),
-        _ => None,
-    }
 }
 
 /// The viewer page of the viewer `default`.
