@@ -114,6 +114,32 @@ async fn sigterm_ends_open_streams_and_exits_cleanly() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_server_leaves_nothing_in_the_temporary_directory() {
+    let temp = std::env::temp_dir().join(format!("ocp-notebook-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&temp).unwrap();
+    let mut process = Process::start(
+        &["serve", "--port", "0"],
+        &[("TMPDIR", temp.to_str().unwrap())],
+    );
+    let page = client()
+        .get(process.server().url("/viewer/t"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        page.status(),
+        200,
+        "the page renders from the embedded templates"
+    );
+    assert!(page.text().await.unwrap().contains("<html"));
+    process.child.kill().unwrap();
+    process.child.wait().unwrap();
+    let left: Vec<_> = std::fs::read_dir(&temp).unwrap().collect();
+    std::fs::remove_dir_all(&temp).unwrap();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_guards_writes_but_not_reads() {
     let process = Process::start(&["--port", "0"], &[("OCP_NOTEBOOK_TOKEN", "s3cret")]);
     assert!(process.url.ends_with("/?token=s3cret"), "{}", process.url);

@@ -129,12 +129,13 @@ fn build(settings: Settings, hub: Hub, signals: Signals) -> Rocket<Build> {
                     .expect("the embedded templates parse");
             }
         }))
-        .attach(AdHoc::on_shutdown(
+        // Gone as soon as the engine has read it, so a server that is killed (a notebook
+        // kernel restarted) leaves nothing behind in the temporary directory.
+        .attach(AdHoc::on_ignite(
             "remove the template directory",
-            move |_| {
-                Box::pin(async move {
-                    let _ = std::fs::remove_dir(&template_dir);
-                })
+            move |rocket| async move {
+                let _ = std::fs::remove_dir(&template_dir);
+                rocket
             },
         ))
         .attach(cors::Cors)
@@ -165,7 +166,8 @@ fn build(settings: Settings, hub: Hub, signals: Signals) -> Rocket<Build> {
 }
 
 /// An empty private directory for the template engine, which insists on one although every
-/// template here is embedded (and would let files found there override the embedded ones).
+/// template here is embedded (and would let files found there override the embedded ones). It
+/// is removed once the engine has read it.
 fn empty_template_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "ocp-notebook-templates-{}-{}",
