@@ -4,26 +4,43 @@
 //
 //   OCP_NOTEBOOK_BIN=target/release/ocp-notebook node web/bench/big-model.mjs [MODEL ...]
 //
-// MODEL is a number of triangles for `ocp-notebook sample` (1250000 makes about 40 MB), or a
-// JSON file (any form POST /api/model takes). Default: the bracket fixture and 1250000.
+// MODEL is a number of triangles for `ocp-notebook sample` (1250000 makes a 40 MB sphere),
+// `pins` or `plate` (build123d models from web/bench/cad_models.py, made once in the Python test
+// environment and kept in target/bench: a 122-part assembly and an edge-heavy solid), or a JSON
+// file (any form POST /api/model takes). Default: the bracket fixture, 1250000, pins, plate.
 //
 // "Pixels" is what a person waits for: after the push, the page's `ocp-notebook:rendered` event,
-// then two animation frames and a 1-pixel readPixels, which waits for the drawing to finish. A
+// then two animation frames and a 1-pixel readPixels, which waits for the drawing to finish, all
+// timed in the page as the event comes (not when the harness next looks). A
 // steady re-draw is `viewer.update(true)` and the same readPixels, the median of three. Then
 // the push is repeated with the renderer's draw calls timed (each followed by a readPixels), to
 // count the drawings made before the first pixels. With TRACE=folder, the measured push of each
 // model is also recorded as a Chromium trace (folder/MODEL.json, for chrome://tracing or
 // Perfetto): fetch, parse, decode, the renderer's build, shader compilation and GPU work.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { startServer, post, launch, openPage, fixture } from "../test/harness.mjs";
 
+/** A build123d model of web/bench/cad_models.py, made on first use. */
+function cadModel(kind) {
+  const path = `target/bench/${kind}.json`;
+  if (!existsSync(path)) {
+    mkdirSync("target/bench", { recursive: true });
+    console.log(`making ${path} with build123d (a minute or two)`);
+    execFileSync(process.env.OCP_BENCH_PYTHON ?? "target/venv/bin/python", ["web/bench/cad_models.py", kind, path], { stdio: "inherit" });
+  }
+  return readFileSync(path);
+}
+
 const args = process.argv.slice(2);
-const models = (args.length ? args : ["tests/fixtures/bracket.json", "1250000"]).map((arg) =>
-  /^\d+$/.test(arg)
-    ? { name: `sphere ${Number(arg).toLocaleString("en")} triangles`, body: execFileSync(process.env.OCP_NOTEBOOK_BIN, ["sample", "--triangles", arg], { maxBuffer: 1 << 30 }) }
-    : { name: arg.split("/").pop(), body: readFileSync(arg) },
-);
+const models = (args.length ? args : ["tests/fixtures/bracket.json", "1250000", "pins", "plate"]).map((arg) => {
+  if (/^\d+$/.test(arg)) {
+    const body = execFileSync(process.env.OCP_NOTEBOOK_BIN, ["sample", "--triangles", arg], { maxBuffer: 1 << 30 });
+    return { name: `sphere ${Number(arg).toLocaleString("en")} triangles`, body };
+  }
+  if (arg === "pins" || arg === "plate") return { name: arg, body: cadModel(arg) };
+  return { name: arg.split("/").pop(), body: readFileSync(arg) };
+});
 
 const server = await startServer();
 const browser = await launch();
@@ -37,13 +54,8 @@ async function pushToPixels(page, viewer, body) {
   });
   const start = Date.now();
   const { model_id: modelId } = await post(server.base, `/api/model?viewer=${viewer}`, body);
-  await page.waitForFunction((id) => window.__rendered.some((r) => r.modelId === id), modelId, { timeout: 300_000, polling: 100 });
-  const end = await page.evaluate(async () => {
-    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
-    const gl = window.viewer.renderer.getContext();
-    gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));
-    return performance.timeOrigin + performance.now();
-  });
+  const pixels = await page.waitForFunction((id) => window.__rendered.find((r) => r.modelId === id)?.pixels, modelId, { timeout: 300_000, polling: 100 });
+  const end = await pixels.jsonValue();
   const marks = await page.evaluate((start) => performance.getEntriesByType("mark")
     .filter((m) => m.name.startsWith("ocp:"))
     .map((m) => `${m.name.slice(4)} +${((performance.timeOrigin + m.startTime - start) / 1000).toFixed(2)}`), start);
@@ -71,7 +83,15 @@ try {
     await page.waitForSelector("#connection[data-state=connected]");
     await page.evaluate(() => {
       window.__rendered = [];
-      addEventListener("ocp-notebook:rendered", (event) => window.__rendered.push(event.detail));
+      addEventListener("ocp-notebook:rendered", (event) => {
+        const rendered = { ...event.detail };
+        window.__rendered.push(rendered);
+        requestAnimationFrame(() => requestAnimationFrame(() => {
+          const gl = window.viewer.renderer.getContext();
+          gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));
+          rendered.pixels = performance.timeOrigin + performance.now();
+        }));
+      });
     });
     // The renderer exists before the measured push, as in a notebook that showed something.
     await pushToPixels(page, viewer, fixture("box.json"));
