@@ -4,6 +4,27 @@
 // copied), or `{error}`.
 import { buffersOf, toShapes } from "./decode.js";
 
+/** The body as text, decoded chunk by chunk while the next one is on its way (a Blob of the
+ * chunks would pass every byte through the browser process before it could be read). */
+async function receive(reader, bytes) {
+  const decoder = new TextDecoder();
+  const parts = [];
+  let received = 0;
+  let reported = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(decoder.decode(value, { stream: true }));
+    received += value.length;
+    if (received - reported >= (bytes || 0) / 100) {
+      self.postMessage({ progress: "download", received, total: bytes });
+      reported = received;
+    }
+  }
+  parts.push(decoder.decode());
+  return { text: parts.join(""), received };
+}
+
 self.onmessage = async ({ data: { url, bytes } }) => {
   try {
     const response = await fetch(url);
@@ -11,23 +32,10 @@ self.onmessage = async ({ data: { url, bytes } }) => {
       const detail = await response.json().catch(() => ({}));
       throw new Error(detail.error?.message ?? `the model could not be fetched (${response.status})`);
     }
-    const reader = response.body.getReader();
-    const chunks = [];
-    let received = 0;
-    let reported = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      received += value.length;
-      if (received - reported >= (bytes || 0) / 100) {
-        self.postMessage({ progress: "download", received, total: bytes });
-        reported = received;
-      }
-    }
+    const { text, received } = await receive(response.body.getReader(), bytes);
     // Wall-clock time, for the page's `ocp:fetched` mark (a worker has a clock of its own).
     self.postMessage({ progress: "decode", received, total: bytes, at: performance.timeOrigin + performance.now() });
-    const message = JSON.parse(await new Blob(chunks).text());
+    const message = JSON.parse(text);
     const shapes = toShapes(message);
     self.postMessage({ modelId: message.model_id, shapes }, [...buffersOf(shapes)]);
   } catch (error) {

@@ -1,11 +1,13 @@
-// One drawing per model, and knowing when it is on the screen.
+// One drawing per model, made as soon as it is built, and knowing when it is on the screen.
 //
 // three-cad-viewer 3.1.6 draws the whole scene at the end of `render()` and again 50 ms later
 // (`toggleAnimationLoop` defers an `update`). The picture is the same; for a big model on a
-// software renderer each drawing costs seconds. The page lets the deferred drawing alone happen:
-// while `render()` runs, `update` does nothing; the first `update` after it draws and reports.
-// The renderer hands `update` to its tree view during `render()`, so the stand-in stays in
-// place and passes every later call on.
+// software renderer each drawing costs seconds. The page holds back every drawing `render()`
+// makes, then draws once itself, right after its own set-up of the model (an animation's first
+// pose) instead of 50 ms later, and skips the renderer's deferred drawing. Skipping the first
+// `update` after that drawing is safe whatever it was: the deferred drawing always comes, so if
+// the skipped one was a camera move, the deferred one draws it. The renderer hands `update` to
+// its tree view during `render()`, so the stand-in stays in place and passes every later call on.
 //
 // `ocp-notebook:rendered` then means drawn: a WebGL fence signals when the GPU has finished the
 // frame, polled without blocking the page.
@@ -13,16 +15,21 @@
 /** The renderer's own `update` of each viewer, wrapped once however many models it shows. */
 const originals = new WeakMap();
 
-/** Runs `render` (which calls `viewer.render`) with its closing drawing skipped; `onDrawn` runs
- * right after the next drawing the renderer makes, in the same task. */
+/** Runs `render` (which calls `viewer.render`) with its drawings held back, and answers `draw`,
+ * which makes the model's one drawing; `onDrawn` runs right after it, in the same task. */
 export function renderOnce(viewer, render, onDrawn) {
   if (!originals.has(viewer)) originals.set(viewer, viewer.update);
   const update = originals.get(viewer);
   let stage = "rendering";
   viewer.update = (...args) => {
     if (stage === "rendering") return;
+    if (stage === "drawn") {
+      // The renderer's deferred drawing (or whatever came first: see above).
+      stage = "live";
+      return;
+    }
     update(...args);
-    if (stage === "waiting") {
+    if (stage === "built") {
       stage = "drawn";
       onDrawn();
     }
@@ -30,8 +37,10 @@ export function renderOnce(viewer, render, onDrawn) {
   try {
     render();
   } finally {
-    stage = "waiting";
+    stage = "built";
   }
+  // As the renderer's closing drawing: markers drawn, no notification (the page reports).
+  return () => viewer.update(true, false);
 }
 
 /** Resolves when the GPU has finished every command issued so far on `gl` (at once where

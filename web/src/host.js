@@ -86,10 +86,11 @@ export class ViewerHost {
     const viewer = this.ensureViewer();
     const { render, viewer: viewerOptions } = splitOptions(this.config);
     const modelId = message.model_id;
+    let draw;
     try {
       viewer.clear();
       forgetModel(viewer);
-      renderOnce(
+      draw = renderOnce(
         viewer,
         // 3.1.6 shows the measure buttons by the viewer options, not the display options.
         () => viewer.render(shapes, render, { ...viewerOptions, ...camera, measureTools: this.display().measureTools }),
@@ -120,6 +121,7 @@ export class ViewerHost {
       target: viewer.getCameraTarget(),
       zoom: viewer.getCameraZoom(),
     });
+    draw();
   }
 
   /** After the model's drawing: keep a snapshot of it (for thumbnails), and once the GPU has

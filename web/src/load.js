@@ -3,6 +3,14 @@
 export class ModelLoader {
   constructor(workerUrl) {
     this.workerUrl = workerUrl;
+    this.spare = null;
+    this.warm();
+  }
+
+  /** Starts a worker ahead of the next model, so that its download does not wait for the
+   * decoder to load. */
+  warm() {
+    this.spare ??= new Worker(this.workerUrl, { type: "module" });
   }
 
   /** `{model_id, decoded}` for the model at `url` (`bytes` long, for progress); `onProgress`
@@ -10,10 +18,13 @@ export class ModelLoader {
    * last byte arrived, wall-clock ms). */
   load(url, bytes, onProgress = () => {}) {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(this.workerUrl, { type: "module" });
+      // Each model gets a worker of its own (two may load at once); the spare if it is free.
+      const worker = this.spare ?? new Worker(this.workerUrl, { type: "module" });
+      this.spare = null;
       const done = (settle, value) => {
         worker.terminate();
         settle(value);
+        setTimeout(() => this.warm(), 0);
       };
       worker.onmessage = ({ data }) => {
         if (data.progress) onProgress({ stage: data.progress, received: data.received, total: data.total, at: data.at });
