@@ -20,6 +20,9 @@ from build123d import Axis, Box, Cylinder, GeomType, Pos, fillet
 
 from ocp_notebook.convert import to_message
 
+# ocp_vscode's default colour, which web/bench/vs-ocp-viewer.mjs looks for on both pages.
+GOLD = "#e8b024"
+
 
 def plate(per_side=19):
     body = Box(80, 80, 6)
@@ -38,7 +41,7 @@ def plate(per_side=19):
             x, y = -40 + pitch * (i + 0.5), -40 + pitch * (j + 0.5)
             body -= Pos(x, y, 5) * Cylinder(pitch * 0.12, 20)
     return to_message(
-        [body], names=["plate"], colors=["#4682b4"],
+        [body], names=["plate"], colors=[GOLD],
         config={"deviation": 0.05, "angular_tolerance": 0.23},
     )
 
@@ -53,7 +56,7 @@ def pins(per_side=11):
             parts.append(Pos(-50 + 10 * i, -50 + 10 * j, 12) * pin)
             names.append(f"pin_{i}_{j}")
     return to_message(
-        parts, names=names, colors=["#4682b4"] * len(parts),
+        parts, names=names, colors=[GOLD] * len(parts),
         config={"deviation": 0.014, "angular_tolerance": 0.18},
     )
 
