@@ -1124,6 +1124,12 @@ async fn animations_are_checked_kept_sent_and_ended_by_a_new_model(store: Store)
     assert_eq!(stop.status(), 200);
 }
 
+/// The model the kernel mark of `viewer` names (its status's `measureBackend`).
+async fn marked_model(server: &TestServer, viewer: &str) -> Value {
+    let (_, status) = get_json(server, &format!("/api/viewer/{viewer}/status")).await;
+    status["status"]["measureBackend"]["model_id"].clone()
+}
+
 /// The exact-measurement hand-off, as a kernel drives it: while it polls, a page's measurement
 /// goes to it (picks already read) and its answer reaches the page, checked and escaped; a bad
 /// answer is refused at its path, a late one finds nothing waiting, and a kernel that stops or
@@ -1146,7 +1152,7 @@ async fn a_kernel_answers_measurements_exactly_and_the_mesh_stands_in(store: Sto
     );
     let (_, first) = get_json(
         &server,
-        &format!("/api/viewer/k/tool-requests?wait=0&model={shown}"),
+        &format!("/api/viewer/k/tool-requests?wait=0&model={shown}&kernel=one"),
     )
     .await;
     assert_eq!(first["requests"], json!([]));
@@ -1155,23 +1161,38 @@ async fn a_kernel_answers_measurements_exactly_and_the_mesh_stands_in(store: Sto
         status["status"]["measureBackend"]["polled_ms"].is_u64(),
         "{status}"
     );
-    // A background poll sent before that mark (it names the model before) keeps the live mark.
+    // The same kernel's background poll sent before that mark (naming the model before) keeps
+    // the live mark; another kernel's replaces it, as it cannot answer for that model.
     get_json(
         &server,
-        "/api/viewer/k/tool-requests?wait=0&model=m-other&renew=1",
+        "/api/viewer/k/tool-requests?wait=0&model=m-other&renew=1&kernel=one",
     )
     .await;
-    let (_, status) = get_json(&server, "/api/viewer/k/status").await;
-    assert_eq!(
-        status["status"]["measureBackend"]["model_id"], shown,
-        "{status}"
-    );
-    let (code, refused) = get_json(&server, "/api/viewer/k/tool-requests?wait=0&renew=maybe").await;
-    assert_eq!(
-        (code, refused["error"]["path"].as_str()),
-        (422, Some("?renew")),
-        "{refused}"
-    );
+    assert_eq!(marked_model(&server, "k").await, shown);
+    get_json(
+        &server,
+        "/api/viewer/k/tool-requests?wait=0&model=m-other&renew=1&kernel=two",
+    )
+    .await;
+    assert_eq!(marked_model(&server, "k").await, "m-other");
+    get_json(
+        &server,
+        &format!("/api/viewer/k/tool-requests?wait=0&model={shown}&kernel=one"),
+    )
+    .await;
+    assert_eq!(marked_model(&server, "k").await, shown);
+    for (query, path) in [("renew=maybe", "?renew"), ("kernel=a%20b", "?kernel")] {
+        let (code, refused) = get_json(
+            &server,
+            &format!("/api/viewer/k/tool-requests?wait=0&{query}"),
+        )
+        .await;
+        assert_eq!(
+            (code, refused["error"]["path"].as_str()),
+            (422, Some(path)),
+            "{refused}"
+        );
+    }
 
     let page = {
         let server_url = server.url("/api/viewer/k/measure");

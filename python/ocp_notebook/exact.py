@@ -12,6 +12,7 @@ import json
 import math
 import threading
 import urllib.parse
+import uuid
 
 from .errors import OcpNotebookError, ViewerClosed
 
@@ -29,6 +30,8 @@ class Answerer(threading.Thread):
         self.viewer = viewer
         self.stopped = threading.Event()
         self.answered = 0
+        # The server keeps a mark this kernel renews apart from another kernel's.
+        self.kernel = uuid.uuid4().hex
         # The first poll, here: once the constructor returns, the server sends measurements to
         # this kernel (and none made meanwhile is missed: polling resumes after it).
         self.after = self.mark()
@@ -42,7 +45,7 @@ class Answerer(threading.Thread):
         return work.get("last_event_id")
 
     def _poll_path(self, wait, after=None, renew=False):
-        query = {"wait": wait}
+        query = {"wait": wait, "kernel": self.kernel}
         if renew:
             # The thread's poll may have left before a show() marked a new model: it only says
             # the kernel is still there, and leaves the model to the marks.

@@ -53,14 +53,17 @@ pub enum Kernel {
     OtherModel(String),
 }
 
-/// What a kernel's poll says of the model it holds.
+/// What a kernel's poll says of itself.
 #[derive(Debug, Clone, Copy)]
-pub enum KernelMark<'a> {
-    /// It showed this model (or none) last: the mark names it from now on.
-    Shown(Option<&'a ModelId>),
-    /// It is still there: a live mark keeps its model, as this poll may have been sent before
-    /// the kernel showed a new model and marked it; without a live mark, it names this one.
-    Renew(Option<&'a ModelId>),
+pub struct KernelMark<'a> {
+    /// The model it showed last, if any.
+    pub shown: Option<&'a ModelId>,
+    /// The name the kernel gives itself (the Python bridge: a random one per answerer).
+    pub kernel: Option<&'a str>,
+    /// Only renew its presence: a live mark it made itself keeps its model, as this poll may
+    /// have been sent before the kernel showed a new model and marked it. Another kernel's mark
+    /// (one that stopped polling without saying so) is replaced as without `renew`.
+    pub renew: bool,
 }
 
 /// What a kernel's poll gets: requests, and the event id to poll after next.
@@ -156,15 +159,17 @@ impl Hub {
     }
 
     async fn mark_kernel(&self, viewer: &ViewerId, mark: KernelMark<'_>) -> Result<(), HubError> {
-        let named = |shown: Option<&ModelId>| shown.map_or(Value::Null, |id| id.as_str().into());
-        let shown = match mark {
-            KernelMark::Shown(shown) => named(shown),
-            KernelMark::Renew(shown) => match self.store.kernel_mark(viewer).await? {
-                Some(live) if is_live(&live) => live.get("model_id").cloned().unwrap_or_default(),
-                _ => named(shown),
-            },
+        let kept = match mark.renew {
+            true => self.store.kernel_mark(viewer).await?.filter(|live| {
+                is_live(live) && live.get("kernel").and_then(Value::as_str) == mark.kernel
+            }),
+            false => None,
         };
-        let mark = json!({ "polled_ms": now_ms(), "model_id": shown });
+        let shown = match kept {
+            Some(live) => live.get("model_id").cloned().unwrap_or_default(),
+            None => mark.shown.map_or(Value::Null, |id| id.as_str().into()),
+        };
+        let mark = json!({ "polled_ms": now_ms(), "model_id": shown, "kernel": mark.kernel });
         self.store.set_kernel_mark(viewer, Some(&mark)).await
     }
 

@@ -228,9 +228,10 @@ async fn ask_kernel(
 /// `Viewer(exact_measurements=True)`): `{"requests": [{request_id, tool, ids, picks, model_id}],
 /// "last_event_id"}`, waiting up to `wait` seconds (at most 25) for one; pass `last_event_id` back
 /// as `after`, and the model the kernel showed as `model`. While a kernel polls, pages'
-/// measurements of that model go to it first. A kernel's background poll passes `renew=1`: it
-/// keeps the model a live mark names, as such a poll may have left before the kernel showed a
-/// new model and marked it (with a poll of its own, without `renew`).
+/// measurements of that model go to it first. A kernel names itself as `kernel`, and its
+/// background poll passes `renew=1`: it keeps the model of a live mark the same kernel made, as
+/// such a poll may have left before the kernel showed a new model and marked it (with a poll of
+/// its own, without `renew`).
 #[utoipa::path(
     get,
     path = "/api/viewer/{id}/tool-requests",
@@ -240,42 +241,48 @@ async fn ask_kernel(
         ("model" = Option<ModelId>, Query, description = "The model the kernel showed"),
         ("after" = Option<String>, Query, description = "`last_event_id` of the previous poll"),
         ("wait" = Option<f64>, Query, minimum = 0, description = "Seconds to wait for a request (default 20, at most 25)"),
-        ("renew" = Option<bool>, Query, description = "Only renew the kernel's presence: a live mark keeps its model (also 1/0, yes/no, on/off)"),
+        ("renew" = Option<bool>, Query, description = "Only renew the kernel's presence: a live mark this kernel made keeps its model (also 1/0, yes/no, on/off)"),
+        ("kernel" = Option<String>, Query, pattern = "^[A-Za-z0-9_-]{1,64}$", description = "The name the kernel gives itself, the same in all its polls"),
     ),
     responses(
         (status = 200, description = "The waiting measurements (`tool_request` events), maybe none", body = ToolRequests),
         (status = 404, description = "`viewer_not_found`", body = ErrorBody),
         (status = 410, description = "`viewer_deleted`", body = ErrorBody),
-        (status = 422, description = "`invalid`: `?model`, `?wait` or `?renew`", body = ErrorBody),
+        (status = 422, description = "`invalid`: `?model`, `?wait`, `?renew` or `?kernel`", body = ErrorBody),
     ),
     security(("token" = [])),
 )]
-#[rocket::get("/api/viewer/<id>/tool-requests?<model>&<after>&<wait>&<renew>")]
+#[rocket::get("/api/viewer/<id>/tool-requests?<poll..>")]
 pub async fn tool_requests(
     _auth: Authorized,
     id: Result<ViewerId, InvalidId>,
-    model: Vec<&str>,
-    after: Vec<&str>,
-    wait: Vec<&str>,
-    renew: Vec<&str>,
+    poll: KernelPoll<'_>,
     hub: &State<Hub>,
 ) -> ApiResult<Json<ToolRequests>> {
-    let wait = super::query_seconds(super::single(&wait, "wait")?, "wait", 25.0)?.unwrap_or(20.0);
-    let shown = super::single(&model, "model")?
+    let wait =
+        super::query_seconds(super::single(&poll.wait, "wait")?, "wait", 25.0)?.unwrap_or(20.0);
+    let shown = super::single(&poll.model, "model")?
         .map(ModelId::new)
         .transpose()
         .map_err(|err| ApiError::invalid(err.to_string(), "?model"))?;
-    let after = super::single(&after, "after")?;
-    let renew = match super::single(&renew, "renew")? {
+    let after = super::single(&poll.after, "after")?;
+    let renew = match super::single(&poll.renew, "renew")? {
         None => false,
         Some(raw) => super::flag(raw).ok_or_else(|| {
             ApiError::invalid(format!("`renew={raw}` is not yes or no"), "?renew")
         })?,
     };
-    let mark = if renew {
-        KernelMark::Renew(shown.as_ref())
-    } else {
-        KernelMark::Shown(shown.as_ref())
+    let kernel = super::single(&poll.kernel, "kernel")?;
+    if let Some(name) = kernel.filter(|name| !is_kernel_name(name)) {
+        return Err(ApiError::invalid(
+            format!("`kernel={name}` is not 1 to 64 letters, digits, `-` or `_`"),
+            "?kernel",
+        ));
+    }
+    let mark = KernelMark {
+        shown: shown.as_ref(),
+        kernel,
+        renew,
     };
     let work = hub
         .kernel_requests(&id?, mark, after, Duration::from_secs_f64(wait))
@@ -284,6 +291,24 @@ pub async fn tool_requests(
         requests: work.requests,
         last_event_id: work.last_event_id,
     }))
+}
+
+/// A kernel's poll as written (each value checked in [`tool_requests`]).
+#[derive(Debug, rocket::FromForm)]
+pub struct KernelPoll<'r> {
+    model: Vec<&'r str>,
+    after: Vec<&'r str>,
+    wait: Vec<&'r str>,
+    renew: Vec<&'r str>,
+    kernel: Vec<&'r str>,
+}
+
+/// Whether `name` is a kernel's name as the document's pattern says.
+fn is_kernel_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// The measurements waiting for a kernel.
