@@ -3,11 +3,13 @@
 // three-cad-viewer 3.1.6 draws the whole scene at the end of `render()` and again 50 ms later
 // (`toggleAnimationLoop` defers an `update`). The picture is the same; for a big model on a
 // software renderer each drawing costs seconds. The page holds back every drawing `render()`
-// makes, then draws once itself, right after its own set-up of the model (an animation's first
-// pose) instead of 50 ms later, and skips the renderer's deferred drawing. Skipping the first
-// `update` after that drawing is safe whatever it was: the deferred drawing always comes, so if
-// the skipped one was a camera move, the deferred one draws it. The renderer hands `update` to
-// its tree view during `render()`, so the stand-in stays in place and passes every later call on.
+// makes and draws once itself when it has set the model up, without waiting the 50 ms; the
+// first `update` after that drawing is skipped. That is the renderer's deferred drawing, or, if
+// something came first (a camera move, an animation's loop), that: the deferred drawing always
+// follows, so nothing stays undrawn. An animation that plays draws its first frame itself while
+// the page sets it up; the page's own drawing is then the one skipped. The renderer hands
+// `update` to its tree view during `render()`, so the stand-in stays in place and passes every
+// later call on.
 //
 // `ocp-notebook:rendered` then means drawn: a WebGL fence signals when the GPU has finished the
 // frame, polled without blocking the page.

@@ -121,14 +121,20 @@ export class ViewerHost {
       target: viewer.getCameraTarget(),
       zoom: viewer.getCameraZoom(),
     });
-    draw();
+    try {
+      draw();
+    } catch (error) {
+      // Like the renderer's own drawing it stands in for: the model is built, and the next
+      // drawing (the renderer's deferred one, a camera move) shows it.
+      console.warn("ocp-notebook: the drawing failed", error);
+    }
   }
 
   /** After the model's drawing: keep a snapshot of it (for thumbnails), and once the GPU has
    * finished it, tell embedders and tests (`ocp-notebook:rendered`, with wall-clock time to
    * compare across processes). */
   async drawn(viewer, modelId) {
-    // A renderer replaced (a clear, a new theme) before its deferred drawing drew nothing.
+    // A renderer replaced (a clear, a new theme) before its drawing was finished shows nothing.
     if (this.viewer !== viewer || !viewer.ready) return;
     const frame = copyFrame(viewer.renderer?.domElement);
     await finished(viewer.renderer?.getContext());

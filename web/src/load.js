@@ -4,13 +4,18 @@ export class ModelLoader {
   constructor(workerUrl) {
     this.workerUrl = workerUrl;
     this.spare = null;
-    this.warm();
   }
 
   /** Starts a worker ahead of the next model, so that its download does not wait for the
-   * decoder to load. */
+   * decoder to load. Only pages that have loaded a model keep one: one that shows inline models
+   * only (most of a notebook's) never needs it. A spare that fails to start is dropped. */
   warm() {
-    this.spare ??= new Worker(this.workerUrl, { type: "module" });
+    if (this.spare) return;
+    const spare = new Worker(this.workerUrl, { type: "module" });
+    spare.addEventListener("error", () => {
+      if (this.spare === spare) this.spare = null;
+    });
+    this.spare = spare;
   }
 
   /** `{model_id, decoded}` for the model at `url` (`bytes` long, for progress); `onProgress`
