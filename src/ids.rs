@@ -85,6 +85,12 @@ id_type!(
     ModelId
 );
 
+id_type!(
+    /// The name a kernel gives itself in its polls for measurements (the Python bridge: a random
+    /// one per answerer), so that its marks are told from another kernel's.
+    KernelName
+);
+
 impl ViewerId {
     /// The viewer that pages and uploads use when they name none.
     pub fn default_viewer() -> Self {

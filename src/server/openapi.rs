@@ -462,6 +462,14 @@ impl PartialSchema for crate::ids::ModelId {
 
 impl ToSchema for crate::ids::ModelId {}
 
+impl PartialSchema for crate::ids::KernelName {
+    fn schema() -> RefOr<Schema> {
+        id_schema("The name a kernel gives itself, the same in all its polls")
+    }
+}
+
+impl ToSchema for crate::ids::KernelName {}
+
 fn id_schema(what: &str) -> RefOr<Schema> {
     utoipa::openapi::ObjectBuilder::new()
         .schema_type(utoipa::openapi::Type::String)
@@ -517,7 +525,7 @@ fn id_schema(what: &str) -> RefOr<Schema> {
         routes::thumbnail::get,
         routes::health::health,
     ),
-    components(schemas(crate::ids::ViewerId, crate::ids::ModelId)),
+    components(schemas(crate::ids::ViewerId, crate::ids::ModelId, crate::ids::KernelName)),
     tags(
         (name = "pages", description = "HTML pages and the files they load"),
         (name = "models", description = "Pushing models and reading them back"),

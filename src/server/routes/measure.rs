@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use crate::error::{from_serde, ApiError, ApiResult};
 use crate::hub::kernel::{Kernel, KernelAnswer, KernelMark};
 use crate::hub::Hub;
-use crate::ids::{InvalidId, ModelId, ViewerId};
+use crate::ids::{InvalidId, KernelName, ModelId, ViewerId};
 use crate::measure::{self, measure as answer_tool, MeasureError, Pick, Tool};
 use crate::model::Upload;
 use crate::server::body::JsonObjectBody;
@@ -242,7 +242,7 @@ async fn ask_kernel(
         ("after" = Option<String>, Query, description = "`last_event_id` of the previous poll"),
         ("wait" = Option<f64>, Query, minimum = 0, description = "Seconds to wait for a request (default 20, at most 25)"),
         ("renew" = Option<bool>, Query, description = "Only renew the kernel's presence: a live mark this kernel made keeps its model (also 1/0, yes/no, on/off)"),
-        ("kernel" = Option<String>, Query, pattern = "^[A-Za-z0-9_-]{1,64}$", description = "The name the kernel gives itself, the same in all its polls"),
+        ("kernel" = Option<KernelName>, Query, description = "The name the kernel gives itself, the same in all its polls"),
     ),
     responses(
         (status = 200, description = "The waiting measurements (`tool_request` events), maybe none", body = ToolRequests),
@@ -272,16 +272,13 @@ pub async fn tool_requests(
             ApiError::invalid(format!("`renew={raw}` is not yes or no"), "?renew")
         })?,
     };
-    let kernel = super::single(&poll.kernel, "kernel")?;
-    if let Some(name) = kernel.filter(|name| !is_kernel_name(name)) {
-        return Err(ApiError::invalid(
-            format!("`kernel={name}` is not 1 to 64 letters, digits, `-` or `_`"),
-            "?kernel",
-        ));
-    }
+    let kernel = super::single(&poll.kernel, "kernel")?
+        .map(KernelName::new)
+        .transpose()
+        .map_err(|err| ApiError::invalid(err.to_string(), "?kernel"))?;
     let mark = KernelMark {
         shown: shown.as_ref(),
-        kernel,
+        kernel: kernel.as_ref().map(KernelName::as_str),
         renew,
     };
     let work = hub
@@ -301,14 +298,6 @@ pub struct KernelPoll<'r> {
     wait: Vec<&'r str>,
     renew: Vec<&'r str>,
     kernel: Vec<&'r str>,
-}
-
-/// Whether `name` is a kernel's name as the document's pattern says.
-fn is_kernel_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// The measurements waiting for a kernel.
