@@ -116,6 +116,8 @@ impl From<HubError> for ApiError {
             HubError::ModelNotFound(_) => ErrorCode::ModelNotFound,
             HubError::ModelGone(_) => ErrorCode::ModelEvicted,
             HubError::ViewerNotFound(_) => ErrorCode::ViewerNotFound,
+            HubError::NoModel(_) => ErrorCode::NoModel,
+            HubError::VersionNotKept { .. } => ErrorCode::VersionNotKept,
             HubError::ViewerDeleted(_) => ErrorCode::ViewerDeleted,
             HubError::ScreenshotNotFound(_) => ErrorCode::ScreenshotNotFound,
             HubError::NoThumbnail(_) => ErrorCode::NoThumbnail,

@@ -91,6 +91,77 @@ id_type!(
     KernelName
 );
 
+/// Names one part of a stored model's geometry: the SHA-256 of its bytes, as 64 lowercase hex
+/// digits. A part is stored once however many models (and versions) hold it, and never changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PartHash([u8; 32]);
+
+/// Why a string is not a part hash.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{value:?} is not a part hash: expected 64 lowercase hex digits (a SHA-256)")]
+pub struct InvalidPartHash {
+    pub value: String,
+}
+
+impl PartHash {
+    /// The hash of `bytes`.
+    #[cfg(feature = "server")]
+    pub fn of(bytes: &[u8]) -> Self {
+        use sha2::Digest as _;
+        PartHash(sha2::Sha256::digest(bytes).into())
+    }
+
+    /// Reads the 64 hex digits [`PartHash`]'s `Display` writes.
+    pub fn parse(value: &str) -> Result<Self, InvalidPartHash> {
+        let invalid = || InvalidPartHash {
+            value: value.chars().take(80).collect(),
+        };
+        let digits = value.as_bytes();
+        if digits.len() != 64 {
+            return Err(invalid());
+        }
+        let nibble = |d: u8| match d {
+            b'0'..=b'9' => Some(d - b'0'),
+            b'a'..=b'f' => Some(d - b'a' + 10),
+            _ => None,
+        };
+        let mut hash = [0u8; 32];
+        for (byte, pair) in hash.iter_mut().zip(digits.chunks(2)) {
+            *byte =
+                nibble(pair[0]).ok_or_else(invalid)? << 4 | nibble(pair[1]).ok_or_else(invalid)?;
+        }
+        Ok(PartHash(hash))
+    }
+}
+
+impl fmt::Display for PartHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
+    }
+}
+
+impl Serialize for PartHash {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PartHash {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<str>>::deserialize(deserializer)?;
+        PartHash::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(feature = "server")]
+impl<'a> rocket::request::FromParam<'a> for PartHash {
+    type Error = InvalidPartHash;
+
+    fn from_param(param: &'a str) -> Result<Self, Self::Error> {
+        PartHash::parse(param)
+    }
+}
+
 impl ViewerId {
     /// The viewer that pages and uploads use when they name none.
     pub fn default_viewer() -> Self {
@@ -131,6 +202,27 @@ mod tests {
         }
         for id in rules["ids"]["invalid"].as_array().unwrap() {
             assert!(ViewerId::new(id.as_str().unwrap()).is_err(), "{id}");
+        }
+    }
+
+    #[test]
+    #[cfg(feature = "server")]
+    fn part_hashes_read_back_what_they_write() {
+        let hash = PartHash::of(b"abc");
+        let text = hash.to_string();
+        assert_eq!(
+            text,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(PartHash::parse(&text), Ok(hash));
+        for bad in [
+            "",
+            "BA7816BF",
+            &text.to_uppercase(),
+            &text[1..],
+            &format!("{text}0"),
+        ] {
+            assert!(PartHash::parse(bad).is_err(), "{bad}");
         }
     }
 

@@ -106,6 +106,11 @@ pub struct Settings {
     )]
     pub store_prefix: String,
 
+    /// Versions (pushed models) kept per viewer for its history, within --model-memory: older
+    /// ones go first, the one on screen never. Parts the versions share are kept once.
+    #[arg(long, env = "OCP_NOTEBOOK_HISTORY", default_value_t = 32)]
+    pub history: usize,
+
     /// Events kept per viewer for replay to reconnecting pages (`Last-Event-ID`).
     #[arg(long, env = "OCP_NOTEBOOK_EVENT_HISTORY", default_value_t = 256)]
     pub event_history: usize,
@@ -221,6 +226,7 @@ impl Settings {
     pub fn hub_limits(&self) -> HubLimits {
         HubLimits {
             model_budget: self.model_memory.as_u64() as usize,
+            history: self.history.max(1),
             event_history: self.event_history.max(1),
             inline_limit: self.inline_limit.as_u64() as usize,
             settings_bytes: self.settings_limit.as_u64() as usize,

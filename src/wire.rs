@@ -68,6 +68,8 @@ error_codes! {
     ScreenshotNotFound = "screenshot_not_found", Some(404), "No screenshot by that id (they are kept for an hour).";
     NoThumbnail = "no_thumbnail", Some(404), "No page of the viewer has drawn a model yet.";
     NoModel = "no_model", Some(404), "The viewer shows no model to act on.";
+    PartNotFound = "part_not_found", Some(404), "No stored part by that hash (parts go with the last version that holds them).";
+    VersionNotKept = "version_not_kept", Some(404), "The viewer keeps no such version (--history, --model-memory).";
     NoRequest = "no_request", Some(404), "No measurement by that id waits for a kernel's answer.";
     OverMemoryBudget = "over_memory_budget", Some(413), "The model alone is larger than --model-memory.";
     ModelMemoryFull = "model_memory_full", Some(503), "Models other viewers show hold --model-memory; clear or delete viewers.";

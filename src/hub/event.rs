@@ -159,6 +159,7 @@ fn model_head(
         "viewer_id": viewer,
         "model_id": model_id,
         "url": format!("/api/model/{model_id}"),
+        "tree_url": format!("/api/model/{model_id}/tree"),
         "bytes": bytes,
         "config": config,
     })

@@ -28,6 +28,8 @@ pub const TOMBSTONE_TTL: Duration = Duration::from_secs(86_400);
 pub struct HubLimits {
     /// Bytes of stored models; beyond it the oldest go (`--model-memory`).
     pub model_budget: usize,
+    /// Versions (models) kept per viewer, the one on screen always among them (`--history`).
+    pub history: usize,
     /// Events kept per viewer for replay (`--event-history`).
     pub event_history: usize,
     /// Models up to this size travel inside their event (`--inline-limit`).

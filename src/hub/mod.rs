@@ -13,10 +13,12 @@
 //! - [`limits`]: the bounds, flags and fixed ones.
 //! - [`lock`]: the locks that give each viewer one order of writes.
 //! - `publish`, `viewers`, `screenshots`: the hub's rules for models, viewers and screenshots.
+//! - `history`: each viewer's kept versions, showing one again, and the trees a diff compares.
 //! - [`store`]: the storage interface.
 //! - `live`: a page's live events (lag becomes one `resync`; `closed` ends the stream).
 
 pub mod event;
+mod history;
 pub mod kernel;
 pub mod limits;
 mod live;
@@ -38,6 +40,7 @@ use serde_json::{json, Value};
 use crate::ids::{ModelId, ViewerId};
 use crate::model::config::initial_defaults;
 pub use event::{Event, EventData, EventId, EventKind};
+pub use history::History;
 pub use limits::HubLimits;
 pub use memory::MemoryStore;
 use store::SettingsLimit;

@@ -1,6 +1,7 @@
 //! Publishing a model: every check before the first write, room made within `--model-memory`,
 //! and the pages told, in the viewer's order of writes.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::{json, Value};
@@ -11,16 +12,18 @@ use super::{
     json_size, EventData, EventKind, Hub, HubError, JsonObject, StoredModel, ANIMATION, PICKS,
     VIEWER_CONFIG,
 };
-use crate::ids::{ModelId, ViewerId};
+use crate::ids::{ModelId, PartHash, ViewerId};
 
 impl Hub {
     /// Stores a model as the current model of `model.viewer_id` (creating the viewer) and
-    /// announces it to the viewer's pages. Models over the budget are refused; to make room, the
-    /// oldest models that no viewer shows go first, then this viewer's own; other viewers' models
-    /// on screen are never evicted (the upload is refused instead). A refused model changes
-    /// nothing: every check is made before the first step that writes.
+    /// announces it to the viewer's pages. What it costs is what it adds: its tree, and the parts
+    /// no stored model has. Models over the budget are refused; to make room, the oldest models
+    /// that no viewer shows go first, then this viewer's own; other viewers' models on screen are
+    /// never evicted (the upload is refused instead). A refused model changes nothing: every
+    /// check is made before the first step that writes. The viewer keeps its newest `--history`
+    /// versions.
     pub async fn publish_model(&self, model: StoredModel) -> Result<Arc<StoredModel>, HubError> {
-        let size = model.body.len();
+        let size = model.own_bytes() + model.parts.iter().map(|(_, b)| b.len()).sum::<usize>();
         let budget = self.limits.model_budget;
         if size > budget {
             return Err(HubError::OverBudget { size, budget });
@@ -43,7 +46,7 @@ impl Hub {
         self.limit(VIEWER_CONFIG).check(json_size(&merged))?;
         let room = self.store.lock(LockName::Room).await?;
         let own = record.as_ref().and_then(|record| record.model.clone());
-        let victims = self.victims(model.body.len(), own.as_ref()).await?;
+        let victims = self.victims(&model, own.as_ref()).await?;
         let admission = match record {
             Some(_) => None,
             None => Some(self.admit_viewer(viewer, true).await?),
@@ -52,21 +55,22 @@ impl Hub {
         if let Some(admission) = admission {
             admission.release().await;
         }
-        // Every check passed: from here on, the model is published.
-        for victim in &victims {
-            tracing::debug!(model = %victim, "model evicted");
-            self.store.evict_model(victim).await?;
-        }
+        // Every check passed: from here on, the model is published. It is stored before the
+        // victims go, so that parts it shares with them stay.
         let mut model = model;
         if animated && !model.config.contains_key(ANIMATION) {
             model.config.insert(ANIMATION.into(), Value::Null);
         }
-        let model = Arc::new(model);
+        let model = self.store.put_model(model).await?;
         let viewer = &model.viewer_id;
-        self.store.put_model(model.clone()).await?;
         self.store
             .set_current_model(viewer, Some(&model.id))
             .await?;
+        for victim in &victims {
+            tracing::debug!(model = %victim, "model evicted");
+            self.store.evict_model(victim).await?;
+        }
+        self.trim_history(viewer).await?;
         room.release().await;
         self.forget_picks(viewer).await?;
         self.store
@@ -83,15 +87,31 @@ impl Hub {
         Ok(model)
     }
 
-    /// The models to evict so that `size` more bytes fit the budget: the oldest that no viewer
-    /// shows, then `own` (the model the publishing viewer shows, which the new one replaces).
+    /// The models to evict so that `model` fits the budget: the oldest that no viewer shows,
+    /// then `own` (the model the publishing viewer shows, which the new one replaces).
     /// `ModelMemoryFull` when they are not enough; nothing is evicted here. Called under the
     /// room lock, so no other push counts the same bytes, and a model off screen never returns
     /// to it, so the plan stays true until it is carried out.
-    async fn victims(&self, size: usize, own: Option<&ModelId>) -> Result<Vec<ModelId>, HubError> {
+    ///
+    /// The model costs its tree and the parts the store lacks. A victim frees its tree and the
+    /// parts no model but the victims holds, and never one the new model holds: it is stored
+    /// before the victims go.
+    async fn victims(
+        &self,
+        model: &StoredModel,
+        own: Option<&ModelId>,
+    ) -> Result<Vec<ModelId>, HubError> {
         let budget = self.limits.model_budget;
         let mut bytes = self.store.model_bytes().await?;
-        let mut victims = Vec::new();
+        let hashes: Vec<PartHash> = model.parts.iter().map(|(hash, _)| *hash).collect();
+        let holders = self.store.part_holders(&hashes).await?;
+        let lacking = model.parts.iter().zip(&holders).filter(|(_, n)| **n == 0);
+        let size = model.own_bytes() + lacking.map(|((_, b), _)| b.len()).sum::<usize>();
+        let mut plan = Plan {
+            keep: hashes.into_iter().collect(),
+            holders: HashMap::new(),
+            victims: Vec::new(),
+        };
         let mut seen = 0;
         while bytes + size > budget {
             let oldest = self.store.oldest_models(seen, EVICTION_WINDOW).await?;
@@ -100,21 +120,68 @@ impl Hub {
             }
             seen += oldest.len();
             for (id, _) in oldest.into_iter().filter(|(_, current)| !current) {
-                bytes = bytes.saturating_sub(self.store.model_size(&id).await?.unwrap_or(0));
-                victims.push(id);
+                bytes = bytes.saturating_sub(self.plan_eviction(&mut plan, id).await?);
                 if bytes + size <= budget {
                     break;
                 }
             }
         }
         if let Some(own) = own.filter(|_| bytes + size > budget) {
-            bytes = bytes.saturating_sub(self.store.model_size(own).await?.unwrap_or(0));
-            victims.push(own.clone());
+            bytes = bytes.saturating_sub(self.plan_eviction(&mut plan, own.clone()).await?);
         }
         match bytes + size <= budget {
-            true => Ok(victims),
+            true => Ok(plan.victims),
             false => Err(HubError::ModelMemoryFull { budget }),
         }
+    }
+
+    /// Adds `id` to the plan's victims; returns the bytes that frees.
+    async fn plan_eviction(&self, plan: &mut Plan, id: ModelId) -> Result<usize, HubError> {
+        let form = match self.store.model_tree(&id).await {
+            Ok(form) => form,
+            Err(HubError::ModelGone(_) | HubError::ModelNotFound(_)) => return Ok(0),
+            Err(err) => return Err(err),
+        };
+        let unread: Vec<PartHash> = form
+            .parts
+            .iter()
+            .map(|(hash, _)| *hash)
+            .filter(|hash| !plan.holders.contains_key(hash))
+            .collect();
+        let holders = self.store.part_holders(&unread).await?;
+        plan.holders.extend(unread.into_iter().zip(holders));
+        let mut freed = form.info.own_bytes;
+        for (hash, size) in &form.parts {
+            let left = plan.holders.entry(*hash).or_default();
+            *left = left.saturating_sub(1);
+            if *left == 0 && !plan.keep.contains(hash) {
+                freed += size;
+            }
+        }
+        plan.victims.push(id);
+        Ok(freed)
+    }
+
+    /// Drops the viewer's oldest versions beyond `--history`, never the one on screen.
+    async fn trim_history(&self, viewer: &ViewerId) -> Result<(), HubError> {
+        let versions = self.store.viewer_models(viewer).await?;
+        let over = versions.len().saturating_sub(self.limits.history);
+        if over == 0 {
+            return Ok(());
+        }
+        let shown = self
+            .store
+            .viewer(viewer)
+            .await?
+            .and_then(|record| record.model);
+        let old = versions
+            .iter()
+            .filter(|info| Some(&info.id) != shown.as_ref());
+        for info in old.take(over) {
+            tracing::debug!(model = %info.id, "version dropped (--history)");
+            self.store.evict_model(&info.id).await?;
+        }
+        Ok(())
     }
 
     /// Picks name faces of the model they were made on: another model (or none) drops them, so
@@ -133,4 +200,12 @@ impl Hub {
         }
         Ok(())
     }
+}
+
+/// An eviction being planned: the victims so far, how many models would still hold each part
+/// they hold, and the parts the new model holds (which stay).
+struct Plan {
+    keep: HashSet<PartHash>,
+    holders: HashMap<PartHash, usize>,
+    victims: Vec<ModelId>,
 }

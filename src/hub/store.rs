@@ -10,12 +10,13 @@ use std::any::Any;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use bytes::Bytes;
 use tokio::sync::broadcast;
 
 use super::event::{Event, EventData, EventId};
 use super::lock::{Held, LockName};
-use super::{HubError, JsonObject, Screenshot, StoredModel, Thumbnail};
-use crate::ids::{ModelId, ViewerId};
+use super::{HubError, JsonObject, ModelInfo, ModelTree, Screenshot, StoredModel, Thumbnail};
+use crate::ids::{ModelId, PartHash, ViewerId};
 use crate::model::TreeSummary;
 
 /// What a store keeps of a viewer beside its settings and status.
@@ -131,18 +132,29 @@ pub trait Store: Send + Sync + 'static {
 
     // Models.
 
-    /// Stores a model and counts its bytes (room was made first).
-    async fn put_model(&self, model: Arc<StoredModel>) -> Result<()>;
+    /// Stores a model (room was made first): its tree, and each of its parts the store does not
+    /// hold yet. Counts the bytes that adds ([`StoredModel::new_bytes`]) and answers the model as
+    /// kept, its parts the store's own bytes.
+    async fn put_model(&self, model: StoredModel) -> Result<Arc<StoredModel>>;
     /// A stored model; `ModelGone` once evicted, `ModelNotFound` if never known.
     async fn model(&self, id: &ModelId) -> Result<Arc<StoredModel>>;
-    /// A stored model's size, without reading it.
+    /// A stored model's tree form, without reading its parts.
+    async fn model_tree(&self, id: &ModelId) -> Result<ModelTree>;
+    /// A stored model's size as it is served (its message), without reading it.
     async fn model_size(&self, id: &ModelId) -> Result<Option<usize>>;
     /// What a stored model's tree holds (parts, triangles), without reading its body.
     async fn model_summary(&self, id: &ModelId) -> Result<Option<TreeSummary>>;
+    /// Bytes of every stored tree and every stored part, each part once.
     async fn model_bytes(&self) -> Result<usize>;
     /// Up to `count` stored models after the `skip` oldest, oldest first, each with whether a
     /// viewer shows it now.
     async fn oldest_models(&self, skip: usize, count: usize) -> Result<Vec<(ModelId, bool)>>;
+    /// The stored models of a viewer, oldest first.
+    async fn viewer_models(&self, viewer: &ViewerId) -> Result<Vec<ModelInfo>>;
+    /// How many stored models hold each of `parts` (0: the store does not have it).
+    async fn part_holders(&self, parts: &[PartHash]) -> Result<Vec<usize>>;
+    /// The bytes of each of `parts` the store holds.
+    async fn parts(&self, parts: &[PartHash]) -> Result<Vec<Option<Bytes>>>;
     /// Drops a model, remembering its id so a fetch says 410.
     async fn evict_model(&self, id: &ModelId) -> Result<()>;
 

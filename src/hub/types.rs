@@ -1,6 +1,7 @@
 //! What the hub hands out and takes in: stored models, subscriptions, screenshots, summaries,
 //! and its errors.
 
+use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
@@ -10,7 +11,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::Event;
-use crate::ids::{ModelId, ViewerId};
+use crate::ids::{ModelId, PartHash, ViewerId};
+use crate::model::parts::PartedTree;
+use crate::model::upload::message_frame;
 use crate::model::{StoredJson, TreeSummary};
 
 /// A JSON object: configs, status and their deltas.
@@ -25,6 +28,10 @@ pub enum HubError {
     ModelGone(ModelId),
     #[error("no viewer {0}")]
     ViewerNotFound(ViewerId),
+    #[error("viewer {0} shows no model: push one first")]
+    NoModel(ViewerId),
+    #[error("viewer {viewer} keeps no version {model} (it keeps its last --history versions, within --model-memory): GET /api/viewer/{viewer}/history lists them")]
+    VersionNotKept { viewer: ViewerId, model: ModelId },
     #[error("viewer {0} was deleted; push a model to it to start it again")]
     ViewerDeleted(ViewerId),
     #[error("no screenshot {0}")]
@@ -59,18 +66,27 @@ pub enum HubError {
     },
 }
 
-/// A model as the hub stores and serves it: the stored form of [`crate::model::Upload`], with one
-/// copy of its bytes shared by every response and event that carries it.
+/// A model as the hub stores and serves it: the stored form of [`crate::model::Upload`], its
+/// geometry kept by content (a tree form and parts shared with every other model that has them),
+/// with one copy of its bytes shared by every response and event that carries it.
 #[derive(Debug)]
 pub struct StoredModel {
     pub id: ModelId,
     pub viewer_id: ViewerId,
-    /// The JSON served by `GET /api/model/<id>`.
+    /// Its geometry's tree form: what pages fetch first.
+    pub tree: PartedTree,
+    /// Its parts, each once, in the order the tree first uses them.
+    pub parts: Vec<(PartHash, Bytes)>,
+    /// The JSON served by `GET /api/model/<id>`: ocp_vscode's message, the geometry byte for byte
+    /// as posted (the tree with its parts put back, no copy).
     pub body: StoredJson,
     /// The config sent with the model (not merged with anything).
     pub config: JsonObject,
     pub summary: TreeSummary,
     pub created: SystemTime,
+    /// Bytes this version added to the store when it came: what it keeps beside its parts
+    /// ([`StoredModel::own_bytes`]) and the parts no stored model had (set by the store).
+    pub new_bytes: usize,
     /// The body gzipped, made on demand and kept: every later page and client reuses it.
     pub gzip: OnceLock<Bytes>,
 }
@@ -79,20 +95,131 @@ impl StoredModel {
     pub fn new(
         id: ModelId,
         viewer_id: ViewerId,
-        body: StoredJson,
+        (tree, parts): (PartedTree, Vec<(PartHash, Bytes)>),
         config: JsonObject,
         summary: TreeSummary,
     ) -> Self {
+        let body = assembled(&id, &viewer_id, &config, &tree, &parts);
         StoredModel {
             id,
             viewer_id,
+            tree,
+            parts,
             body,
             config,
             summary,
             created: SystemTime::now(),
+            new_bytes: 0,
             gzip: OnceLock::new(),
         }
     }
+
+    /// The same model over other buffers holding its parts' bytes (a store's own copies).
+    pub fn with_parts(mut self, parts: Vec<(PartHash, Bytes)>) -> Self {
+        self.body = assembled(&self.id, &self.viewer_id, &self.config, &self.tree, &parts);
+        self.parts = parts;
+        self
+    }
+
+    /// What it costs to keep beside its parts: its message without them (the head with its
+    /// config, and its tree form).
+    pub fn own_bytes(&self) -> usize {
+        let segments = self.body.parts();
+        let frame = segments.first().map_or(0, Bytes::len) + segments.last().map_or(0, Bytes::len);
+        frame + self.tree.text.len()
+    }
+
+    /// Its geometry as posted, for reading (measurement): borrowed when it has no parts, else
+    /// put together (a copy).
+    pub fn geometry(&self) -> Cow<'_, str> {
+        match self.tree.holes.is_empty() {
+            true => String::from_utf8_lossy(&self.tree.text),
+            false => {
+                let whole = self.tree.assemble(|hash| self.part(hash)).concat();
+                Cow::Owned(String::from_utf8_lossy(&whole).into_owned())
+            }
+        }
+    }
+
+    /// The bytes of one of its parts (empty if it has no such part, which a stored model cannot).
+    pub fn part(&self, hash: &PartHash) -> Bytes {
+        self.parts
+            .iter()
+            .find(|(part, _)| part == hash)
+            .map(|(_, bytes)| bytes.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// What the history of a viewer says of one of its models, without its geometry.
+#[derive(Debug, Clone)]
+pub struct ModelInfo {
+    pub id: ModelId,
+    pub viewer_id: ViewerId,
+    pub created: SystemTime,
+    pub summary: TreeSummary,
+    /// The size of the message it is served as (`GET /api/model/<id>`).
+    pub bytes: usize,
+    /// Bytes it added to the store when it came (see [`StoredModel::new_bytes`]).
+    pub new_bytes: usize,
+    /// What it costs to keep beside its parts (see [`StoredModel::own_bytes`]).
+    pub own_bytes: usize,
+}
+
+/// A stored model's tree form and what it needs of the store, without its parts' bytes: what a
+/// page fetches first, and what two versions are compared by.
+#[derive(Debug, Clone)]
+pub struct ModelTree {
+    pub info: ModelInfo,
+    pub config: JsonObject,
+    pub tree: PartedTree,
+    /// Its parts, each once, with their sizes.
+    pub parts: Vec<(PartHash, usize)>,
+}
+
+impl StoredModel {
+    pub fn info(&self) -> ModelInfo {
+        ModelInfo {
+            id: self.id.clone(),
+            viewer_id: self.viewer_id.clone(),
+            created: self.created,
+            summary: self.summary,
+            bytes: self.body.len(),
+            new_bytes: self.new_bytes,
+            own_bytes: self.own_bytes(),
+        }
+    }
+
+    pub fn tree_form(&self) -> ModelTree {
+        ModelTree {
+            info: self.info(),
+            config: self.config.clone(),
+            tree: self.tree.clone(),
+            parts: self
+                .parts
+                .iter()
+                .map(|(hash, bytes)| (*hash, bytes.len()))
+                .collect(),
+        }
+    }
+}
+
+/// The message a model is served as, its geometry put together from `tree` and `parts`.
+fn assembled(
+    id: &ModelId,
+    viewer_id: &ViewerId,
+    config: &JsonObject,
+    tree: &PartedTree,
+    parts: &[(PartHash, Bytes)],
+) -> StoredJson {
+    let (open, close) = message_frame(id, viewer_id, config);
+    let by_hash: std::collections::HashMap<&PartHash, &Bytes> =
+        parts.iter().map(|(hash, bytes)| (hash, bytes)).collect();
+    let mut segments = vec![Bytes::from(open)];
+    segments
+        .extend(tree.assemble(|hash| by_hash.get(hash).map(|b| (*b).clone()).unwrap_or_default()));
+    segments.push(Bytes::from_static(close));
+    StoredJson::new(segments)
 }
 
 /// What a subscriber receives: first `backlog` (the current state, or what it missed since its

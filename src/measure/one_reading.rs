@@ -2,29 +2,27 @@
 //! accepts, however it is written (whitespace, key order, keys the format does not name), gives
 //! measurement and animation the same parts, faces and edges as the model written plainly.
 
-use bytes::Bytes;
 use proptest::prelude::*;
 use serde_json::Value;
 
 use super::mesh;
 use super::pick::Topology;
-use crate::ids::{ModelId, ViewerId};
 use crate::model::skeleton::{Limits, Skeleton, Unread};
-use crate::model::{parse_upload, StoredJson, TreeSummary, Upload};
+use crate::model::{parse_upload, TreeSummary};
 
 /// What each reader sees of a model: validation's summary, and every node's path with, for a
 /// part, its faces, edges and vertices as measurement counts them (animation addresses the
 /// same paths).
 type Census = (TreeSummary, Vec<(String, Option<[usize; 3]>)>);
 
-/// The census of an upload, `None` when validation refuses it. Read from the stored form both
-/// ways the stores hand it back: in segments (memory) and as one text (Redis).
+/// The census of an upload, `None` when validation refuses it. Read from the geometry as the
+/// stores give it back: its tree form with its parts put back in.
 fn census(body: Vec<u8>) -> Option<Census> {
     let upload = parse_upload(body, &Limits::default()).ok()?;
-    let stored = upload.stored_body(&ModelId::random(), &ViewerId::default_viewer());
-    let whole = StoredJson::from(Bytes::from(stored.to_vec()));
-    let geometry = Upload::stored_geometry(&stored).unwrap();
-    assert_eq!(geometry, Upload::stored_geometry(&whole).unwrap());
+    let (tree, parts) = upload.parted().unwrap();
+    let part = |hash: &_| parts.iter().find(|(h, _)| h == hash).unwrap().1.clone();
+    let geometry = String::from_utf8(tree.assemble(part).concat()).unwrap();
+    assert_eq!(geometry.as_bytes(), upload.geometry());
     let skeleton: Skeleton<Unread> = Skeleton::read(&geometry, "$", &Limits::stored()).unwrap();
     let nodes = skeleton
         .paths()

@@ -13,13 +13,19 @@
 //! - [`validate`]: everything the renderer relies on (tree shape, ids, array lengths, indices,
 //!   finite numbers, buffers), checked in one borrowed pass with JSON paths in errors.
 //! - [`builder`]: meshes, primitives, assemblies and file import for Rust users.
+//! - [`diff`]: what changed between two versions, part by part.
+//! - [`parts`]: a geometry by content: its tree form and its meshes as parts, each stored once
+//!   under its hash however many versions hold it.
 //! - [`stored`]: the stored form in shared segments (the geometry is never copied).
 //! - [`types`]: the format as Rust types, decoding buffers into typed arrays and back.
 //! - [`synthetic`]: generated models of any size, for demos, tests and benchmarks.
 
 pub mod builder;
 pub mod config;
+pub mod diff;
 pub mod error;
+#[cfg(feature = "server")]
+pub mod parts;
 pub mod skeleton;
 #[cfg(feature = "server")]
 pub mod stored;

@@ -5,17 +5,18 @@
 //! Whatever came in is stored as ocp_vscode's message, `{"type":"data", "model_id", "viewer_id",
 //! "config", "data": <geometry>}`, with the geometry copied byte for byte from the upload.
 
-use std::borrow::Cow;
+use std::collections::HashSet;
 use std::ops::Range;
 
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
 use super::config;
+use super::parts::{self, PartedTree};
 use super::skeleton::{Body, Limits};
 use super::stored::{raw_field_frame, StoredJson};
 use super::validate::{self, TreeSummary};
-use crate::ids::{ModelId, ViewerId};
+use crate::ids::{ModelId, PartHash, ViewerId};
 use crate::model::error::ModelError;
 
 /// A checked upload: where its geometry is in the body, and what came with it.
@@ -82,54 +83,53 @@ impl Upload {
         &self.body[self.geometry.clone()]
     }
 
-    /// The stored form: ocp_vscode's message with ids, the upload's config and its geometry, the
-    /// geometry shared with the upload's buffer rather than copied.
+    /// ocp_vscode's message with ids, the upload's config and its geometry, the geometry shared
+    /// with the upload's buffer rather than copied: a one-file scene's model.
     pub fn stored_body(&self, model_id: &ModelId, viewer_id: &ViewerId) -> StoredJson {
-        let head = serde_json::json!({
-            "type": "data",
-            "model_id": model_id,
-            "viewer_id": viewer_id,
-            "config": self.config,
-        });
-        let (open, close) = raw_field_frame(&head, "data");
+        let (open, close) = message_frame(model_id, viewer_id, &self.config);
         StoredJson::new(vec![
             Bytes::from(open),
-            self.geometry_to_keep(),
+            self.body.slice(self.geometry.clone()),
             Bytes::from_static(close),
         ])
     }
 
-    /// The geometry of a stored model, to read it: the part [`Upload::stored_body`] keeps it
-    /// in (no copy), or, in a stored text that is one part (a model read back from Redis), its
-    /// `data`. Never read again as a body of its own: a tree may have keys (`data`, `shapes`)
-    /// that would be taken for the body's.
-    pub fn stored_geometry(body: &StoredJson) -> Result<Cow<'_, str>, ModelError> {
-        let text = |bytes| {
-            std::str::from_utf8(bytes)
-                .map_err(|err| ModelError::malformed(format!("stored model: {err}")))
-        };
-        match body.parts() {
-            [_, geometry, _] => text(geometry).map(Cow::Borrowed),
-            [whole] => Ok(Cow::Borrowed(Body::read(whole)?.geometry)),
-            _ => {
-                let whole = body.to_vec();
-                Ok(Cow::Owned(Body::read(&whole)?.geometry.to_string()))
-            }
-        }
+    /// The geometry by content ([`parts`](super::parts)): its tree form, and each part once
+    /// with its bytes (slices of the upload's buffer, which a store copies what it keeps of).
+    pub fn parted(&self) -> Result<(PartedTree, Vec<(PartHash, Bytes)>), ModelError> {
+        let geometry = std::str::from_utf8(self.geometry())
+            .map_err(|err| ModelError::malformed(format!("body is not UTF-8: {err}")))?;
+        let split = parts::split(geometry)?;
+        let mut seen = HashSet::new();
+        let parts = split
+            .tree
+            .holes
+            .iter()
+            .zip(&split.meshes)
+            .filter(|(hole, _)| seen.insert(hole.part))
+            .map(|(hole, mesh)| {
+                let at = self.geometry.start;
+                (hole.part, self.body.slice(at + mesh.start..at + mesh.end))
+            })
+            .collect();
+        Ok((split.tree, parts))
     }
+}
 
-    /// The geometry to keep: a slice of the upload's buffer (no copy), unless that would keep
-    /// much more than the geometry alive (fields beside it, a "pad" of 40 MB), which the model
-    /// memory budget would not see. Then a copy of the geometry alone.
-    fn geometry_to_keep(&self) -> Bytes {
-        let geometry = self.geometry.clone();
-        let beside = self.body.len() - geometry.len();
-        if beside > self.body.len() / 8 && beside > 4096 {
-            Bytes::copy_from_slice(&self.body[geometry])
-        } else {
-            self.body.slice(geometry)
-        }
-    }
+/// What goes around a model's geometry to make the message it is served as:
+/// `{"type":"data","model_id",..,"viewer_id",..,"config",..,"data":` and `}`.
+pub fn message_frame(
+    model_id: &ModelId,
+    viewer_id: &ViewerId,
+    config: &Map<String, Value>,
+) -> (Vec<u8>, &'static [u8]) {
+    let head = serde_json::json!({
+        "type": "data",
+        "model_id": model_id,
+        "viewer_id": viewer_id,
+        "config": config,
+    });
+    raw_field_frame(&head, "data")
 }
 
 /// Where `part` (a slice of `body`) lies in `body`.

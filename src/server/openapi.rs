@@ -337,6 +337,28 @@ fn stored_message_schema() -> Value {
     })
 }
 
+fn tree_form_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "A stored model's message with each mesh of 1 KiB or more replaced by \
+                        `{\"part\": \"<hash>\"}`: names, places, colours and small meshes, and \
+                        the size of each part (`GET /api/part/{hash}` serves one).",
+        "required": ["type", "model_id", "viewer_id", "config", "parts", "data"],
+        "properties": {
+            "type": { "const": "data" },
+            "model_id": { "$ref": "#/components/schemas/ModelId" },
+            "viewer_id": { "$ref": "#/components/schemas/ViewerId" },
+            "config": { "$ref": "#/components/schemas/Config" },
+            "parts": {
+                "type": "object",
+                "description": "Each part once: its hash and its size in bytes.",
+                "additionalProperties": { "type": "integer", "minimum": 0 },
+            },
+            "data": { "$ref": "#/components/schemas/ShapesTree" },
+        },
+    })
+}
+
 fn model_upload_schema() -> Value {
     json!({
         "description": "A model in three-cad-viewer's shapes format (protocol version 3), in one \
@@ -424,6 +446,15 @@ schema_written_here! {
     ModelUpload = "ModelUpload" => model_upload_schema();
     /// A stored model, as served.
     StoredMessage = "StoredMessage" => stored_message_schema();
+    /// A stored model's tree form.
+    TreeForm = "TreeForm" => tree_form_schema();
+    /// Parts by hash.
+    PartMap = "PartMap" => json!({
+        "type": "object",
+        "description": "Meshes by the SHA-256 of their bytes (64 lowercase hex digits), each as \
+                        it was posted.",
+        "additionalProperties": { "type": "object" },
+    });
     /// The error body every refusal carries.
     ErrorBody = "ErrorBody" => error_body_schema();
     /// One server-sent event's data.
@@ -501,6 +532,9 @@ fn id_schema(what: &str) -> RefOr<Schema> {
         routes::docs::page,
         routes::model::post_model,
         routes::model::get_model,
+        routes::parts::tree,
+        routes::parts::parts,
+        routes::parts::part,
         routes::events::events,
         routes::events::shared_events,
         routes::viewer::post_status,
@@ -510,6 +544,9 @@ fn id_schema(what: &str) -> RefOr<Schema> {
         routes::viewer::delete,
         routes::viewer::request_screenshot,
         routes::viewer::list,
+        routes::history::history,
+        routes::history::diff,
+        routes::history::show,
         routes::measure::post,
         routes::measure::selection,
         routes::measure::tool_requests,

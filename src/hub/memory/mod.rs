@@ -4,10 +4,13 @@
 //! Events go live through one tokio `broadcast` channel per viewer, sent under the lock, so ids
 //! reach every page in order.
 
+mod models;
+
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use tokio::sync::{broadcast, watch};
 
 use super::limits::{
@@ -16,8 +19,11 @@ use super::limits::{
 };
 use super::lock::{Held, LocalLocks, LockName};
 use super::store::{Attachment, SettingsLimit, Store, StoreCounts, ViewerRecord};
-use super::{Event, EventData, EventId, HubError, JsonObject, Screenshot, StoredModel, Thumbnail};
-use crate::ids::{ModelId, ViewerId};
+use super::{
+    Event, EventData, EventId, HubError, JsonObject, ModelInfo, ModelTree, Screenshot, StoredModel,
+    Thumbnail,
+};
+use crate::ids::{ModelId, PartHash, ViewerId};
 use crate::model::TreeSummary;
 
 type Result<T> = std::result::Result<T, HubError>;
@@ -32,6 +38,8 @@ pub struct MemoryStore {
 struct State {
     viewers: HashMap<ViewerId, Viewer>,
     models: HashMap<ModelId, Arc<StoredModel>>,
+    /// Every stored model's parts, each once: its bytes and how many models hold it.
+    parts: HashMap<PartHash, (Bytes, usize)>,
     /// Stored models, oldest first.
     model_order: VecDeque<ModelId>,
     model_bytes: usize,
@@ -110,6 +118,7 @@ impl MemoryStore {
         let state = State {
             viewers: HashMap::new(),
             models: HashMap::new(),
+            parts: HashMap::new(),
             model_order: VecDeque::new(),
             model_bytes: 0,
             evicted: Tombstones::new(),
@@ -175,15 +184,6 @@ impl State {
         self.viewers
             .get_mut(id)
             .ok_or_else(|| HubError::ViewerNotFound(id.clone()))
-    }
-
-    /// Drops a model, remembering its id so a fetch says 410.
-    fn drop_model(&mut self, id: &ModelId) {
-        if let Some(model) = self.models.remove(id) {
-            self.model_bytes -= model.body.len();
-            self.evicted.insert(id.clone());
-        }
-        self.model_order.retain(|other| other != id);
     }
 
     fn expire_screenshots(&mut self) {
@@ -329,13 +329,8 @@ impl Store for MemoryStore {
         Ok(self.read_viewer(id, |v| v.kernel.clone()).flatten())
     }
 
-    async fn put_model(&self, model: Arc<StoredModel>) -> Result<()> {
-        let mut state = self.lock();
-        state.model_bytes += model.body.len();
-        state.model_order.push_back(model.id.clone());
-        state.evicted.remove(&model.id);
-        state.models.insert(model.id.clone(), model);
-        Ok(())
+    async fn put_model(&self, model: StoredModel) -> Result<Arc<StoredModel>> {
+        Ok(self.keep_model(model))
     }
 
     async fn model(&self, id: &ModelId) -> Result<Arc<StoredModel>> {
@@ -345,6 +340,10 @@ impl Store for MemoryStore {
             None if state.evicted.contains(id) => Err(HubError::ModelGone(id.clone())),
             None => Err(HubError::ModelNotFound(id.clone())),
         }
+    }
+
+    async fn model_tree(&self, id: &ModelId) -> Result<ModelTree> {
+        Ok(self.model(id).await?.tree_form())
     }
 
     async fn model_size(&self, id: &ModelId) -> Result<Option<usize>> {
@@ -373,6 +372,18 @@ impl Store for MemoryStore {
             .take(count)
             .map(|id| (id.clone(), current.contains(id)))
             .collect())
+    }
+
+    async fn viewer_models(&self, viewer: &ViewerId) -> Result<Vec<ModelInfo>> {
+        Ok(self.models_of(viewer))
+    }
+
+    async fn part_holders(&self, parts: &[PartHash]) -> Result<Vec<usize>> {
+        Ok(self.lock().holders(parts))
+    }
+
+    async fn parts(&self, parts: &[PartHash]) -> Result<Vec<Option<Bytes>>> {
+        Ok(self.lock().part_bytes(parts))
     }
 
     async fn evict_model(&self, id: &ModelId) -> Result<()> {

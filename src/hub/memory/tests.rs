@@ -9,6 +9,7 @@ use super::*;
 fn hub(event_history: usize) -> (Hub, Arc<MemoryStore>) {
     let limits = HubLimits {
         model_budget: 1 << 20,
+        history: 32,
         event_history,
         inline_limit: 1024,
         settings_bytes: 1 << 16,
@@ -75,11 +76,11 @@ async fn idle_viewers_without_pages_are_collected_with_their_models() {
     let (hub, _) = hub(10);
     let idle = ViewerId::new("idle").unwrap();
     let watched = ViewerId::new("watched").unwrap();
-    let body = bytes::Bytes::from_static(b"{}").into();
+    let tree = bytes::Bytes::from_static(b"{}").into();
     let model = StoredModel::new(
         ModelId::random(),
         idle.clone(),
-        body,
+        (tree, Vec::new()),
         JsonObject::new(),
         Default::default(),
     );

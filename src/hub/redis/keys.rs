@@ -13,10 +13,12 @@
 //! | `deleted:<id>` | string, TTL | the viewer was deleted |
 //! | `events:<id>` | stream | the viewer's events: `k` kind, `d` JSON data |
 //! | `events-sizes:<id>`, `events-bytes:<id>` | list, counter | each kept event's `<entry id> <bytes>`, and their sum |
-//! | `model:<id>` | hash | `body` as served, `meta` (JSON: viewer, config, time), `summary` (JSON: parts, triangles), `size` |
+//! | `model:<id>` | hash | `tree` (the tree form), `holes` (JSON: where its parts go), `parts` (their hashes, each once, space-separated), `meta` (JSON: viewer, config, time), `summary` (JSON: parts, triangles), `size` (as served), `tree_size` (its message without its parts), `new_bytes` |
+//! | `part:<hash>` | string | a part's bytes (expiring until a model holds it) |
+//! | `part-refs` | hash | part hash -> how many stored models hold it |
 //! | `models` | sorted set | stored model ids by creation time |
 //! | `current_models` | set | models some viewer shows |
-//! | `model_bytes` | counter | bytes of stored models |
+//! | `model_bytes` | counter | bytes of stored trees and parts, each part once |
 //! | `gone:<id>` | string, TTL | the model was evicted (fetches say 410) |
 //! | `instances` | sorted set | instance id by last heartbeat (s) |
 //! | `subs:<viewer>` | hash | instance -> pages of the viewer on it |
@@ -27,7 +29,7 @@
 //! | `shot-answer:<id>` | list, TTL | the answering screenshot's id |
 //! | `lock:<name>` | string, TTL | the holder's token of a hub lock (`viewer:<id>`, `new-viewers`, `room`) |
 
-use crate::ids::{ModelId, ViewerId};
+use crate::ids::{ModelId, PartHash, ViewerId};
 
 /// The key names under one prefix.
 #[derive(Debug, Clone)]
@@ -104,6 +106,19 @@ impl Keys {
 
     pub fn model(&self, model: &str) -> String {
         self.key(format_args!("model:{model}"))
+    }
+
+    /// Where parts live: the script that counts them appends the hash.
+    pub fn part_prefix(&self) -> String {
+        self.key(format_args!("part:"))
+    }
+
+    pub fn part(&self, hash: &PartHash) -> String {
+        self.key(format_args!("part:{hash}"))
+    }
+
+    pub fn part_refs(&self) -> String {
+        self.key(format_args!("part-refs"))
     }
 
     pub fn models(&self) -> String {

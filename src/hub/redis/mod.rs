@@ -29,14 +29,18 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::AsyncCommands;
 
 use super::limits::HubLimits;
 use super::lock::{Held, LocalLocks, LockName};
 use super::store::{Attachment, SettingsLimit, Store, StoreCounts, ViewerRecord};
-use super::{Event, EventData, EventId, HubError, JsonObject, Screenshot, StoredModel, Thumbnail};
-use crate::ids::{ModelId, ViewerId};
+use super::{
+    Event, EventData, EventId, HubError, JsonObject, ModelInfo, ModelTree, Screenshot, StoredModel,
+    Thumbnail,
+};
+use crate::ids::{ModelId, PartHash, ViewerId};
 use crate::model::TreeSummary;
 use keys::Keys;
 
@@ -236,8 +240,24 @@ impl Store for RedisStore {
         self.inner.kernel_mark(viewer).await
     }
 
-    async fn put_model(&self, model: Arc<StoredModel>) -> Result<()> {
-        self.inner.put_model(&model).await
+    async fn put_model(&self, model: StoredModel) -> Result<Arc<StoredModel>> {
+        self.inner.put_model(model).await
+    }
+
+    async fn model_tree(&self, id: &ModelId) -> Result<ModelTree> {
+        self.inner.model_tree(id).await
+    }
+
+    async fn viewer_models(&self, viewer: &ViewerId) -> Result<Vec<ModelInfo>> {
+        self.inner.viewer_models(viewer).await
+    }
+
+    async fn part_holders(&self, parts: &[PartHash]) -> Result<Vec<usize>> {
+        self.inner.part_holders(parts).await
+    }
+
+    async fn parts(&self, parts: &[PartHash]) -> Result<Vec<Option<Bytes>>> {
+        self.inner.parts(parts).await
     }
 
     async fn model(&self, id: &ModelId) -> Result<Arc<StoredModel>> {

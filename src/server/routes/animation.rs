@@ -16,7 +16,6 @@ use crate::hub::Hub;
 use crate::ids::{InvalidId, ModelId, ViewerId};
 use crate::model::skeleton::{Limits, Skeleton, Unread};
 use crate::model::ModelError;
-use crate::model::Upload;
 use crate::server::body::JsonObjectBody;
 use crate::server::body::UnusedBody;
 use crate::server::guards::Authorized;
@@ -69,9 +68,12 @@ pub async fn post(
     let model = hub.model(&model_id).await?;
     let job = move || {
         let internal = |err: ModelError| ApiError::internal(err.to_string());
-        let geometry = Upload::stored_geometry(&model.body).map_err(internal)?;
+        // The tree form holds every path; its parts are meshes alone.
+        let tree = std::str::from_utf8(&model.tree.text)
+            .map_err(|err| ModelError::malformed(err.to_string()))
+            .map_err(internal)?;
         let skeleton: Skeleton<Unread> =
-            Skeleton::read(&geometry, "$", &Limits::stored()).map_err(internal)?;
+            Skeleton::read(tree, "$", &Limits::stored()).map_err(internal)?;
         let paths: HashSet<&str> = skeleton.paths().into_iter().collect();
         animation
             .checked(&paths)

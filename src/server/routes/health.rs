@@ -42,6 +42,8 @@ pub struct Limits {
     body_bytes: u64,
     model_memory_bytes: usize,
     inline_bytes: u64,
+    /// Versions kept per viewer (--history).
+    history: usize,
     event_history: usize,
     settings_bytes: u64,
     screenshot_bytes: u64,
@@ -97,6 +99,7 @@ pub async fn health(
             body_bytes: settings.body_limit.as_u64(),
             model_memory_bytes: hub.limits().model_budget,
             inline_bytes: settings.inline_limit.as_u64(),
+            history: settings.history.max(1),
             event_history: settings.event_history,
             settings_bytes: settings.settings_limit.as_u64(),
             screenshot_bytes: settings.screenshot_limit.as_u64(),

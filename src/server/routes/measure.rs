@@ -19,7 +19,6 @@ use crate::hub::kernel::{Kernel, KernelAnswer, KernelMark};
 use crate::hub::Hub;
 use crate::ids::{InvalidId, KernelName, ModelId, ViewerId};
 use crate::measure::{self, measure as answer_tool, MeasureError, Pick, Tool};
-use crate::model::Upload;
 use crate::server::body::JsonObjectBody;
 use crate::server::body::UnusedBody;
 use crate::server::guards::{Authorized, Caller};
@@ -150,10 +149,7 @@ pub async fn post(
         }
     }
     let model = hub.model(&model_id).await?;
-    let job = move || match Upload::stored_geometry(&model.body) {
-        Ok(geometry) => answer_tool(&geometry, tool, &picks),
-        Err(err) => Err(MeasureError::Model(err.to_string())),
-    };
+    let job = move || answer_tool(&model.geometry(), tool, &picks);
     let answer = work.run("measurement", job).await?;
     let answer = answer.map(|mut answer| {
         if let Some(note) = note {

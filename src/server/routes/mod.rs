@@ -7,9 +7,11 @@ pub mod config;
 pub mod docs;
 pub mod events;
 pub mod health;
+pub mod history;
 pub mod measure;
 pub mod model;
 pub mod pages;
+pub mod parts;
 pub mod screenshot;
 pub mod thumbnail;
 pub mod viewer;
@@ -35,6 +37,9 @@ pub fn all() -> Vec<Route> {
         pages::scene_script,
         model::post_model,
         model::get_model,
+        parts::tree,
+        parts::parts,
+        parts::part,
         events::events,
         events::shared_events,
         viewer::post_status,
@@ -44,6 +49,9 @@ pub fn all() -> Vec<Route> {
         viewer::delete,
         viewer::request_screenshot,
         viewer::list,
+        history::history,
+        history::diff,
+        history::show,
         measure::post,
         measure::selection,
         measure::tool_requests,

@@ -83,11 +83,11 @@ pub async fn post_model(
             .or(query_viewer)
             .unwrap_or_else(ViewerId::default_viewer);
         let id = ModelId::random();
-        let body = upload.stored_body(&id, &viewer_id);
+        let parted = upload.parted()?;
         Ok(StoredModel::new(
             id,
             viewer_id,
-            body,
+            parted,
             upload.config,
             upload.summary,
         ))
@@ -174,11 +174,24 @@ fn gzip(json: &StoredJson) -> Bytes {
 }
 
 /// A model's bytes with caching headers; models never change, so their ids are their ETags.
+/// Parts (named by their hash) and tree forms never change either.
 pub struct ModelResponse {
     not_modified: bool,
     etag: String,
     body: StoredJson,
     gzip: bool,
+}
+
+impl ModelResponse {
+    /// `body`, never compressed, tagged `etag` (304 when `conditional` has it).
+    pub fn immutable(etag: String, body: StoredJson, conditional: &Conditional) -> Self {
+        ModelResponse {
+            not_modified: conditional.has(&etag),
+            etag,
+            body,
+            gzip: false,
+        }
+    }
 }
 
 impl<'r> Responder<'r, 'static> for ModelResponse {
