@@ -1,5 +1,6 @@
 // Turns a model message into what three-cad-viewer 3.1.6 renders: base64 buffers decoded into
-// typed arrays, and `{"ref": n}` leaves of the instanced form replaced by their shared mesh.
+// typed arrays, `{"ref": n}` leaves of the instanced form replaced by their shared mesh, and in a
+// tree form (`/api/model/<id>/tree`) each `{"part": "<hash>"}` by that part, decoded.
 
 const TYPED = { float32: Float32Array, int32: Uint32Array, uint32: Uint32Array };
 
@@ -21,39 +22,41 @@ function decodeArray(value) {
   return new Typed(bytes.buffer, bytes.byteOffset, bytes.length / 4);
 }
 
-function decodeShape(shape) {
+/** A mesh with its arrays decoded. */
+export function decodeShape(shape) {
   const out = {};
   for (const [key, value] of Object.entries(shape)) out[key] = decodeArray(value);
   return out;
 }
 
-function resolve(node, instances) {
+function resolve(node, instances, meshOf) {
   if (node.parts) {
-    return { ...node, parts: node.parts.map((child) => resolve(child, instances)) };
+    return { ...node, parts: node.parts.map((child) => resolve(child, instances, meshOf)) };
   }
-  const shape = node.shape && node.shape.ref !== undefined ? instances[node.shape.ref] : node.shape;
+  const shape = node.shape && node.shape.ref !== undefined ? instances[node.shape.ref] : node.shape && meshOf(node.shape);
   if (!shape) throw new Error(`${node.id}: ref ${node.shape?.ref} has no mesh`);
-  return { ...node, shape: shape === node.shape ? decodeShape(shape) : shape };
+  return { ...node, shape };
 }
 
-/** The renderable tree of a message (`data`), a `{shapes}` wrapper or a bare tree. */
-export function toShapes(message) {
+const noParts = (hash) => {
+  throw new Error(`part ${hash} was not fetched`);
+};
+
+/** The renderable tree of a message (`data`), a `{shapes}` wrapper or a bare tree; in a tree
+ * form, `partOf(hash)` gives each part, decoded. */
+export function toShapes(message, partOf = noParts) {
   const data = message.data ?? message.shapes ?? message;
+  const meshOf = (shape) => (typeof shape.part === "string" ? partOf(shape.part) : decodeShape(shape));
   if (data.instances) {
-    const instances = data.instances.map(decodeShape);
-    return resolve(data.shapes, instances);
+    return resolve(data.shapes, data.instances.map(meshOf), meshOf);
   }
-  return resolve(data, []);
+  return resolve(data, [], meshOf);
 }
 
-/** Every ArrayBuffer under a decoded tree, once each (to transfer it from a worker). */
-export function buffersOf(node, found = new Set()) {
-  if (node.parts) {
-    for (const part of node.parts) buffersOf(part, found);
-  } else if (node.shape) {
-    for (const value of Object.values(node.shape)) {
-      if (ArrayBuffer.isView(value)) found.add(value.buffer);
-    }
+/** Every ArrayBuffer of a decoded mesh. */
+export function buffersOfShape(shape, found = new Set()) {
+  for (const value of Object.values(shape)) {
+    if (ArrayBuffer.isView(value)) found.add(value.buffer);
   }
   return found;
 }

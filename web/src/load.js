@@ -1,5 +1,7 @@
-// Models fetched by URL (those over the server's inline limit) are fetched and decoded in a
-// worker (decode-worker.js); the page gets the decoded tree, its typed arrays transferred.
+// Models fetched by URL (those over the server's inline limit, and versions a page steps to) are
+// fetched and decoded in a worker (decode-worker.js), by content: the page keeps the parts it has
+// decoded (`PartCache`), and fetches and decodes only those a model adds.
+import { toShapes } from "./decode.js";
 export class ModelLoader {
   constructor(workerUrl) {
     this.workerUrl = workerUrl;
@@ -18,10 +20,10 @@ export class ModelLoader {
     this.spare = spare;
   }
 
-  /** `{model_id, decoded}` for the model at `url` (`bytes` long, for progress); `onProgress`
-   * hears `{stage: "download", received, total}` and `{stage: "decode", at}` (`at`: when the
-   * last byte arrived, wall-clock ms). */
-  load(url, bytes, onProgress = () => {}) {
+  /** `{model_id, decoded}` for the model whose tree, parts and part URLs `urls` has, fetching
+   * only the parts `cache` lacks. `onProgress` hears `{stage: "download", received, total}` and
+   * `{stage: "decode", at}` (`at`: when the last byte arrived, wall-clock ms). */
+  load(urls, cache, onProgress = () => {}) {
     return new Promise((resolve, reject) => {
       // Each model gets a worker of its own (two may load at once); the spare if it is free.
       const worker = this.spare ?? new Worker(this.workerUrl, { type: "module" });
@@ -32,12 +34,58 @@ export class ModelLoader {
         setTimeout(() => this.warm(), 0);
       };
       worker.onmessage = ({ data }) => {
-        if (data.progress) onProgress({ stage: data.progress, received: data.received, total: data.total, at: data.at });
-        else if (data.error) done(reject, new Error(data.error));
-        else done(resolve, { model_id: data.modelId, decoded: data.shapes });
+        if (data.progress) {
+          onProgress({ stage: data.progress, received: data.received, total: data.total, at: data.at });
+        } else if (data.error) {
+          done(reject, new Error(data.error));
+        } else {
+          try {
+            cache.add(data.decoded);
+            const decoded = toShapes(data.message, (hash) => cache.get(hash));
+            cache.loaded(data.modelId, Object.keys(data.message.parts ?? {}));
+            done(resolve, { model_id: data.modelId, decoded });
+          } catch (error) {
+            done(reject, error);
+          }
+        }
       };
       worker.onerror = (event) => done(reject, new Error(`the model could not be decoded: ${event.message ?? "the decoder failed"}`));
-      worker.postMessage({ url, bytes });
+      worker.postMessage({ ...urls, have: cache.hashes() });
     });
+  }
+}
+
+/** The parts a page has decoded, by hash: those of the version on screen and of the one shown
+ * before it, so that stepping back and forth between neighbours fetches nothing. */
+export class PartCache {
+  constructor() {
+    this.parts = new Map();
+    this.kept = [[], []];
+    /** The last model loaded by content: the cache has all of its parts. */
+    this.complete = null;
+  }
+
+  hashes() {
+    return [...this.parts.keys()];
+  }
+
+  add(decoded) {
+    for (const [hash, shape] of Object.entries(decoded)) this.parts.set(hash, shape);
+  }
+
+  get(hash) {
+    const shape = this.parts.get(hash);
+    if (!shape) throw new Error(`part ${hash} was not fetched`);
+    return shape;
+  }
+
+  /** The page loaded `modelId`, made of `parts` (hashes): keeps those and the last model's. */
+  loaded(modelId, parts) {
+    this.complete = modelId;
+    this.kept = [parts, this.kept[0]];
+    const keep = new Set(this.kept.flat());
+    for (const hash of this.parts.keys()) {
+      if (!keep.has(hash)) this.parts.delete(hash);
+    }
   }
 }

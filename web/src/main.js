@@ -1,10 +1,12 @@
 // The viewer page: one three-cad-viewer on one viewer id, fed by the server's event stream.
 import { connect } from "./stream.js";
+import { toShapes } from "./decode.js";
 import { ViewerHost } from "./host.js";
 import { Reporter } from "./report.js";
 import { thumbnailOf } from "./thumbnail.js";
-import { ModelLoader } from "./load.js";
+import { ModelLoader, PartCache } from "./load.js";
 import { MeasureTools } from "./tools.js";
+import { Versions } from "./versions.js";
 
 const body = document.body;
 const viewerId = body.dataset.viewerId;
@@ -23,6 +25,18 @@ const notify = {
 };
 const host = new ViewerHost(document.getElementById("viewer"), pageOptions, notify, { measure: true });
 const loader = new ModelLoader(new URL(body.dataset.decoder, document.baseURI).href);
+const cache = new PartCache();
+
+/** Loads a model by content, fetching only the parts the page has not decoded already. */
+const load = (modelId, onProgress) => loader.load({
+  tree: api(`api/model/${modelId}/tree`),
+  parts: api(`api/model/${modelId}/parts${cache.complete ? `?since=${cache.complete}` : ""}`),
+  part: api("api/part/"),
+}, cache, onProgress);
+
+/** Draws a version the user stepped to, keeping the camera. */
+const draw = (model) => host.show(model, { ...host.config, resetCamera: "keep" });
+const versions = new Versions(api, viewerId, { load: (modelId) => load(modelId), draw });
 
 /** Models from this size on say what the page is doing while they load. */
 const PROGRESS_FROM = 2_000_000;
@@ -35,35 +49,52 @@ const painted = () => Promise.race([
   new Promise((resolve) => setTimeout(resolve, 100)),
 ]);
 
+/** Draws the model a `model_update` or `resync` event announces: inline, or loaded by content. */
+async function showEvent(event) {
+  if (event.model) {
+    const model = { ...event.model, decoded: toShapes(event.model) };
+    host.show(model, event.config);
+    return model;
+  }
+  const big = event.bytes >= PROGRESS_FROM;
+  const progress = ({ stage, received, total, at }) => {
+    if (at) performance.mark("ocp:fetched", { startTime: at - performance.timeOrigin });
+    if (!big) return;
+    host.progress(stage === "download" && total
+      ? `Downloading the model: ${Math.min(100, Math.floor((100 * received) / total))}% of ${megabytes(total)}`
+      : `Decoding ${megabytes(total ?? received)}`);
+  };
+  progress({ stage: "download", received: 0, total: event.bytes });
+  const model = await load(event.model_id, progress);
+  performance.mark("ocp:decoded");
+  if (big) {
+    host.progress("Building the scene");
+    await painted();
+  }
+  host.show(model, event.config);
+  return model;
+}
+
 const handlers = {
   async model_update(event) {
     performance.mark("ocp:event");
-    if (event.model) {
-      host.show(event.model, event.config);
+    const listed = versions.refresh().catch(() => {});
+    // While the user looks at another version, a push waits behind the "live" button.
+    if (!versions.live) {
+      await listed;
+      versions.render();
       return;
     }
-    const big = event.bytes >= PROGRESS_FROM;
-    const progress = ({ stage, received, total, at }) => {
-      if (at) performance.mark("ocp:fetched", { startTime: at - performance.timeOrigin });
-      if (!big) return;
-      host.progress(stage === "download" && total
-        ? `Downloading the model: ${Math.min(100, Math.floor((100 * received) / total))}% of ${megabytes(total)}`
-        : `Decoding ${megabytes(total ?? received)}`);
-    };
-    progress({ stage: "download", received: 0, total: event.bytes });
-    const model = await loader.load(api(event.url.replace(/^\//, "")), event.bytes, progress);
-    performance.mark("ocp:decoded");
-    if (big) {
-      host.progress("Building the scene");
-      await painted();
-    }
-    host.show(model, event.config);
+    const model = await showEvent(event);
+    await listed;
+    await versions.drawn(model);
   },
   async resync(event) {
     if (event.model_id) {
       await handlers.model_update(event);
     } else {
       host.clear();
+      versions.cleared();
       host.configure(event.config);
     }
   },
@@ -72,6 +103,7 @@ const handlers = {
   },
   clear() {
     host.clear();
+    versions.cleared();
   },
   animation(event) {
     host.setAnimation(event.animation);

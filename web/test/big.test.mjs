@@ -66,7 +66,7 @@ test("hiding a part in the tree redraws at once", async () => {
 
 test("a big model that cannot be loaded says why", async () => {
   const page = await watchedPage("big-broken");
-  await page.route("**/api/model/*", (route) => route.fulfill({
+  await page.route("**/api/model/**", (route) => route.fulfill({
     status: 410,
     contentType: "application/json",
     body: JSON.stringify({ error: { code: "model_evicted", message: "model abc was evicted" } }),

@@ -10,8 +10,8 @@ import { chromium } from "playwright-core";
 const here = new URL(".", import.meta.url);
 export const fixture = (name) => readFileSync(new URL(`../../tests/fixtures/${name}`, here));
 
-/** Starts `ocp-notebook` on `port` (0: a free one) with `args`; resolves with its base URL and a
- * stop function that resolves when the process has exited. */
+/** Starts `ocp-notebook` on `port` (0: a free one) with `args`; resolves with its base URL, its
+ * process id and a stop function that resolves when the process has exited. */
 export async function startServer(port = 0, args = []) {
   const bin = process.env.OCP_NOTEBOOK_BIN;
   if (!bin) throw new Error("OCP_NOTEBOOK_BIN must name the ocp-notebook binary (cargo test sets it)");
@@ -22,7 +22,7 @@ export async function startServer(port = 0, args = []) {
     child.once("exit", (code) => reject(new Error(`the server exited (${code})`)));
   });
   const base = line.trim().replace(/\/$/, "");
-  return { base, port: Number(new URL(base).port), stop: () => (child.kill("SIGTERM"), exited) };
+  return { base, port: Number(new URL(base).port), pid: child.pid, stop: () => (child.kill("SIGTERM"), exited) };
 }
 
 export async function post(base, path, body) {
@@ -89,14 +89,16 @@ export function test(name, options, body) {
   });
 }
 
-/** A page that records console errors and uncaught exceptions. */
-export async function openPage(browser, url) {
+/** A page that records console errors and uncaught exceptions; `init` runs in it before any of
+ * its own scripts. */
+export async function openPage(browser, url, { init } = {}) {
   const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
   openPages.add(page);
   page.once("close", () => openPages.delete(page));
   page.errors = [];
   page.on("console", (m) => { if (m.type() === "error") page.errors.push(m.text()); });
   page.on("pageerror", (e) => page.errors.push(String(e)));
+  if (init) await page.addInitScript(init);
   await page.goto(url);
   return page;
 }

@@ -1,0 +1,145 @@
+// The history control: step through the versions the server keeps of this viewer (every push is
+// one), back to live, and the compare view of a version against the one before. Stepping needs
+// no kernel: versions are fetched from the server by content, so a step to a neighbour fetches
+// only the parts that differ.
+import { compareTree, legend } from "./compare.js";
+
+const time = (iso) => new Date(iso).toLocaleTimeString();
+
+export class Versions {
+  /** `load(modelId)` answers a version decoded (`{model_id, decoded}`); `draw(model)` draws one
+   * keeping the camera. */
+  constructor(api, viewerId, { load, draw }) {
+    this.api = api;
+    this.viewerId = viewerId;
+    this.load = load;
+    this.draw = draw;
+    this.versions = [];
+    this.onServer = null;
+    this.live = true;
+    this.shown = null;
+    this.comparing = false;
+    this.bar = this.build();
+    this.legend = document.createElement("div");
+    this.legend.className = "ocp-legend";
+    this.legend.hidden = true;
+    document.body.append(this.bar, this.legend);
+  }
+
+  build() {
+    const bar = document.createElement("div");
+    bar.id = "history";
+    bar.className = "ocp-history";
+    bar.hidden = true;
+    const button = (text, title, action) => {
+      const element = document.createElement("button");
+      element.type = "button";
+      element.textContent = text;
+      element.title = title;
+      element.addEventListener("click", () => this.guard(action));
+      return element;
+    };
+    this.previous = button("◀", "The version before", () => this.step(-1));
+    this.label = document.createElement("span");
+    this.label.className = "ocp-history-label";
+    this.next = button("▶", "The version after", () => this.step(1));
+    this.liveButton = button("live", "Back to what the notebook shows now", () => this.goLive());
+    this.liveButton.className = "ocp-live";
+    const compare = document.createElement("label");
+    this.compareBox = document.createElement("input");
+    this.compareBox.type = "checkbox";
+    this.compareBox.addEventListener("change", () => this.guard(() => this.setCompare(this.compareBox.checked)));
+    compare.append(this.compareBox, " compare");
+    compare.title = "Colour each part by what changed since the version before";
+    bar.append(this.previous, this.label, this.next, this.liveButton, compare);
+    return bar;
+  }
+
+  async guard(action) {
+    try {
+      await action();
+    } catch (error) {
+      console.warn("ocp-notebook: the version cannot be shown", error);
+      this.label.textContent = `cannot show it: ${error.message ?? error}`;
+    }
+  }
+
+  /** Reads the server's list again (after a push, at start). */
+  async refresh() {
+    const response = await fetch(this.api(`api/viewer/${this.viewerId}/history`));
+    if (!response.ok) return;
+    const history = await response.json();
+    this.versions = history.versions;
+    this.onServer = history.model_id;
+    this.render();
+  }
+
+  /** The page drew `model` (a decoded version): what the bar says follows it. */
+  async drawn(model) {
+    this.shown = model;
+    this.render();
+    if (this.comparing) await this.drawCompare();
+  }
+
+  cleared() {
+    this.shown = null;
+    this.live = true;
+    this.render();
+  }
+
+  index() {
+    return this.versions.findIndex((version) => version.model_id === this.shown?.model_id);
+  }
+
+  render() {
+    const at = this.index();
+    this.bar.hidden = this.versions.length < 2;
+    this.previous.disabled = at <= 0;
+    this.next.disabled = at < 0 || at >= this.versions.length - 1;
+    this.liveButton.disabled = this.live;
+    this.liveButton.dataset.newer = String(!this.live && this.onServer !== this.shown?.model_id);
+    this.label.textContent = at < 0
+      ? `${this.versions.length} versions`
+      : `version ${at + 1} of ${this.versions.length} · ${time(this.versions[at].created)}`;
+  }
+
+  async step(by) {
+    const target = this.versions[this.index() + by];
+    if (!target) return;
+    this.live = target.model_id === this.onServer && this.index() + by === this.versions.length - 1;
+    await this.showVersion(target.model_id);
+  }
+
+  async goLive() {
+    await this.refresh();
+    this.live = true;
+    if (this.onServer && this.onServer !== this.shown?.model_id) await this.showVersion(this.onServer);
+    this.render();
+  }
+
+  async showVersion(modelId) {
+    const model = await this.load(modelId);
+    this.draw(model);
+    await this.drawn(model);
+  }
+
+  async setCompare(on) {
+    this.comparing = on;
+    this.legend.hidden = !on;
+    if (!this.shown) return;
+    if (on) await this.drawCompare();
+    else this.draw(this.shown);
+  }
+
+  /** The version on screen painted by what changed since the one before it. */
+  async drawCompare() {
+    const shown = this.shown;
+    const response = await fetch(this.api(`api/viewer/${this.viewerId}/diff?to=${shown.model_id}`));
+    const diff = await response.json();
+    if (!response.ok) throw new Error(diff.error?.message ?? `no diff (${response.status})`);
+    const before = diff.from ? (await this.load(diff.from)).decoded : null;
+    if (this.shown !== shown || !this.comparing) return;
+    legend(this.legend, diff);
+    this.draw({ model_id: shown.model_id, decoded: compareTree(shown.decoded, before, diff) });
+  }
+}
