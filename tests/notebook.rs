@@ -399,3 +399,64 @@ fn picks_are_read_back_measured_and_parts_animated() {
         .unwrap();
     assert!(viewer.config(json!({})).unwrap()["animation"].is_null());
 }
+
+/// Re-running a cell with one edit: the notebook lists the versions, says what changed, and
+/// puts an earlier one back on screen.
+#[test]
+fn a_notebook_steps_through_versions_and_reads_what_changed() {
+    use ocp_notebook::model::types::Location;
+    let server = TestServer::start();
+    let viewer = viewer_on(&server);
+    let scene = |width: f32, post_x: f64, with_ball: bool| {
+        let mut group = Group::new("bench")
+            .with(Part::new("plate", Mesh::cuboid(width, 50.0, 4.0)))
+            .with(
+                Part::new("post", Mesh::cylinder(2.0, 20.0, 48))
+                    .at(Location::translation(post_x, 0.0, 0.0)),
+            )
+            .with(Part::new("cap", Mesh::sphere(3.0, 24)).color("#ff0000"));
+        if with_ball {
+            group.push(Part::new("ball", Mesh::sphere(5.0, 16)));
+        }
+        group
+    };
+    let first = viewer.show(scene(50.0, 0.0, true)).unwrap();
+    assert!(
+        viewer.diff().unwrap().changes.added.len() == 4,
+        "everything is new at first"
+    );
+    let second = viewer.show(scene(60.0, 10.0, false)).unwrap();
+
+    let history = viewer.history().unwrap();
+    let ids: Vec<&str> = history
+        .versions
+        .iter()
+        .map(|v| v.model_id.as_str())
+        .collect();
+    assert_eq!(ids, [first.model_id.as_str(), second.model_id.as_str()]);
+    assert_eq!(history.model_id.as_deref(), Some(second.model_id.as_str()));
+    assert!(history.to_string().contains("2 versions kept"), "{history}");
+
+    let diff = viewer.diff().unwrap();
+    assert_eq!(diff.from.as_deref(), Some(first.model_id.as_str()));
+    assert_eq!(diff.changes.changed, ["/scene/bench/plate"]);
+    assert_eq!(diff.changes.moved, ["/scene/bench/post"]);
+    assert_eq!(diff.changes.removed, ["/scene/bench/ball"]);
+    assert_eq!(diff.changes.unchanged, ["/scene/bench/cap"]);
+    assert!(
+        diff.to_string().contains("removed: /scene/bench/ball"),
+        "{diff}"
+    );
+
+    viewer.show_version(&first.model_id).unwrap();
+    assert_eq!(
+        viewer.status().unwrap().model_id.as_deref(),
+        Some(first.model_id.as_str())
+    );
+    let back = viewer
+        .diff_between(Some(&second.model_id), Some(&first.model_id))
+        .unwrap();
+    assert_eq!(back.changes.added, ["/scene/bench/ball"]);
+    let err = viewer.show_version("no-such-version").unwrap_err();
+    assert!(err.to_string().contains("keeps no version"), "{err}");
+}

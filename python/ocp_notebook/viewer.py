@@ -10,6 +10,7 @@ import urllib.parse
 import uuid
 import warnings
 
+from . import history as versions
 from . import server as servers
 from .convert import Mesh, _unique, per_object, to_message, top_level_names
 from .errors import InvalidModel, OcpNotebookError, ServerError
@@ -290,6 +291,20 @@ class Viewer:
     def status(self):
         """What the viewer's pages last reported, as a `Status` dict."""
         return Status(self.client.get_json(f"/api/viewer/{self.id}/status"))
+
+    def history(self):
+        """The versions the server keeps of this viewer (each `show` is one), oldest first."""
+        return versions.history(self.client, self.id)
+
+    def show_version(self, model_id):
+        """Shows a kept version again on every page of the viewer (a `model_id` from
+        `history()` or a `Shown`)."""
+        versions.show_version(self.client, self.id, model_id)
+
+    def diff(self, earlier=None, later=None):
+        """What changed, part by part, from version `earlier` (default: the one before `later`)
+        to `later` (default: the one on screen)."""
+        return versions.diff(self.client, self.id, earlier, later)
 
     def screenshot(self, timeout=20):
         """A PNG of what the viewer's page shows; a page must be open (the notebook's frame or a tab)."""

@@ -17,6 +17,8 @@
 //!   displays itself in the notebook.
 //! - `cell`: what a cell shows: every viewer made in it, side by side ([`grid`] does the same
 //!   for viewers of earlier cells), and summaries of meshes, parts and groups.
+//! - `history`: the viewer's versions: [`Viewer::history`], [`Viewer::show_version`] and
+//!   [`Viewer::diff`] (what changed, part by part).
 //! - `tools`: the page's measure tools from code: [`Viewer::selection`] (what the user picked),
 //!   [`Viewer::measure`], and [`Viewer::animate`].
 //! - [`model`]: what can be shown ([`IntoModel`]): built models, parts, groups, JSON.
@@ -31,6 +33,7 @@
 mod cell;
 mod client;
 pub mod frame;
+mod history;
 pub mod model;
 pub mod server;
 mod tools;
@@ -41,6 +44,7 @@ pub use crate::measure::{Pick, Tool, Topology};
 pub use crate::wire::ErrorCode;
 pub use cell::{grid, Grid};
 pub use frame::FrameOptions;
+pub use history::{Diff, History, Version};
 pub use model::IntoModel;
 /// The JSON the API takes and answers: `json!({"axes": true})` for [`Viewer::config`], and the
 /// types of [`Status`] and [`Config`], nameable from here without adding serde_json to the
