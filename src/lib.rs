@@ -39,7 +39,8 @@
 //!   the tree, references into shared meshes) that validation, measurement and animation share;
 //!   [`model::upload`] reads what a client POSTs and [`model::validate`] checks everything the
 //!   renderer relies on in one borrowed pass (JSON paths in every error, as a
-//!   [`model::ModelError`]); [`model::stored`] keeps the geometry bytes as posted. For Rust
+//!   [`model::ModelError`]); [`model::parts`] keeps the geometry by content (a tree form, and each mesh
+//!   once under its hash) and [`model::stored`] serves it back as posted. For Rust
 //!   users, [`model::types`] reads and writes the format with typed arrays and
 //!   [`model::builder`] makes models from meshes, primitives and files.
 //! - [`measure`]: answers to the renderer's measurement tools (distance, properties, angle)

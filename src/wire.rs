@@ -135,7 +135,7 @@ macro_rules! event_kinds {
 }
 
 event_kinds! {
-    ModelUpdate = "model_update", "A model was pushed (and, for a new page, the viewer's current model): `{model_id, config, model | url}`.";
+    ModelUpdate = "model_update", "A model was pushed or a kept version shown again (and, for a new page, the viewer's current model): `{model_id, config, url, tree_url, model?}`.";
     ConfigUpdate = "config_update", "Live settings changed: `{config}` holds the changed keys.";
     Clear = "clear", "The viewer's model was dropped.";
     ScreenshotRequest = "screenshot_request", "A client asks the viewer's pages for a PNG: `{request_id}`.";

@@ -124,7 +124,7 @@ async fn a_push_refused_for_memory_changes_nothing(store: Store) {
     // the box `keep` shows, even once `keep`'s older box is gone: refused, since `keep` shows
     // the other. (The boxes share their mesh, which is kept once.)
     let mut big: Value = serde_json::from_slice(&numbered_box(2)).unwrap();
-    big["config"]["pad"] = json!("x".repeat(12_000 - numbered_box(2).len() - 200));
+    big["config"]["pad"] = json!("x".repeat(12_000 - numbered_box(2).len() - 400));
     for viewer in ["newcomer", "keep-too"] {
         let (status, error) = post(
             &server,

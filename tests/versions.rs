@@ -222,7 +222,12 @@ async fn parts_are_served_by_hash_immutable_and_errors_say_what(store: Store) {
         (
             "/api/viewer/v/diff?to=unknown".to_string(),
             404,
-            "model_not_found",
+            "version_not_kept",
+        ),
+        (
+            format!("/api/viewer/other/diff?to={id}"),
+            404,
+            "viewer_not_found",
         ),
     ] {
         let (got, answer) = get_json(&server, &path).await;
@@ -235,6 +240,27 @@ async fn parts_are_served_by_hash_immutable_and_errors_say_what(store: Store) {
     // A page that has a model no longer kept is sent every part.
     let (_, all) = get_json(&server, &format!("/api/model/{id}/parts?since=gone")).await;
     assert_eq!(all.as_object().unwrap().len(), 4);
+
+    // Another viewer's version is not this one's to compare.
+    push(&server, "w", &assembly()).await;
+    let (status, answer) = get_json(&server, &format!("/api/viewer/w/diff?from={id}")).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (404, Some("version_not_kept")),
+        "{answer}"
+    );
+    let response = client()
+        .delete(server.url("/api/viewer/w"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let (status, answer) = get_json(&server, "/api/viewer/w/history").await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (410, Some("viewer_deleted")),
+        "{answer}"
+    );
 }
 
 /// `--model-memory` holds many versions of one model: each adds its tree, not a copy.

@@ -1,8 +1,9 @@
 //! Each viewer's versions: the models pushed to it that are still kept (`--history` of them,
 //! within `--model-memory`), showing one of them again, and what changed between two.
 
-use super::{EventData, EventKind, Hub, HubError, ModelInfo, ModelTree};
-use crate::ids::{ModelId, PartHash, ViewerId};
+use super::lock::LockName;
+use super::{EventKind, Hub, HubError, ModelInfo, ModelTree};
+use crate::ids::{ModelId, ViewerId};
 
 /// A viewer's kept versions, oldest first, and the one on screen.
 #[derive(Debug, Clone)]
@@ -12,31 +13,24 @@ pub struct History {
 }
 
 impl Hub {
-    /// The viewer's kept versions; `ViewerNotFound` when there is no such viewer.
+    /// The viewer's kept versions; `ViewerDeleted` or `ViewerNotFound` when there is no such
+    /// viewer.
     pub async fn history(&self, viewer: &ViewerId) -> Result<History, HubError> {
-        let record = self
-            .store
-            .viewer(viewer)
-            .await?
-            .ok_or_else(|| HubError::ViewerNotFound(viewer.clone()))?;
+        let Some(record) = self.store.viewer(viewer).await? else {
+            return Err(match self.store.was_deleted(viewer).await? {
+                true => HubError::ViewerDeleted(viewer.clone()),
+                false => HubError::ViewerNotFound(viewer.clone()),
+            });
+        };
         Ok(History {
             versions: self.store.viewer_models(viewer).await?,
             shown: record.model,
         })
     }
 
-    /// A stored model's tree form, without its parts' bytes.
-    pub async fn model_tree(&self, id: &ModelId) -> Result<ModelTree, HubError> {
-        self.store.model_tree(id).await
-    }
-
-    /// The bytes of each of `parts` that is stored.
-    pub async fn parts(&self, parts: &[PartHash]) -> Result<Vec<Option<bytes::Bytes>>, HubError> {
-        self.store.parts(parts).await
-    }
-
-    /// The two trees a diff compares: `to` (default: the model on screen) and `from` (default:
-    /// the version kept before `to`; `None` when there is none, so everything is added).
+    /// The two trees a diff compares, both versions the viewer keeps (else `VersionNotKept`):
+    /// `to` (default: the model on screen) and `from` (default: the version kept before `to`;
+    /// `None` when there is none, so everything is added).
     pub async fn diff_trees(
         &self,
         viewer: &ViewerId,
@@ -48,10 +42,18 @@ impl Hub {
             Some(to) => to,
             None => return Err(HubError::NoModel(viewer.clone())),
         };
-        let from = from.or_else(|| {
-            let at = history.versions.iter().position(|info| info.id == to)?;
-            Some(history.versions.get(at.checked_sub(1)?)?.id.clone())
-        });
+        let kept = |model: &ModelId| {
+            let at = history.versions.iter().position(|info| &info.id == model);
+            at.ok_or_else(|| HubError::VersionNotKept {
+                viewer: viewer.clone(),
+                model: model.clone(),
+            })
+        };
+        let at = kept(&to)?;
+        let from = match from {
+            Some(from) => kept(&from).map(|_| Some(from))?,
+            None => at.checked_sub(1).map(|i| history.versions[i].id.clone()),
+        };
         let to = self.store.model_tree(&to).await?;
         let from = match from {
             Some(from) => Some(self.store.model_tree(&from).await?),
@@ -64,23 +66,26 @@ impl Hub {
     /// (the history keeps its place). `VersionNotKept` when it is not one of the viewer's.
     pub async fn show_version(&self, viewer: &ViewerId, model: &ModelId) -> Result<(), HubError> {
         self.in_order(viewer, async {
+            // Under the room lock: a push planning evictions counts on no model coming back
+            // on screen meanwhile.
+            let room = self.store.lock(LockName::Room).await?;
             let versions = self.history(viewer).await?.versions;
             if !versions.iter().any(|info| &info.id == model) {
+                room.release().await;
                 return Err(HubError::VersionNotKept {
                     viewer: viewer.clone(),
                     model: model.clone(),
                 });
             }
-            let stored = self.store.model(model).await?;
+            self.store.touch(viewer, true).await?;
             self.store.set_current_model(viewer, Some(model)).await?;
+            room.release().await;
             self.forget_picks(viewer).await?;
             let config = self.effective_config(viewer).await?;
-            let event = EventData::model(
-                EventKind::ModelUpdate,
-                &stored,
-                &config,
-                self.limits.inline_limit,
-            );
+            let event = self
+                .model_state(viewer, model, EventKind::ModelUpdate, &config)
+                .await?
+                .ok_or_else(|| HubError::ModelGone(model.clone()))?;
             self.store.append_event(viewer, &event).await
         })
         .await

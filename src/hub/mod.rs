@@ -37,7 +37,7 @@ use std::time::SystemTime;
 
 use serde_json::{json, Value};
 
-use crate::ids::{ModelId, ViewerId};
+use crate::ids::{ModelId, PartHash, ViewerId};
 use crate::model::config::initial_defaults;
 pub use event::{Event, EventData, EventId, EventKind};
 pub use history::History;
@@ -95,6 +95,16 @@ impl Hub {
     /// A stored model; `ModelGone` once it was evicted.
     pub async fn model(&self, id: &ModelId) -> Result<Arc<StoredModel>, HubError> {
         self.store.model(id).await
+    }
+
+    /// A stored model's tree form, without its parts' bytes.
+    pub async fn model_tree(&self, id: &ModelId) -> Result<ModelTree, HubError> {
+        self.store.model_tree(id).await
+    }
+
+    /// The bytes of each of `parts` that is stored.
+    pub async fn parts(&self, parts: &[PartHash]) -> Result<Vec<Option<bytes::Bytes>>, HubError> {
+        self.store.parts(parts).await
     }
 
     /// Attaches a page. Without `last_event_id` it first receives the viewer's current state;

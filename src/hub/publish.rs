@@ -56,7 +56,8 @@ impl Hub {
             admission.release().await;
         }
         // Every check passed: from here on, the model is published. It is stored before the
-        // victims go, so that parts it shares with them stay.
+        // victims go, so that parts it shares with them stay (for that moment the store holds
+        // up to one model over the budget, under the room lock).
         let mut model = model;
         if animated && !model.config.contains_key(ANIMATION) {
             model.config.insert(ANIMATION.into(), Value::Null);
@@ -103,7 +104,7 @@ impl Hub {
     ) -> Result<Vec<ModelId>, HubError> {
         let budget = self.limits.model_budget;
         let mut bytes = self.store.model_bytes().await?;
-        let hashes: Vec<PartHash> = model.parts.iter().map(|(hash, _)| *hash).collect();
+        let hashes = model.hashes();
         let holders = self.store.part_holders(&hashes).await?;
         let lacking = model.parts.iter().zip(&holders).filter(|(_, n)| **n == 0);
         let size = model.own_bytes() + lacking.map(|((_, b), _)| b.len()).sum::<usize>();
@@ -135,11 +136,17 @@ impl Hub {
         }
     }
 
-    /// Adds `id` to the plan's victims; returns the bytes that frees.
+    /// Adds `id` to the plan's victims; returns the bytes that frees (none counted for a
+    /// record the store lists but cannot read as a model, such as one an older version wrote:
+    /// it goes all the same).
     async fn plan_eviction(&self, plan: &mut Plan, id: ModelId) -> Result<usize, HubError> {
         let form = match self.store.model_tree(&id).await {
             Ok(form) => form,
-            Err(HubError::ModelGone(_) | HubError::ModelNotFound(_)) => return Ok(0),
+            Err(HubError::ModelGone(_)) => return Ok(0),
+            Err(HubError::ModelNotFound(_)) => {
+                plan.victims.push(id);
+                return Ok(0);
+            }
             Err(err) => return Err(err),
         };
         let unread: Vec<PartHash> = form

@@ -2,6 +2,7 @@
 //! and its errors.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
@@ -121,35 +122,68 @@ impl StoredModel {
         self
     }
 
+    /// Its parts' hashes, each once.
+    pub fn hashes(&self) -> Vec<PartHash> {
+        self.parts.iter().map(|(hash, _)| *hash).collect()
+    }
+
+    /// Its parts' bytes by hash.
+    pub fn part_map(&self) -> HashMap<PartHash, Bytes> {
+        self.parts.iter().cloned().collect()
+    }
+
     /// What it costs to keep beside its parts: its message without them (the head with its
-    /// config, and its tree form).
+    /// config, and its tree form), and [`PART_OVERHEAD`] for each place a part goes.
     pub fn own_bytes(&self) -> usize {
         let segments = self.body.parts();
         let frame = segments.first().map_or(0, Bytes::len) + segments.last().map_or(0, Bytes::len);
-        frame + self.tree.text.len()
+        frame + self.tree.text.len() + PART_OVERHEAD * self.tree.holes.len()
     }
 
-    /// Its geometry as posted, for reading (measurement): borrowed when it has no parts, else
-    /// put together (a copy).
+    /// Its geometry as posted, for reading (measurement): the body's segments between its head
+    /// and its end, borrowed when they are one, else put together (a copy).
     pub fn geometry(&self) -> Cow<'_, str> {
-        match self.tree.holes.is_empty() {
-            true => String::from_utf8_lossy(&self.tree.text),
-            false => {
-                let whole = self.tree.assemble(|hash| self.part(hash)).concat();
-                Cow::Owned(String::from_utf8_lossy(&whole).into_owned())
-            }
+        let segments = self.body.parts();
+        let geometry = &segments[1.min(segments.len())..segments.len().saturating_sub(1)];
+        match geometry {
+            [one] => String::from_utf8_lossy(one),
+            many => match String::from_utf8(many.concat()) {
+                Ok(text) => Cow::Owned(text),
+                Err(err) => Cow::Owned(String::from_utf8_lossy(err.as_bytes()).into_owned()),
+            },
         }
     }
 
-    /// The bytes of one of its parts (empty if it has no such part, which a stored model cannot).
-    pub fn part(&self, hash: &PartHash) -> Bytes {
-        self.parts
-            .iter()
-            .find(|(part, _)| part == hash)
-            .map(|(_, bytes)| bytes.clone())
-            .unwrap_or_default()
+    pub fn info(&self) -> ModelInfo {
+        ModelInfo {
+            id: self.id.clone(),
+            viewer_id: self.viewer_id.clone(),
+            created: self.created,
+            summary: self.summary,
+            bytes: self.body.len(),
+            new_bytes: self.new_bytes,
+            own_bytes: self.own_bytes(),
+        }
+    }
+
+    pub fn tree_form(&self) -> ModelTree {
+        ModelTree {
+            info: self.info(),
+            config: self.config.clone(),
+            tree: self.tree.clone(),
+            parts: self
+                .parts
+                .iter()
+                .map(|(hash, bytes)| (*hash, bytes.len()))
+                .collect(),
+        }
     }
 }
+
+/// What keeping a part's place costs beside its placeholder's text, in either store: where it
+/// goes, its entry among the store's parts, the segments of the served body. Counted, so that a
+/// model of many small parts cannot hold more than `--model-memory` says.
+pub const PART_OVERHEAD: usize = 128;
 
 /// What the history of a viewer says of one of its models, without its geometry.
 #[derive(Debug, Clone)]
@@ -177,33 +211,6 @@ pub struct ModelTree {
     pub parts: Vec<(PartHash, usize)>,
 }
 
-impl StoredModel {
-    pub fn info(&self) -> ModelInfo {
-        ModelInfo {
-            id: self.id.clone(),
-            viewer_id: self.viewer_id.clone(),
-            created: self.created,
-            summary: self.summary,
-            bytes: self.body.len(),
-            new_bytes: self.new_bytes,
-            own_bytes: self.own_bytes(),
-        }
-    }
-
-    pub fn tree_form(&self) -> ModelTree {
-        ModelTree {
-            info: self.info(),
-            config: self.config.clone(),
-            tree: self.tree.clone(),
-            parts: self
-                .parts
-                .iter()
-                .map(|(hash, bytes)| (*hash, bytes.len()))
-                .collect(),
-        }
-    }
-}
-
 /// The message a model is served as, its geometry put together from `tree` and `parts`.
 fn assembled(
     id: &ModelId,
@@ -213,7 +220,8 @@ fn assembled(
     parts: &[(PartHash, Bytes)],
 ) -> StoredJson {
     let (open, close) = message_frame(id, viewer_id, config);
-    let by_hash: std::collections::HashMap<&PartHash, &Bytes> =
+    // A stored model has every part it names.
+    let by_hash: HashMap<&PartHash, &Bytes> =
         parts.iter().map(|(hash, bytes)| (hash, bytes)).collect();
     let mut segments = vec![Bytes::from(open)];
     segments

@@ -16,7 +16,7 @@
 //! - [`diff`]: what changed between two versions, part by part.
 //! - [`parts`]: a geometry by content: its tree form and its meshes as parts, each stored once
 //!   under its hash however many versions hold it.
-//! - [`stored`]: the stored form in shared segments (the geometry is never copied).
+//! - [`stored`]: the stored form in shared segments, served without a copy.
 //! - [`types`]: the format as Rust types, decoding buffers into typed arrays and back.
 //! - [`synthetic`]: generated models of any size, for demos, tests and benchmarks.
 

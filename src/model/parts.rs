@@ -120,16 +120,6 @@ impl PartedTree {
         segments.push(self.text.slice(at..));
         segments
     }
-
-    /// Each part once, in the order of first use.
-    pub fn unique_parts(&self) -> Vec<PartHash> {
-        let mut seen = std::collections::HashSet::with_capacity(self.holes.len());
-        self.holes
-            .iter()
-            .map(|hole| hole.part)
-            .filter(|part| seen.insert(*part))
-            .collect()
-    }
 }
 
 #[cfg(test)]
@@ -190,7 +180,7 @@ mod tests {
         let geometry = tree(&mesh(3), &mesh(3));
         let split = split(&geometry).unwrap();
         assert_eq!(split.tree.holes[0].part, split.tree.holes[1].part);
-        assert_eq!(split.tree.unique_parts().len(), 1);
+
         assert_eq!(whole(&split, &geometry), geometry);
     }
 

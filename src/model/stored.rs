@@ -1,6 +1,7 @@
-//! A stored model's JSON as a few shared segments: a small head written by the server and the
-//! geometry as a slice of the upload's own buffer. Storing it costs no copy of the geometry (40 MB
-//! for a big part), and every response and event reads the same bytes.
+//! A stored model's JSON as shared segments: a small head written by the server, the text of its
+//! tree form and the bytes of its parts (see [`parts`](super::parts)), read as one. Serving it
+//! costs no copy of the geometry (40 MB for a big part), and every response and event reads the
+//! same bytes.
 
 use std::io::{self, SeekFrom};
 use std::pin::Pin;

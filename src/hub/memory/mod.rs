@@ -40,6 +40,8 @@ struct State {
     models: HashMap<ModelId, Arc<StoredModel>>,
     /// Every stored model's parts, each once: its bytes and how many models hold it.
     parts: HashMap<PartHash, (Bytes, usize)>,
+    /// Each viewer's stored models, oldest first.
+    versions: HashMap<ViewerId, VecDeque<ModelId>>,
     /// Stored models, oldest first.
     model_order: VecDeque<ModelId>,
     model_bytes: usize,
@@ -119,6 +121,7 @@ impl MemoryStore {
             viewers: HashMap::new(),
             models: HashMap::new(),
             parts: HashMap::new(),
+            versions: HashMap::new(),
             model_order: VecDeque::new(),
             model_bytes: 0,
             evicted: Tombstones::new(),
@@ -263,12 +266,7 @@ impl Store for MemoryStore {
         let mut state = self.lock();
         // Dropping the viewer drops its broadcast sender: every live feed ends.
         state.viewers.remove(id);
-        let models: Vec<ModelId> = state
-            .models
-            .values()
-            .filter(|model| &model.viewer_id == id)
-            .map(|model| model.id.clone())
-            .collect();
+        let models = state.versions.get(id).cloned().unwrap_or_default();
         for model in models {
             state.drop_model(&model);
         }
@@ -330,7 +328,7 @@ impl Store for MemoryStore {
     }
 
     async fn put_model(&self, model: StoredModel) -> Result<Arc<StoredModel>> {
-        Ok(self.keep_model(model))
+        self.keep_model(model).await
     }
 
     async fn model(&self, id: &ModelId) -> Result<Arc<StoredModel>> {

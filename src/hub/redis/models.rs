@@ -1,6 +1,9 @@
 //! Stored models by content: each model's tree form in its hash, its parts once each under
 //! their hash with a count of the models holding them; what eviction reads (age, size, whether a
 //! viewer shows them); tombstones for evicted ones.
+//!
+//! The scripts name part keys they build from a prefix, and a model's viewer set from its hash,
+//! rather than in `KEYS`: they need one Redis, not a Redis Cluster.
 
 use std::sync::Arc;
 
@@ -35,7 +38,7 @@ for i = 8, #ARGV do
   end
 end
 local fields = cjson.decode(ARGV[6])
-redis.call('HSET', KEYS[1], 'tree', ARGV[3], 'holes', ARGV[5], 'tree_size', ARGV[4],
+redis.call('HSET', KEYS[1], 'tree', ARGV[3], 'holes', ARGV[5], 'tree_size', ARGV[4], 'created', ARGV[2],
   'new_bytes', added, 'meta', fields.meta, 'summary', fields.summary, 'size', fields.size,
   'parts', table.concat(ARGV, ' ', 8), 'viewer_models', KEYS[5])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
@@ -46,14 +49,15 @@ return added
 
 /// Drops model ARGV[1]: its hash (KEYS[1]), its place in `models`, `current_models` and its
 /// viewer's set, its tree and the parts no other model holds (counts in KEYS[6], under the prefix
-/// ARGV[3]) from `model_bytes`; sets its tombstone (KEYS[5], ARGV[2] seconds).
+/// ARGV[3]) from `model_bytes`; sets its tombstone (KEYS[5], ARGV[2] seconds). A model stored
+/// whole by an older version (a `size`, no `tree_size`) frees its `size`.
 const DROP_MODEL: &str = r"
-local fields = redis.call('HMGET', KEYS[1], 'tree_size', 'viewer_models', 'parts')
+local fields = redis.call('HMGET', KEYS[1], 'tree_size', 'viewer_models', 'parts', 'size')
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('SREM', KEYS[3], ARGV[1])
 redis.call('SET', KEYS[5], 1, 'EX', ARGV[2])
-if fields[1] then
-  local freed = tonumber(fields[1])
+if fields[1] or fields[4] then
+  local freed = tonumber(fields[1] or fields[4])
   for hash in string.gmatch(fields[3] or '', '%S+') do
     if redis.call('HINCRBY', KEYS[6], hash, -1) <= 0 then
       redis.call('HDEL', KEYS[6], hash)
@@ -120,7 +124,8 @@ impl Inner {
             .map(|hole| (hole.range.start, hole.range.end, hole.part.to_string()))
             .collect();
         let holes = serde_json::to_string(&holes).map_err(damaged)?;
-        let hashes: Vec<PartHash> = model.parts.iter().map(|(hash, _)| *hash).collect();
+        let hashes = model.hashes();
+        let bytes_of = model.part_map();
         let mut send: Vec<PartHash> = {
             let holders = self.part_holders(&hashes).await?;
             hashes
@@ -135,7 +140,7 @@ impl Inner {
         for _ in 0..4 {
             let mut pipe = redis::pipe();
             for hash in &send {
-                let bytes = model.part(hash);
+                let bytes = bytes_of.get(hash).cloned().unwrap_or_default();
                 pipe.cmd("SET")
                     .arg(self.keys.part(hash))
                     .arg(&bytes[..])
@@ -305,19 +310,56 @@ impl Inner {
         Ok(tree)
     }
 
+    /// A viewer's versions, from the small fields of each model's hash, in one round trip.
     pub(super) async fn viewer_models(&self, viewer: &ViewerId) -> Result<Vec<ModelInfo>> {
         let ids: Vec<String> = self
             .conn()
             .smembers(self.keys.viewer_models(viewer))
             .await
             .map_err(unavailable)?;
+        let ids: Vec<ModelId> = ids
+            .into_iter()
+            .filter_map(|id| ModelId::new(id).ok())
+            .collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for id in &ids {
+            pipe.cmd("HMGET").arg(self.keys.model(id.as_str())).arg(&[
+                "created",
+                "summary",
+                "size",
+                "new_bytes",
+                "tree_size",
+            ]);
+        }
+        type Fields = (
+            Option<u64>,
+            Option<String>,
+            Option<usize>,
+            Option<usize>,
+            Option<usize>,
+        );
+        let found: Vec<Fields> = pipe
+            .query_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
         let mut versions = Vec::with_capacity(ids.len());
-        for id in ids.into_iter().filter_map(|id| ModelId::new(id).ok()) {
-            match self.load_tree(&id).await {
-                Ok((tree, _)) => versions.push(tree.info),
-                Err(HubError::ModelGone(_) | HubError::ModelNotFound(_)) => {}
-                Err(err) => return Err(err),
-            }
+        for (id, (created, summary, bytes, new_bytes, own)) in ids.into_iter().zip(found) {
+            // Gone meanwhile, or stored whole by an older version: not a version to step to.
+            let (Some(created), Some(summary), Some(own)) = (created, summary, own) else {
+                continue;
+            };
+            versions.push(ModelInfo {
+                id,
+                viewer_id: viewer.clone(),
+                created: from_micros(created),
+                summary: serde_json::from_str(&summary).map_err(damaged)?,
+                bytes: bytes.unwrap_or(0),
+                new_bytes: new_bytes.unwrap_or(0),
+                own_bytes: own,
+            });
         }
         versions.sort_by_key(|info| info.created);
         Ok(versions)

@@ -99,7 +99,7 @@ pub async fn health(
             body_bytes: settings.body_limit.as_u64(),
             model_memory_bytes: hub.limits().model_budget,
             inline_bytes: settings.inline_limit.as_u64(),
-            history: settings.history.max(1),
+            history: hub.limits().history,
             event_history: settings.event_history,
             settings_bytes: settings.settings_limit.as_u64(),
             screenshot_bytes: settings.screenshot_limit.as_u64(),

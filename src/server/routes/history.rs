@@ -15,7 +15,6 @@ use crate::server::body::JsonObjectBody;
 use crate::server::guards::{Authorized, Caller};
 use crate::server::openapi::ErrorBody;
 use crate::server::work::ModelWork;
-use crate::Settings;
 
 /// One kept version of a viewer.
 #[derive(Serialize, ToSchema)]
@@ -87,6 +86,7 @@ pub struct Shown {
     responses(
         (status = 200, description = "The versions", body = HistoryList),
         (status = 404, description = "`viewer_not_found`", body = ErrorBody),
+        (status = 410, description = "`viewer_deleted`", body = ErrorBody),
     ),
 )]
 #[rocket::get("/api/viewer/<id>/history")]
@@ -94,7 +94,6 @@ pub async fn history(
     _caller: Caller,
     id: Result<ViewerId, InvalidId>,
     hub: &State<Hub>,
-    settings: &State<Settings>,
 ) -> ApiResult<Json<HistoryList>> {
     let id = id?;
     let history = hub.history(&id).await?;
@@ -102,7 +101,7 @@ pub async fn history(
         viewer_id: id,
         model_id: history.shown,
         versions: history.versions.iter().map(Version::from).collect(),
-        limit: settings.history.max(1),
+        limit: hub.limits().history,
     }))
 }
 
@@ -119,8 +118,8 @@ pub async fn history(
     ),
     responses(
         (status = 200, description = "Part paths by what happened to them", body = Diff),
-        (status = 404, description = "`viewer_not_found`; `no_model`: nothing on screen and no `to`; `model_not_found`", body = ErrorBody),
-        (status = 410, description = "`model_evicted`", body = ErrorBody),
+        (status = 404, description = "`viewer_not_found`; `no_model`: nothing on screen and no `to`; `version_not_kept`: `from` or `to` is not one of the viewer's kept versions", body = ErrorBody),
+        (status = 410, description = "`viewer_deleted`; `model_evicted`", body = ErrorBody),
         (status = 422, description = "`invalid`: `?from` or `?to` is not a model id", body = ErrorBody),
     ),
 )]
@@ -147,12 +146,8 @@ pub async fn diff(
         .await?;
     let (from_id, to_id) = (from.as_ref().map(|t| t.info.id.clone()), to.info.id.clone());
     let job = move || {
-        let text = |tree: &ModelTree| std::str::from_utf8(&tree.tree.text).map(str::to_string);
-        let before = from.as_ref().map(text).transpose();
-        let (Ok(before), Ok(after)) = (before, text(&to)) else {
-            return Err(ApiError::internal("a stored tree is not UTF-8"));
-        };
-        compare(before.as_deref(), &after).map_err(|err| ApiError::internal(err.to_string()))
+        let before = from.as_ref().map(tree_text).transpose()?;
+        compare(before, tree_text(&to)?).map_err(|err| ApiError::internal(err.to_string()))
     };
     let changes = work.run("diff", job).await??;
     Ok(Json(Diff {
@@ -161,6 +156,11 @@ pub async fn diff(
         to: to_id,
         changes,
     }))
+}
+
+/// A stored tree form's text (the store wrote it from a `str`).
+fn tree_text(tree: &ModelTree) -> ApiResult<&str> {
+    std::str::from_utf8(&tree.tree.text).map_err(|err| ApiError::internal(err.to_string()))
 }
 
 /// Shows a kept version again on every page of the viewer, as a push of it would.
@@ -173,6 +173,7 @@ pub async fn diff(
     responses(
         (status = 200, description = "Shown", body = Shown),
         (status = 404, description = "`viewer_not_found`; `version_not_kept`", body = ErrorBody),
+        (status = 410, description = "`viewer_deleted`", body = ErrorBody),
         (status = 422, description = "`invalid`: no `model_id`, or not a model id", body = ErrorBody),
     ),
     security(("token" = [])),
