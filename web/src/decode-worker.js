@@ -40,7 +40,8 @@ async function fetchOk(url) {
  * page has decoded already. */
 async function load({ tree, parts, part, have }) {
   const message = await (await fetchOk(tree)).json();
-  const lacking = Object.keys(message.parts ?? {}).filter((hash) => !have.includes(hash));
+  const had = new Set(have);
+  const lacking = Object.keys(message.parts ?? {}).filter((hash) => !had.has(hash));
   const bytes = lacking.reduce((sum, hash) => sum + message.parts[hash], 0);
   let sent = {};
   let received = 0;

@@ -80,7 +80,7 @@ export class ViewerHost {
   show(message, config) {
     this.hideMessage();
     this.config = { ...config };
-    // A model from the loader comes decoded; one inline in an event is decoded here.
+    // The viewer page hands models decoded; a scene's comes whole and is decoded here.
     const shapes = message.decoded ?? toShapes(message);
     const camera = this.carriedCamera(this.config.resetCamera);
     const viewer = this.ensureViewer();

@@ -28,8 +28,11 @@ export class ModelLoader {
       // Each model gets a worker of its own (two may load at once); the spare if it is free.
       const worker = this.spare ?? new Worker(this.workerUrl, { type: "module" });
       this.spare = null;
+      // What the worker is told the page has stays until this load has used it.
+      const have = cache.pin();
       const done = (settle, value) => {
         worker.terminate();
+        cache.unpin(have);
         settle(value);
         setTimeout(() => this.warm(), 0);
       };
@@ -50,23 +53,38 @@ export class ModelLoader {
         }
       };
       worker.onerror = (event) => done(reject, new Error(`the model could not be decoded: ${event.message ?? "the decoder failed"}`));
-      worker.postMessage({ ...urls, have: cache.hashes() });
+      worker.postMessage({ ...urls, have: [...have] });
     });
   }
 }
 
-/** The parts a page has decoded, by hash: those of the version on screen and of the one shown
- * before it, so that stepping back and forth between neighbours fetches nothing. */
+/** The parts a page has decoded, by hash: those of the last two models it loaded (the version
+ * on screen and the one before, so that stepping between neighbours fetches nothing), and those
+ * a load in flight counts on. */
 export class PartCache {
   constructor() {
     this.parts = new Map();
-    this.kept = [[], []];
+    this.kept = [];
+    this.pins = new Set();
     /** The last model loaded by content: the cache has all of its parts. */
     this.complete = null;
   }
 
-  hashes() {
-    return [...this.parts.keys()];
+  /** The hashes the cache has, kept until `unpin` of what this answers. */
+  pin() {
+    const have = new Set(this.parts.keys());
+    this.pins.add(have);
+    return have;
+  }
+
+  unpin(have) {
+    this.pins.delete(have);
+  }
+
+  /** A model the cache has every part of, to name to the server: `preferred` (the version on
+   * screen) if it is one, else the last one loaded. */
+  since(preferred) {
+    return this.kept.some((model) => model.modelId === preferred) ? preferred : this.complete;
   }
 
   add(decoded) {
@@ -79,11 +97,13 @@ export class PartCache {
     return shape;
   }
 
-  /** The page loaded `modelId`, made of `parts` (hashes): keeps those and the last model's. */
+  /** The page loaded `modelId`, made of `parts` (hashes): keeps those, the last other model's,
+   * and what loads in flight count on. */
   loaded(modelId, parts) {
     this.complete = modelId;
-    this.kept = [parts, this.kept[0]];
-    const keep = new Set(this.kept.flat());
+    this.kept = [{ modelId, parts }, ...this.kept.filter((model) => model.modelId !== modelId)].slice(0, 2);
+    const keep = new Set(this.kept.flatMap((model) => model.parts));
+    for (const pinned of this.pins) for (const hash of pinned) keep.add(hash);
     for (const hash of this.parts.keys()) {
       if (!keep.has(hash)) this.parts.delete(hash);
     }

@@ -28,15 +28,25 @@ const loader = new ModelLoader(new URL(body.dataset.decoder, document.baseURI).h
 const cache = new PartCache();
 
 /** Loads a model by content, fetching only the parts the page has not decoded already. */
-const load = (modelId, onProgress) => loader.load({
-  tree: api(`api/model/${modelId}/tree`),
-  parts: api(`api/model/${modelId}/parts${cache.complete ? `?since=${cache.complete}` : ""}`),
-  part: api("api/part/"),
-}, cache, onProgress);
+const load = (modelId, onProgress) => {
+  const since = cache.since(versions.shown?.model_id);
+  return loader.load({
+    tree: api(`api/model/${modelId}/tree`),
+    parts: api(`api/model/${modelId}/parts${since ? `?since=${since}` : ""}`),
+    part: api("api/part/"),
+  }, cache, onProgress);
+};
 
 /** Draws a version the user stepped to, keeping the camera. */
 const draw = (model) => host.show(model, { ...host.config, resetCamera: "keep" });
-const versions = new Versions(api, viewerId, { load: (modelId) => load(modelId), draw });
+const versions = new Versions(api, viewerId, {
+  load: (modelId) => load(modelId),
+  draw,
+  goLive: async () => {
+    const model = latest && (await showEvent(latest));
+    if (model) await versions.drawn(model);
+  },
+});
 
 /** Models from this size on say what the page is doing while they load. */
 const PROGRESS_FROM = 2_000_000;
@@ -49,8 +59,13 @@ const painted = () => Promise.race([
   new Promise((resolve) => setTimeout(resolve, 100)),
 ]);
 
-/** Draws the model a `model_update` or `resync` event announces: inline, or loaded by content. */
+/** The newest model event: drawn, or held back while the user looks at another version. */
+let latest = null;
+
+/** Draws the model a `model_update` or `resync` event announces, inline or loaded by content;
+ * `null`, drawing nothing, when the user stepped to another version while it loaded. */
 async function showEvent(event) {
+  const step = versions.steps;
   if (event.model) {
     const model = { ...event.model, decoded: toShapes(event.model) };
     host.show(model, event.config);
@@ -67,6 +82,10 @@ async function showEvent(event) {
   progress({ stage: "download", received: 0, total: event.bytes });
   const model = await load(event.model_id, progress);
   performance.mark("ocp:decoded");
+  if (versions.steps !== step || !versions.live) {
+    host.progress(null);
+    return null;
+  }
   if (big) {
     host.progress("Building the scene");
     await painted();
@@ -78,21 +97,22 @@ async function showEvent(event) {
 const handlers = {
   async model_update(event) {
     performance.mark("ocp:event");
+    latest = event;
     const listed = versions.refresh().catch(() => {});
     // While the user looks at another version, a push waits behind the "live" button.
     if (!versions.live) {
       await listed;
-      versions.render();
       return;
     }
     const model = await showEvent(event);
     await listed;
-    await versions.drawn(model);
+    if (model) await versions.drawn(model);
   },
   async resync(event) {
     if (event.model_id) {
       await handlers.model_update(event);
     } else {
+      latest = null;
       host.clear();
       versions.cleared();
       host.configure(event.config);
@@ -102,6 +122,7 @@ const handlers = {
     host.configure(event.config);
   },
   clear() {
+    latest = null;
     host.clear();
     versions.cleared();
   },

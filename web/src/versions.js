@@ -8,15 +8,18 @@ const time = (iso) => new Date(iso).toLocaleTimeString();
 
 export class Versions {
   /** `load(modelId)` answers a version decoded (`{model_id, decoded}`); `draw(model)` draws one
-   * keeping the camera. */
-  constructor(api, viewerId, { load, draw }) {
+   * keeping the camera; `goLive()` draws the newest push the page held back. */
+  constructor(api, viewerId, { load, draw, goLive }) {
     this.api = api;
     this.viewerId = viewerId;
     this.load = load;
     this.draw = draw;
+    this.showLatest = goLive;
     this.versions = [];
     this.onServer = null;
     this.live = true;
+    /** Counts the user's steps, so that a load that finishes after a later step draws nothing. */
+    this.steps = 0;
     this.shown = null;
     this.comparing = false;
     this.bar = this.build();
@@ -106,21 +109,20 @@ export class Versions {
   async step(by) {
     const target = this.versions[this.index() + by];
     if (!target) return;
+    const step = ++this.steps;
     this.live = target.model_id === this.onServer && this.index() + by === this.versions.length - 1;
-    await this.showVersion(target.model_id);
+    const model = await this.load(target.model_id);
+    if (step !== this.steps) return;
+    this.draw(model);
+    await this.drawn(model);
   }
 
   async goLive() {
-    await this.refresh();
+    this.steps++;
     this.live = true;
-    if (this.onServer && this.onServer !== this.shown?.model_id) await this.showVersion(this.onServer);
     this.render();
-  }
-
-  async showVersion(modelId) {
-    const model = await this.load(modelId);
-    this.draw(model);
-    await this.drawn(model);
+    await this.showLatest();
+    await this.refresh();
   }
 
   async setCompare(on) {

@@ -103,8 +103,8 @@ test("stepping back shows the earlier version, and a one-part edit fetches that 
 
   // A push while looking back waits behind "live".
   const fourth = await push("steps", withoutTop());
-  await page.waitForFunction(() => document.querySelector("#history .ocp-live").dataset.newer === "true");
-  assert.match(await label(page), /^version 1 of 4 · /);
+  await page.waitForFunction(() => /^version 1 of 4 · /.test(document.querySelector("#history .ocp-history-label").textContent));
+  assert.equal(await page.getAttribute("#history .ocp-live", "data-newer"), "true", "live says the notebook shows another version");
   assert.equal(await page.evaluate(() => window.__rendered.at(-1)), first.model_id, "still the version the user chose");
   await page.click("#history .ocp-live");
   await drawn(page, fourth.model_id);
