@@ -8,6 +8,7 @@
 //! Rocket is configured in code only: no `Rocket.toml`, no `ROCKET_*` variables, so a server
 //! inside someone else's process behaves the same everywhere.
 
+mod allocator;
 pub mod body;
 pub mod catchers;
 pub mod cors;
@@ -84,6 +85,7 @@ pub async fn open_hub(settings: &Settings) -> Result<Hub, StartError> {
 
 /// The application over `hub`.
 fn build(settings: Settings, hub: Hub, signals: Signals) -> Rocket<Build> {
+    allocator::return_big_buffers();
     let shutdown = ShutdownConfig {
         ctrlc: signals == Signals::Handle,
         signals: match signals {
