@@ -475,6 +475,18 @@ schema_written_here! {
     AnimationSchema = "Animation" => animation_schema();
     /// A page's theme.
     ThemeName = "Theme" => json!({ "type": "string", "enum": config::THEMES });
+    /// A part's hash.
+    PartHashSchema = "PartHash" => json!({
+        "type": "string",
+        "pattern": "^[0-9a-f]{64}$",
+        "description": "A part's name: the SHA-256 of its bytes, 64 lowercase hex digits.",
+    });
+    /// Which kept version to show.
+    ShowRequest = "ShowRequest" => json!({
+        "type": "object",
+        "required": ["model_id"],
+        "properties": { "model_id": { "$ref": "#/components/schemas/ModelId" } },
+    });
 }
 
 impl PartialSchema for crate::ids::ViewerId {

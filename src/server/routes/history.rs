@@ -13,7 +13,7 @@ use crate::ids::{InvalidId, ModelId, ViewerId};
 use crate::model::diff::{compare, Changes};
 use crate::server::body::JsonObjectBody;
 use crate::server::guards::{Authorized, Caller};
-use crate::server::openapi::ErrorBody;
+use crate::server::openapi::{ErrorBody, ShowRequest};
 use crate::server::work::ModelWork;
 
 /// One kept version of a viewer.
@@ -169,7 +169,7 @@ fn tree_text(tree: &ModelTree) -> ApiResult<&str> {
     path = "/api/viewer/{id}/show",
     tag = "viewers",
     params(("id" = ViewerId, Path)),
-    request_body(content = Object, description = "`{\"model_id\": \"<a version in the history>\"}`"),
+    request_body(content = ShowRequest, description = "A version in the history"),
     responses(
         (status = 200, description = "Shown", body = Shown),
         (status = 404, description = "`viewer_not_found`; `version_not_kept`", body = ErrorBody),

@@ -16,7 +16,7 @@ use crate::ids::{InvalidId, InvalidPartHash, ModelId, PartHash};
 use crate::model::stored::raw_field_frame;
 use crate::model::StoredJson;
 use crate::server::guards::{Caller, Conditional};
-use crate::server::openapi::{ErrorBody, PartMap, TreeForm};
+use crate::server::openapi::{ErrorBody, PartHashSchema, PartMap, TreeForm};
 use crate::wire::ErrorCode;
 
 /// A stored model's tree form: names, places, colours and small meshes, with each big mesh
@@ -140,7 +140,7 @@ pub async fn parts(
     get,
     path = "/api/part/{hash}",
     tag = "models",
-    params(("hash" = String, Path, description = "The part's SHA-256, 64 lowercase hex digits")),
+    params(("hash" = PartHashSchema, Path)),
     responses(
         (status = 200, description = "The mesh (immutable)", body = Object),
         (status = 304, description = "Not modified (`If-None-Match`)"),
