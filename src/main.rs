@@ -1,7 +1,7 @@
 //! `ocp-notebook`: run the server, or write a sample model.
 
 use std::io::{IsTerminal, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::parser::ValueSource;
@@ -37,8 +37,13 @@ enum Command {
     /// the full viewer, offline: no server, no network, e.g.
     /// `ocp-notebook export bracket.json -o bracket.html`.
     Export {
-        /// The model's JSON file (`-`: standard input).
-        model: PathBuf,
+        /// The model's JSON file (`-`: standard input); with --history, several, oldest first.
+        #[arg(value_name = "MODEL", required = true)]
+        models: Vec<PathBuf>,
+        /// Carry every MODEL as a version, to step through them offline (the history control,
+        /// and the compare view of each against the one before); the scene opens on the last.
+        #[arg(long)]
+        history: bool,
         /// The file to write (default: the model's file name with `.html`).
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -65,10 +70,11 @@ fn main() -> ExitCode {
             };
         }
         Some(Command::Export {
-            model,
+            models,
+            history,
             output,
             title,
-        }) => return export(&model, output, title, &cli.settings),
+        }) => return export(&models, history, output, title, &cli.settings),
         Some(Command::Openapi) => {
             let document = server::openapi::document();
             return match writeln!(std::io::stdout().lock(), "{document}") {
@@ -157,37 +163,62 @@ fn given_on_the_command_line<'a>(
     })
 }
 
-/// `ocp-notebook export`: a model file to a one-file scene.
+/// `ocp-notebook export`: a model file to a one-file scene, or several as its versions.
 fn export(
-    model: &Path,
+    models: &[PathBuf],
+    history: bool,
     output: Option<PathBuf>,
     title: Option<String>,
     settings: &Settings,
 ) -> ExitCode {
-    let stdin = model.as_os_str() == "-";
-    let mut body = Vec::new();
-    let read = match stdin {
-        true => std::io::stdin().read_to_end(&mut body).map(|_| ()),
-        false => {
-            std::fs::File::open(model).and_then(|mut file| file.read_to_end(&mut body).map(|_| ()))
-        }
-    };
-    if let Err(err) = read {
-        eprintln!("ocp-notebook: cannot read {}: {err}", model.display());
+    if models.len() > 1 && !history {
+        eprintln!(
+            "ocp-notebook: export takes one model; give --history to carry several as versions"
+        );
         return ExitCode::FAILURE;
     }
-    let stem = match stdin {
-        true => "scene".to_string(),
-        false => model
-            .file_stem()
-            .map_or("scene".into(), |s| s.to_string_lossy().into_owned()),
-    };
+    let mut files = Vec::with_capacity(models.len());
+    for model in models {
+        let stdin = model.as_os_str() == "-";
+        let mut body = Vec::new();
+        let read = match stdin {
+            true => std::io::stdin().read_to_end(&mut body).map(|_| ()),
+            false => std::fs::File::open(model)
+                .and_then(|mut file| file.read_to_end(&mut body).map(|_| ())),
+        };
+        if let Err(err) = read {
+            eprintln!("ocp-notebook: cannot read {}: {err}", model.display());
+            return ExitCode::FAILURE;
+        }
+        let stem = match stdin {
+            true => "scene".to_string(),
+            false => model
+                .file_stem()
+                .map_or("scene".into(), |s| s.to_string_lossy().into_owned()),
+        };
+        files.push((stem, body));
+    }
+    let stem = files
+        .last()
+        .map_or("scene".into(), |(stem, _)| stem.clone());
     let output = output.unwrap_or_else(|| PathBuf::from(format!("{stem}.html")));
     let title = title.unwrap_or(stem);
-    let html = match scene::export(body, &settings.model_limits(), &title) {
+    let limits = settings.model_limits();
+    let html = match history {
+        // Its errors name the file.
+        true => scene::export_versions(files, &limits, &title),
+        false => {
+            let (_, body) = files.pop().unwrap_or_default();
+            scene::export(body, &limits, &title).map_err(|err| {
+                let file = models.first().map(|m| m.display().to_string());
+                scene::SceneError::In(file.unwrap_or_default(), Box::new(err))
+            })
+        }
+    };
+    let html = match html {
         Ok(html) => html,
         Err(err) => {
-            eprintln!("ocp-notebook: {}: {err}", model.display());
+            eprintln!("ocp-notebook: {err}");
             return ExitCode::FAILURE;
         }
     };

@@ -459,4 +459,19 @@ fn a_notebook_steps_through_versions_and_reads_what_changed() {
     assert_eq!(back.changes.added, ["/scene/bench/ball"]);
     let err = viewer.show_version("no-such-version").unwrap_err();
     assert!(err.to_string().contains("keeps no version"), "{err}");
+
+    let folder = std::env::temp_dir().join(format!("ocp-versions-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).unwrap();
+    let plain = viewer.save_html(folder.join("plain.html")).unwrap();
+    let stepping = viewer
+        .save_html_with_history(folder.join("steps.html"))
+        .unwrap();
+    let carries = |path: &std::path::Path| {
+        String::from_utf8(std::fs::read(path).unwrap())
+            .unwrap()
+            .contains("id=\"ocp-history\"")
+    };
+    assert!(carries(&stepping.path) && !carries(&plain.path));
+    assert!(stepping.bytes > plain.bytes);
+    std::fs::remove_dir_all(&folder).unwrap();
 }

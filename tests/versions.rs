@@ -347,6 +347,19 @@ async fn the_history_keeps_the_newest_versions_and_shows_one_again(store: Store)
         "showing a version keeps the order"
     );
 
+    // A scene file may carry the kept versions.
+    let (status, scene) = get_bytes(&server, "/viewer/v/scene.html?history=1").await;
+    assert_eq!(status, 200);
+    let (_, plain) = get_bytes(&server, "/viewer/v/scene.html").await;
+    let carries = |html: &[u8]| String::from_utf8_lossy(html).contains("id=\"ocp-history\"");
+    assert!(carries(&scene) && !carries(&plain));
+    let (status, answer) = get_json(&server, "/viewer/v/scene.html?history=maybe").await;
+    assert_eq!(
+        (status, answer["error"]["path"].as_str()),
+        (422, Some("?history")),
+        "{answer}"
+    );
+
     for (body, status, code) in [
         (json!({ "model_id": ids[0] }), 404, "version_not_kept"),
         (json!({ "model_id": 3 }), 422, "invalid"),

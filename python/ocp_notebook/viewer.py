@@ -245,11 +245,12 @@ class Viewer:
             self._scene = before
             raise
 
-    def save_html(self, path):
+    def save_html(self, path, history=False):
         """Writes the viewer's model and settings as one HTML file that opens offline, in any
         browser, with no server (the renderer, the page and the model in one file); answers
-        where it went (a path-like `SavedScene`)."""
-        html = self._scene_html()
+        where it went (a path-like `SavedScene`). With `history=True` the file also carries the
+        viewer's kept versions and steps through them (the history control, compare)."""
+        html = self._scene_html(history)
         with open(path, "wb") as file:
             file.write(html)
         return SavedScene(path, len(html))
@@ -274,8 +275,9 @@ class Viewer:
         script = self.client.request("GET", f"/viewer/{self.id}/scene.js?{query}")
         return EmbeddedScene(self.id, script, png)
 
-    def _scene_html(self):
-        return self.client.request("GET", f"/viewer/{self.id}/scene.html")
+    def _scene_html(self, history=False):
+        query = "?history=1" if history else ""
+        return self.client.request("GET", f"/viewer/{self.id}/scene.html{query}")
 
     def clear(self):
         """Empties the viewer (its pages show the splash again)."""

@@ -74,3 +74,14 @@ def test_a_version_that_is_not_kept_is_a_clear_error(server_url):
     assert error.value.code == "version_not_kept" and "keeps no version" in str(error.value)
     tree = get_json(f"{viewer.server_url}/api/model/{viewer.history()[0]['model_id']}/tree")
     assert tree["parts"], "the plate's mesh is a part of its own"
+
+
+def test_a_saved_scene_carries_the_history_when_asked(server_url, tmp_path):
+    viewer = Viewer(server=server_url, display=False)
+    viewer.show(plate(False), names=["plate"])
+    viewer.show(plate(True), names=["plate"])
+    plain = viewer.save_html(tmp_path / "plain.html")
+    stepping = viewer.save_html(tmp_path / "steps.html", history=True)
+    assert b'id="ocp-history"' in (tmp_path / "steps.html").read_bytes()
+    assert b'id="ocp-history"' not in (tmp_path / "plain.html").read_bytes()
+    assert stepping.bytes > plain.bytes

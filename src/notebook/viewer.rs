@@ -303,8 +303,17 @@ impl Viewer {
     /// with no server: the renderer, the page and the model in one file (see `ocp-notebook
     /// export`). Answers where it was written and its size.
     pub fn save_html(&self, path: impl AsRef<std::path::Path>) -> Result<SavedScene> {
-        let path = path.as_ref();
-        let html = self.scene_html()?;
+        self.write_scene(path.as_ref(), "")
+    }
+
+    /// [`Viewer::save_html`], the file also carrying the viewer's kept versions: it steps
+    /// through them offline (the history control, and the compare view).
+    pub fn save_html_with_history(&self, path: impl AsRef<std::path::Path>) -> Result<SavedScene> {
+        self.write_scene(path.as_ref(), "?history=1")
+    }
+
+    fn write_scene(&self, path: &std::path::Path, query: &str) -> Result<SavedScene> {
+        let html = self.request(|c, id| c.get_bytes(&format!("/viewer/{id}/scene.html{query}")))?;
         std::fs::write(path, &html).map_err(|err| Error::Io {
             path: path.display().to_string(),
             reason: err.to_string(),
@@ -347,10 +356,6 @@ impl Viewer {
             script: String::from_utf8_lossy(&script).into_owned(),
             png,
         })
-    }
-
-    fn scene_html(&self) -> Result<Vec<u8>> {
-        self.request(|c, id| c.get_bytes(&format!("/viewer/{id}/scene.html")))
     }
 
     /// Runs a request, naming this viewer in "not found" answers.

@@ -39,7 +39,17 @@ const load = (modelId, onProgress) => {
 
 /** Draws a version the user stepped to, keeping the camera. */
 const draw = (model) => host.show(model, { ...host.config, resetCamera: "keep" });
-const versions = new Versions(api, viewerId, {
+/** A JSON answer of the server, or its error. */
+async function answer(path) {
+  const response = await fetch(api(path));
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error?.message ?? `${path}: ${response.status}`);
+  return body;
+}
+
+const versions = new Versions({
+  history: () => answer(`api/viewer/${viewerId}/history`).catch(() => null),
+  diff: (to) => answer(`api/viewer/${viewerId}/diff?to=${to}`),
   load: (modelId) => load(modelId),
   draw,
   goLive: async () => {

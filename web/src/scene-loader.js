@@ -42,7 +42,8 @@ try {
   document.getElementById("splash").textContent = "Unpacking the model…";
   const message = JSON.parse(await gunzip("ocp-model"));
   const config = JSON.parse(document.getElementById("ocp-config").textContent);
-  showScene(message, config, JSON.parse(document.body.dataset.options || "{}"));
+  const history = document.getElementById("ocp-history") ? JSON.parse(await gunzip("ocp-history")) : null;
+  showScene(message, config, JSON.parse(document.body.dataset.options || "{}"), history);
 } catch (error) {
   say(`This scene cannot be shown: ${error.message ?? error}`);
   console.error("ocp-notebook:", error);

@@ -1,17 +1,19 @@
-// The history control: step through the versions the server keeps of this viewer (every push is
-// one), back to live, and the compare view of a version against the one before. Stepping needs
-// no kernel: versions are fetched from the server by content, so a step to a neighbour fetches
-// only the parts that differ.
+// The history control: step through a viewer's versions (every push is one), back to live, and
+// the compare view of a version against the one before. Stepping needs no kernel: on the viewer
+// page versions come from the server by content, so a step to a neighbour fetches only the parts
+// that differ; a scene file carries them (see scene.js).
 import { compareTree, legend } from "./compare.js";
 
 const time = (iso) => new Date(iso).toLocaleTimeString();
 
 export class Versions {
-  /** `load(modelId)` answers a version decoded (`{model_id, decoded}`); `draw(model)` draws one
-   * keeping the camera; `goLive()` draws the newest push the page held back. */
-  constructor(api, viewerId, { load, draw, goLive }) {
-    this.api = api;
-    this.viewerId = viewerId;
+  /** `history()` answers `{versions, model_id}` (the server's `/history`: the model on screen);
+   * `diff(to)` what changed from the version before `to` (the server's `/diff`); `load(modelId)`
+   * a version decoded (`{model_id, decoded}`); `draw(model)` draws one keeping the camera;
+   * `goLive()` draws the newest push the page held back. */
+  constructor({ history, diff, load, draw, goLive }) {
+    this.history = history;
+    this.diff = diff;
     this.load = load;
     this.draw = draw;
     this.showLatest = goLive;
@@ -67,11 +69,10 @@ export class Versions {
     }
   }
 
-  /** Reads the server's list again (after a push, at start). */
+  /** Reads the list again (after a push, at start). */
   async refresh() {
-    const response = await fetch(this.api(`api/viewer/${this.viewerId}/history`));
-    if (!response.ok) return;
-    const history = await response.json();
+    const history = await this.history();
+    if (!history) return;
     this.versions = history.versions;
     this.onServer = history.model_id;
     this.render();
@@ -103,7 +104,7 @@ export class Versions {
     this.liveButton.dataset.newer = String(!this.live && this.onServer !== this.shown?.model_id);
     this.label.textContent = at < 0
       ? `${this.versions.length} versions`
-      : `version ${at + 1} of ${this.versions.length} · ${time(this.versions[at].created)}`;
+      : `version ${at + 1} of ${this.versions.length} · ${this.versions[at].label ?? time(this.versions[at].created)}`;
   }
 
   async step(by) {
@@ -136,9 +137,7 @@ export class Versions {
   /** The version on screen painted by what changed since the one before it. */
   async drawCompare() {
     const shown = this.shown;
-    const response = await fetch(this.api(`api/viewer/${this.viewerId}/diff?to=${shown.model_id}`));
-    const diff = await response.json();
-    if (!response.ok) throw new Error(diff.error?.message ?? `no diff (${response.status})`);
+    const diff = await this.diff(shown.model_id);
     const before = diff.from ? (await this.load(diff.from)).decoded : null;
     if (this.shown !== shown || !this.comparing) return;
     legend(this.legend, diff);

@@ -147,3 +147,22 @@ export async function colorShare(frame, hex, png = null) {
     return close / (data.length / 4);
   }, [hex, given]);
 }
+
+/** Opens `url` in a context of its own that lets nothing but the file itself load, and records
+ * every URL the page asked for. */
+export async function openOffline(browser, url) {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+  const asked = [];
+  await context.route("**/*", (route) => {
+    const target = route.request().url();
+    asked.push(target);
+    return target.startsWith("file:") ? route.continue() : route.abort();
+  });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on("console", (m) => { if (m.type() === "error") page.errors.push(m.text()); });
+  page.on("pageerror", (e) => page.errors.push(String(e)));
+  page.on("request", (request) => asked.push(request.url()));
+  await page.goto(url);
+  return { context, page, asked };
+}

@@ -6,30 +6,11 @@ import { mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { test, serverAndBrowser, post, waitForModel, colorShare, fixture } from "./harness.mjs";
+import { test, serverAndBrowser, post, waitForModel, colorShare, fixture, openOffline } from "./harness.mjs";
 
 const setup = serverAndBrowser();
 const folder = mkdtempSync(join(tmpdir(), "ocp-scenes-"));
 const fixturePath = (name) => new URL(`../../tests/fixtures/${name}`, import.meta.url).pathname;
-
-/** Opens `url` in a context of its own that lets nothing but the file itself load, and records
- * every URL the page asked for. */
-async function openOffline(browser, url) {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
-  const asked = [];
-  await context.route("**/*", (route) => {
-    const target = route.request().url();
-    asked.push(target);
-    return target.startsWith("file:") ? route.continue() : route.abort();
-  });
-  const page = await context.newPage();
-  page.errors = [];
-  page.on("console", (m) => { if (m.type() === "error") page.errors.push(m.text()); });
-  page.on("pageerror", (e) => page.errors.push(String(e)));
-  page.on("request", (request) => asked.push(request.url()));
-  await page.goto(url);
-  return { context, page, asked };
-}
 
 function onlyTheFile(asked, url) {
   const outside = asked.filter((target) => target !== url && !/^(data|blob):/.test(target));

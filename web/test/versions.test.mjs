@@ -1,8 +1,14 @@
 // Every push a version, in a real headless Chromium: stepping back through the history, the
-// compare view, a page opened late, and a one-part edit fetching that part alone.
+// compare view, a page opened late, a one-part edit fetching that part alone, and scene files
+// that carry the history and step through it offline.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before } from "node:test";
-import { test, startServer, launch, post, openPage, waitForModel, colorShare, fixture } from "./harness.mjs";
+import { pathToFileURL } from "node:url";
+import { test, startServer, launch, post, openPage, openOffline, waitForModel, colorShare, fixture } from "./harness.mjs";
 
 const setup = {};
 before(async () => {
@@ -159,4 +165,51 @@ test("a page opened late sees the whole history", async () => {
   assert.equal(await page.isDisabled("#history button[title='The version before']"), true);
   assert.deepEqual(page.errors, []);
   await page.close();
+});
+
+test("a scene that carries the history steps through it from file://, with no server", async () => {
+  await push("scene", assembly());
+  const last = await push("scene", withoutTop());
+  const response = await fetch(`${setup.server.base}/viewer/scene/scene.html?history=1`);
+  assert.equal(response.status, 200);
+  const folder = mkdtempSync(join(tmpdir(), "ocp-versions-"));
+  const path = join(folder, "scene.html");
+  writeFileSync(path, Buffer.from(await response.arrayBuffer()));
+  const plain = await (await fetch(`${setup.server.base}/viewer/scene/scene.html`)).text();
+  assert.ok(!plain.includes('id="ocp-history"'), "without ?history=1 a scene carries its model alone");
+
+  const url = pathToFileURL(path).href;
+  const { context, page, asked } = await openOffline(setup.browser, url);
+  await waitForModel(page, "gear_left");
+  await page.waitForFunction(() => /^version 2 of 2 · /.test(document.querySelector("#history .ocp-history-label")?.textContent));
+  assert.ok((await colorShare(page, GREEN_TOP)) < 0.0005, `the scene opens on the last version (${last.model_id})`);
+  await page.click("#history button[title='The version before']");
+  await page.waitForFunction(() => /^version 1 of 2 · /.test(document.querySelector("#history .ocp-history-label").textContent));
+  await page.waitForTimeout(500);
+  assert.ok((await colorShare(page, GREEN_TOP)) > 0.005, "stepping back drew the top plate again, offline");
+  await page.click("#history button[title='The version after']");
+  await page.check("#history input[type=checkbox]");
+  await page.waitForFunction(() => document.querySelector(".ocp-legend")?.textContent.includes("removed 1"));
+  assert.deepEqual(asked.filter((target) => target !== url && !/^(data|blob):/.test(target)), [], "nothing from outside the file");
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test("ocp-notebook export --history makes a scene of several files, named by them", async () => {
+  const folder = mkdtempSync(join(tmpdir(), "ocp-versions-"));
+  const files = [["first.json", assembly()], ["second.json", withoutTop()]].map(([name, model]) => {
+    writeFileSync(join(folder, name), JSON.stringify(model));
+    return join(folder, name);
+  });
+  const path = join(folder, "steps.html");
+  execFileSync(process.env.OCP_NOTEBOOK_BIN, ["export", ...files, "--history", "-o", path]);
+  assert.throws(() => execFileSync(process.env.OCP_NOTEBOOK_BIN, ["export", ...files, "-o", path], { stdio: "pipe" }),
+    /give --history/, "several files need --history");
+  const { context, page } = await openOffline(setup.browser, pathToFileURL(path).href);
+  await waitForModel(page, "gear_left");
+  await page.waitForFunction(() => document.querySelector("#history .ocp-history-label")?.textContent === "version 2 of 2 · second");
+  await page.click("#history button[title='The version before']");
+  await page.waitForFunction(() => document.querySelector("#history .ocp-history-label").textContent === "version 1 of 2 · first");
+  assert.deepEqual(page.errors, []);
+  await context.close();
 });

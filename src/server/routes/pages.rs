@@ -13,10 +13,10 @@ use serde::Serialize;
 
 use crate::assets::{self, Asset};
 use crate::error::{ApiError, ApiResult};
-use crate::hub::Hub;
+use crate::hub::{Hub, HubError};
 use crate::ids::{InvalidId, ViewerId};
 use crate::model::config;
-use crate::scene::Scene;
+use crate::scene::{Scene, SceneHistory, SceneVersion};
 use crate::server::guards::{Authorized, Caller};
 use crate::server::openapi::{ErrorBody, ThemeName};
 use crate::server::work::ModelWork;
@@ -212,22 +212,36 @@ pub async fn viewers(
     path = "/viewer/{id}/scene.html",
     operation_id = "scene_file",
     tag = "pages",
-    params(("id" = ViewerId, Path)),
+    params(
+        ("id" = ViewerId, Path),
+        ("history" = Option<bool>, Query, description = "Carry the viewer's kept versions, to step through them offline (1/0, yes/no)"),
+    ),
     responses(
         (status = 200, description = "The scene, as a download", content_type = "text/html", body = String),
         (status = 404, description = "`viewer_not_found`, `no_model`, `model_not_found`", body = ErrorBody),
         (status = 410, description = "`viewer_deleted`, `model_evicted`", body = ErrorBody),
     ),
 )]
-#[rocket::get("/viewer/<id>/scene.html")]
+#[rocket::get("/viewer/<id>/scene.html?<history>")]
 pub async fn scene(
     _caller: Caller,
     id: Result<ViewerId, InvalidId>,
+    history: Option<&str>,
     hub: &State<Hub>,
     work: &State<ModelWork>,
 ) -> ApiResult<SceneFile> {
     let id = id?;
-    let html = scene_html(&id, hub, work).await?;
+    let history = match history.map(super::flag) {
+        None => false,
+        Some(Some(history)) => history,
+        Some(None) => {
+            return Err(ApiError::invalid(
+                "`history` is a yes or no (1/0)",
+                "?history",
+            ))
+        }
+    };
+    let html = scene_html(&id, hub, work, history).await?;
     Ok(SceneFile {
         html,
         file_name: format!("{id}.html"),
@@ -291,7 +305,7 @@ pub async fn scene_script(
         }
         tail => tail,
     };
-    let html = scene_html(&id, hub, work).await?;
+    let html = scene_html(&id, hub, work, false).await?;
     let script = crate::scene::cell_script(&html, &id, &width, height, image)
         .map_err(|err| ApiError::internal(err.to_string()))?;
     Ok((ContentType::JavaScript, script))
@@ -319,8 +333,14 @@ fn css_width(value: &str) -> Option<String> {
     fits.then(|| format!("{number}{unit}"))
 }
 
-/// The viewer's current model and settings as a one-file scene; 404 `no_model` before any.
-async fn scene_html(id: &ViewerId, hub: &Hub, work: &ModelWork) -> ApiResult<String> {
+/// The viewer's current model and settings as a one-file scene, with its kept versions when
+/// `history`; 404 `no_model` before any model.
+async fn scene_html(
+    id: &ViewerId,
+    hub: &Hub,
+    work: &ModelWork,
+    history: bool,
+) -> ApiResult<String> {
     let status = hub.status(id).await?;
     let Some(model_id) = status.model_id else {
         return Err(ApiError::new(
@@ -329,12 +349,17 @@ async fn scene_html(id: &ViewerId, hub: &Hub, work: &ModelWork) -> ApiResult<Str
         ));
     };
     let model = hub.model(&model_id).await?;
+    let history = match history {
+        true => Some(scene_history(id, hub).await?),
+        false => None,
+    };
     let title = id.to_string();
     let job = move || {
         Scene {
             title: &title,
             model: &model.body,
             config: &status.config,
+            history: history.as_ref(),
         }
         .render()
     };
@@ -417,4 +442,45 @@ impl<'r> Responder<'r, 'static> for Page {
         response.set_header(Header::new("Cache-Control", "no-cache"));
         Ok(response)
     }
+}
+
+/// The viewer's kept versions for a scene: each one's tree form, and every part once.
+async fn scene_history(id: &ViewerId, hub: &Hub) -> ApiResult<SceneHistory> {
+    let history = hub.history(id).await?;
+    let mut versions = Vec::with_capacity(history.versions.len());
+    let mut hashes = Vec::new();
+    let mut known = std::collections::HashSet::new();
+    for info in &history.versions {
+        let form = match hub.model_tree(&info.id).await {
+            Ok(form) => form,
+            // Dropped since the list was read: the scene steps through the others.
+            Err(HubError::ModelGone(_) | HubError::ModelNotFound(_)) => continue,
+            Err(err) => return Err(err.into()),
+        };
+        hashes.extend(
+            form.parts
+                .iter()
+                .map(|(hash, _)| *hash)
+                .filter(|h| known.insert(*h)),
+        );
+        versions.push(SceneVersion {
+            model_id: info.id.to_string(),
+            created: Some(crate::hub::rfc3339(info.created)),
+            label: None,
+            parts: info.summary.leaves,
+            triangles: info.summary.triangles,
+            tree: form.tree.text,
+        });
+    }
+    let bytes = hub.parts(&hashes).await?;
+    let parts = hashes
+        .into_iter()
+        .zip(bytes)
+        .filter_map(|(hash, bytes)| Some((hash, bytes?)))
+        .collect();
+    Ok(SceneHistory {
+        versions,
+        parts,
+        shown: history.shown.map(|id| id.to_string()),
+    })
 }

@@ -7,8 +7,14 @@
 //! `DecompressionStream` and imports the modules from `blob:` URLs. Its Content-Security-Policy
 //! allows nothing from outside the file. `GET /viewer/<id>/scene.html`, `ocp-notebook export`
 //! and the notebook bridges' `save_html` all make it here.
+//!
+//! - `history`: the versions a scene may carry, to step through them offline.
+
+mod history;
 
 use std::sync::OnceLock;
+
+pub use history::{SceneHistory, SceneVersion};
 
 use base64::Engine as _;
 
@@ -22,18 +28,20 @@ use crate::model::{parse_upload, Limits, ModelError, StoredJson};
 
 /// The modules a scene carries, in the order the loader links them: each imports only modules
 /// before it.
-const MODULES: [&str; 7] = [
+const MODULES: [&str; 9] = [
     "three-cad-viewer.js",
     "decode.js",
     "options.js",
     "frames.js",
     "thumbnail.js",
     "host.js",
+    "compare.js",
+    "versions.js",
     "scene.js",
 ];
 
-const TEMPLATE: &str = include_str!("../templates/scene.html.j2");
-const CELL_TEMPLATE: &str = include_str!("../templates/scene-cell.js.j2");
+const TEMPLATE: &str = include_str!("../../templates/scene.html.j2");
+const CELL_TEMPLATE: &str = include_str!("../../templates/scene-cell.js.j2");
 
 /// What a scene shows and how.
 pub struct Scene<'a> {
@@ -43,6 +51,8 @@ pub struct Scene<'a> {
     pub model: &'a StoredJson,
     /// The viewer's settings (ocp_vscode's config keys).
     pub config: &'a serde_json::Map<String, Value>,
+    /// Versions to step through offline, if the scene carries them.
+    pub history: Option<&'a SceneHistory>,
 }
 
 impl Scene<'_> {
@@ -54,6 +64,14 @@ impl Scene<'_> {
         );
         let model = base64::engine::general_purpose::STANDARD.encode(model);
         let config = script_json(&Value::Object(self.config.clone()));
+        let history = match self.history {
+            Some(history) => {
+                let document = history.document()?;
+                let gzipped = assets::gzip([&document[..]], Compression::default());
+                Some(base64::engine::general_purpose::STANDARD.encode(gzipped))
+            }
+            None => None,
+        };
         let mut environment = minijinja::Environment::new();
         environment.add_template("scene.html", TEMPLATE)?;
         let html = environment
@@ -67,6 +85,7 @@ impl Scene<'_> {
                 page_css => trusted(asset_text("page.css")),
                 code => trusted(code_bundle()),
                 model => trusted(&model),
+                history => history.as_deref().map(trusted),
                 config => trusted(&config),
                 loader => trusted(asset_text("scene-loader.js")),
                 licenses => trusted(&license_comment()),
@@ -122,6 +141,56 @@ pub fn export(body: Vec<u8>, limits: &Limits, title: &str) -> Result<String, Sce
         title,
         model: &model,
         config: &config,
+        history: None,
+    }
+    .render()
+}
+
+/// Model files as one scene that steps through them as versions, in order, and opens on the
+/// last (`ocp-notebook export --history`); each named by its `(label, body)`.
+pub fn export_versions(
+    files: Vec<(String, Vec<u8>)>,
+    limits: &Limits,
+    title: &str,
+) -> Result<String, SceneError> {
+    let mut versions = Vec::with_capacity(files.len());
+    let mut parts = Vec::new();
+    let mut known = std::collections::HashSet::new();
+    let mut last = None;
+    for (label, body) in files {
+        let named = |err: ModelError| SceneError::In(label.clone(), Box::new(err.into()));
+        let upload = parse_upload(body, limits).map_err(named)?;
+        let (tree, meshes) = upload.parted().map_err(named)?;
+        parts.extend(meshes.into_iter().filter(|(hash, _)| known.insert(*hash)));
+        versions.push(SceneVersion {
+            model_id: ModelId::random().to_string(),
+            created: None,
+            label: Some(label),
+            parts: upload.summary.leaves,
+            triangles: upload.summary.triangles,
+            tree: tree.text,
+        });
+        last = Some(upload);
+    }
+    let Some(last) = last else {
+        return Err(ModelError::invalid("no model to export", "$").into());
+    };
+    let shown = versions.last().map(|version| version.model_id.clone());
+    let shown_id = ModelId::new(shown.clone().unwrap_or_default())
+        .map_err(|err| ModelError::invalid(err.to_string(), "$"))?;
+    let model = last.stored_body(&shown_id, &ViewerId::default_viewer());
+    let mut config = initial_defaults();
+    config.extend(last.config.clone());
+    let history = SceneHistory {
+        versions,
+        parts,
+        shown,
+    };
+    Scene {
+        title,
+        model: &model,
+        config: &config,
+        history: Some(&history),
     }
     .render()
 }
@@ -134,6 +203,9 @@ pub enum SceneError {
     /// A template error: a bug, not bad input.
     #[error("the scene could not be written: {0}")]
     Template(#[from] minijinja::Error),
+    /// One of several files.
+    #[error("{0}: {1}")]
+    In(String, Box<SceneError>),
 }
 
 /// Text the template must not escape: our own CSS and JavaScript, base64, and JSON made safe for
