@@ -353,6 +353,14 @@ async fn the_history_keeps_the_newest_versions_and_shows_one_again(store: Store)
     let (_, plain) = get_bytes(&server, "/viewer/v/scene.html").await;
     let carries = |html: &[u8]| String::from_utf8_lossy(html).contains("id=\"ocp-history\"");
     assert!(carries(&scene) && !carries(&plain));
+    // A clear keeps the versions: a scene of them opens on the newest.
+    let (status, _) = post(&server, "/api/viewer/v/clear", "").await;
+    assert_eq!(status, 200);
+    let (status, _) = get_bytes(&server, "/viewer/v/scene.html").await;
+    assert_eq!(status, 404, "no model on screen");
+    let (status, scene) = get_bytes(&server, "/viewer/v/scene.html?history=1").await;
+    assert_eq!(status, 200);
+    assert!(carries(&scene));
     let (status, answer) = get_json(&server, "/viewer/v/scene.html?history=maybe").await;
     assert_eq!(
         (status, answer["error"]["path"].as_str()),

@@ -45,7 +45,8 @@ class Diff(dict):
         lines += [f"  {kind}: {', '.join(self[kind])}" for kind in KINDS[:-1] if self[kind]]
         if len(lines) == 1:
             lines.append("  nothing changed")
-        lines.append(f"  unchanged: {len(self['unchanged'])} parts")
+        same = len(self["unchanged"])
+        lines.append(f"  unchanged: {same} part{'' if same == 1 else 's'}")
         return "\n".join(lines)
 
 

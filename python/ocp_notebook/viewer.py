@@ -300,7 +300,7 @@ class Viewer:
 
     def show_version(self, model_id):
         """Shows a kept version again on every page of the viewer (a `model_id` from
-        `history()` or a `Shown`)."""
+        `history()`, or a `Shown`'s `.model_id`)."""
         versions.show_version(self.client, self.id, model_id)
 
     def diff(self, earlier=None, later=None):

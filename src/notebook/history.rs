@@ -51,8 +51,8 @@ impl Viewer {
         serde_json::from_value(answer).map_err(|err| Error::Protocol(err.to_string()))
     }
 
-    /// Shows a kept version again on every page of the viewer (`model_id` from
-    /// [`Viewer::history`] or a [`Shown`](super::Shown)).
+    /// Shows a kept version again on every page of the viewer (a `model_id` from
+    /// [`Viewer::history`], or a [`Shown`](super::Shown)'s).
     pub fn show_version(&self, model_id: &str) -> Result<()> {
         let body = serde_json::to_vec(&json!({ "model_id": model_id }))?;
         self.request(|c, id| c.post_json(&format!("/api/viewer/{id}/show"), &body))?;
@@ -127,7 +127,12 @@ impl fmt::Display for Diff {
         if self.changes.is_empty() {
             writeln!(f, "  nothing changed")?;
         }
-        write!(f, "  unchanged: {} parts", self.changes.unchanged.len())
+        let same = self.changes.unchanged.len();
+        write!(
+            f,
+            "  unchanged: {same} part{}",
+            if same == 1 { "" } else { "s" }
+        )
     }
 }
 

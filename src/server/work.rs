@@ -31,19 +31,15 @@ impl ModelWork {
         what: &str,
         job: impl FnOnce() -> T + Send + 'static,
     ) -> ApiResult<T> {
-        let slot = self.take(what).await?;
-        rocket::tokio::task::spawn_blocking(move || {
-            let _slot = slot;
-            job()
-        })
-        .await
-        .map_err(|err| ApiError::internal(format!("the {what} failed: {err}")))
+        self.take(what).await?.run(what, job).await
     }
 
-    async fn take(&self, what: &str) -> ApiResult<OwnedSemaphorePermit> {
+    /// A slot, for a job that must gather what it reads (a scene's versions) within it: taken
+    /// before the gathering, so that requests waiting for a slot hold nothing.
+    pub async fn take(&self, what: &str) -> ApiResult<Slot> {
         let wait = tokio::time::timeout(Duration::from_secs(10), self.0.clone().acquire_owned());
         match wait.await {
-            Ok(Ok(permit)) => Ok(permit),
+            Ok(Ok(permit)) => Ok(Slot { _permit: permit }),
             _ => Err(ApiError::new(
                 ErrorCode::Busy,
                 format!(
@@ -52,5 +48,27 @@ impl ModelWork {
                 ),
             )),
         }
+    }
+}
+
+/// One of the [`ModelWork`] slots, held until its job is done (dropping it frees the slot).
+pub struct Slot {
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Slot {
+    /// Runs `job` on a blocking thread, the slot held until it ends (a request dropped
+    /// meanwhile does not free it while the job still runs).
+    pub async fn run<T: Send + 'static>(
+        self,
+        what: &str,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> ApiResult<T> {
+        rocket::tokio::task::spawn_blocking(move || {
+            let _slot = self;
+            job()
+        })
+        .await
+        .map_err(|err| ApiError::internal(format!("the {what} failed: {err}")))
     }
 }

@@ -41,6 +41,7 @@ function stepsThrough(host, history, shown) {
     },
     load: async (modelId) => ({ model_id: modelId, decoded: toShapes(version(modelId), partOf) }),
     draw,
+    liveTitle: "Back to the version this file opens on",
     goLive: async () => {
       const model = { model_id: history.shown, decoded: toShapes(version(history.shown), partOf) };
       draw(model);

@@ -11,7 +11,8 @@ export class Versions {
    * `diff(to)` what changed from the version before `to` (the server's `/diff`); `load(modelId)`
    * a version decoded (`{model_id, decoded}`); `draw(model)` draws one keeping the camera;
    * `goLive()` draws the newest push the page held back. */
-  constructor({ history, diff, load, draw, goLive }) {
+  constructor({ history, diff, load, draw, goLive, liveTitle = "Back to what the notebook shows now" }) {
+    this.liveTitle = liveTitle;
     this.history = history;
     this.diff = diff;
     this.load = load;
@@ -48,7 +49,7 @@ export class Versions {
     this.label = document.createElement("span");
     this.label.className = "ocp-history-label";
     this.next = button("▶", "The version after", () => this.step(1));
-    this.liveButton = button("live", "Back to what the notebook shows now", () => this.goLive());
+    this.liveButton = button("live", this.liveTitle, () => this.goLive());
     this.liveButton.className = "ocp-live";
     const compare = document.createElement("label");
     this.compareBox = document.createElement("input");
@@ -98,20 +99,22 @@ export class Versions {
   render() {
     const at = this.index();
     this.bar.hidden = this.versions.length < 2;
-    this.previous.disabled = at <= 0;
+    // After a clear (nothing shown), ◀ steps to the newest version.
+    this.previous.disabled = at === 0 || this.versions.length === 0;
     this.next.disabled = at < 0 || at >= this.versions.length - 1;
     this.liveButton.disabled = this.live;
     this.liveButton.dataset.newer = String(!this.live && this.onServer !== this.shown?.model_id);
     this.label.textContent = at < 0
-      ? `${this.versions.length} versions`
+      ? `${this.versions.length} version${this.versions.length === 1 ? "" : "s"} kept`
       : `version ${at + 1} of ${this.versions.length} · ${this.versions[at].label ?? time(this.versions[at].created)}`;
   }
 
   async step(by) {
-    const target = this.versions[this.index() + by];
+    const at = this.index() < 0 ? this.versions.length : this.index();
+    const target = this.versions[at + by];
     if (!target) return;
     const step = ++this.steps;
-    this.live = target.model_id === this.onServer && this.index() + by === this.versions.length - 1;
+    this.live = target.model_id === this.onServer && at + by === this.versions.length - 1;
     const model = await this.load(target.model_id);
     if (step !== this.steps) return;
     this.draw(model);

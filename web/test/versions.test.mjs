@@ -163,6 +163,13 @@ test("a page opened late sees the whole history", async () => {
   await drawn(page, ids[0]);
   assert.match(await label(page), /^version 1 of 3 · /);
   assert.equal(await page.isDisabled("#history button[title='The version before']"), true);
+
+  // A clear keeps the versions: ◀ steps back to the newest.
+  await post(setup.server.base, "/api/viewer/late/clear", "");
+  await page.waitForFunction(() => document.querySelector("#history .ocp-history-label")?.textContent === "3 versions kept");
+  await page.click("#history button[title='The version before']");
+  await drawn(page, ids[2]);
+  assert.match(await label(page), /^version 3 of 3 · /);
   assert.deepEqual(page.errors, []);
   await page.close();
 });

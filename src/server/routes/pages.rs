@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::assets::{self, Asset};
 use crate::error::{ApiError, ApiResult};
 use crate::hub::{Hub, HubError};
-use crate::ids::{InvalidId, ViewerId};
+use crate::ids::{InvalidId, ModelId, ViewerId};
 use crate::model::config;
 use crate::scene::{Scene, SceneHistory, SceneVersion};
 use crate::server::guards::{Authorized, Caller};
@@ -214,12 +214,13 @@ pub async fn viewers(
     tag = "pages",
     params(
         ("id" = ViewerId, Path),
-        ("history" = Option<bool>, Query, description = "Carry the viewer's kept versions, to step through them offline (1/0, yes/no)"),
+        ("history" = Option<bool>, Query, description = "Carry the viewer's kept versions, to step through them offline (true/false, 1/0, yes/no, on/off); the scene opens on the version on screen, or the newest after a clear"),
     ),
     responses(
         (status = 200, description = "The scene, as a download", content_type = "text/html", body = String),
         (status = 404, description = "`viewer_not_found`, `no_model`, `model_not_found`", body = ErrorBody),
         (status = 410, description = "`viewer_deleted`, `model_evicted`", body = ErrorBody),
+        (status = 422, description = "`invalid`: `?history` is not a yes or no", body = ErrorBody),
     ),
 )]
 #[rocket::get("/viewer/<id>/scene.html?<history>")]
@@ -236,7 +237,7 @@ pub async fn scene(
         Some(Some(history)) => history,
         Some(None) => {
             return Err(ApiError::invalid(
-                "`history` is a yes or no (1/0)",
+                "`history` is a yes or no (true/false, 1/0, yes/no, on/off)",
                 "?history",
             ))
         }
@@ -341,18 +342,30 @@ async fn scene_html(
     work: &ModelWork,
     history: bool,
 ) -> ApiResult<String> {
+    // The slot first: what the scene reads is gathered within it.
+    let slot = work.take("scene").await?;
     let status = hub.status(id).await?;
-    let Some(model_id) = status.model_id else {
+    let history = match history {
+        true => Some(scene_history(id, hub).await?),
+        false => None,
+    };
+    // A cleared viewer's scene of versions opens on the newest.
+    let newest = history.as_ref().and_then(|h| h.versions.last());
+    let shown = status
+        .model_id
+        .clone()
+        .or_else(|| newest.and_then(|v| ModelId::new(&v.model_id).ok()));
+    let Some(model_id) = shown else {
         return Err(ApiError::new(
             ErrorCode::NoModel,
             format!("viewer {id} shows no model yet: push one first"),
         ));
     };
     let model = hub.model(&model_id).await?;
-    let history = match history {
-        true => Some(scene_history(id, hub).await?),
-        false => None,
-    };
+    let history = history.map(|history| SceneHistory {
+        shown: Some(model_id.to_string()),
+        ..history
+    });
     let title = id.to_string();
     let job = move || {
         Scene {
@@ -363,7 +376,7 @@ async fn scene_html(
         }
         .render()
     };
-    work.run("scene", job)
+    slot.run("scene", job)
         .await?
         .map_err(|err| ApiError::internal(err.to_string()))
 }
