@@ -12,7 +12,7 @@
 //! else did. Meshes are compared by their bytes as posted (in a stored tree form, by the hash
 //! of each big mesh), so the same tessellation is the same mesh.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -46,8 +46,9 @@ impl Changes {
 #[derive(PartialEq)]
 struct Part<'a> {
     mesh: &'a str,
-    /// The `loc` of each node from the root down to the part, as written.
-    placement: Vec<&'a str>,
+    /// The `loc` of each node from the root down to the part, as written (interned: two parts
+    /// have the same number exactly when their chains of `loc`s are the same).
+    placement: usize,
     color: Option<&'a str>,
     alpha: Option<u64>,
 }
@@ -60,8 +61,11 @@ pub fn compare(from: Option<&str>, to: &str) -> Result<Changes, ModelError> {
         None => None,
     };
     let after = Skeleton::<Unread>::read(to, "$", &Limits::stored())?;
-    let before = before.as_ref().map(parts_of).unwrap_or_default();
-    let after = parts_of(&after);
+    let mut placements = Placements::default();
+    let before = (before.as_ref())
+        .map(|tree| parts_of(tree, &mut placements))
+        .unwrap_or_default();
+    let after = parts_of(&after, &mut placements);
     let mut changes = Changes::default();
     for (path, part) in &after {
         let list = match before.get(path) {
@@ -83,15 +87,33 @@ pub fn compare(from: Option<&str>, to: &str) -> Result<Changes, ModelError> {
     Ok(changes)
 }
 
+/// Chains of `loc`s from the root, each numbered once: a node's chain is its parent's and its own
+/// `loc`, so numbering them costs one entry per node however deep the tree (copying each leaf's
+/// chain would cost leaves times depth).
+#[derive(Default)]
+struct Placements<'a>(HashMap<(usize, &'a str), usize>);
+
+impl<'a> Placements<'a> {
+    /// The number of the chain `parent` (0: above the root) followed by `loc`.
+    fn below(&mut self, parent: usize, loc: &'a str) -> usize {
+        let next = self.0.len() + 1;
+        *self.0.entry((parent, loc)).or_insert(next)
+    }
+}
+
 /// Every leaf of a tree by its path.
-fn parts_of<'a>(skeleton: &'a Skeleton<'a, Unread<'a>>) -> BTreeMap<String, Part<'a>> {
+fn parts_of<'a>(
+    skeleton: &'a Skeleton<'a, Unread<'a>>,
+    placements: &mut Placements<'a>,
+) -> BTreeMap<String, Part<'a>> {
     fn walk<'a>(
         skeleton: &'a Skeleton<'a, Unread<'a>>,
         node: &'a Node<'a, Unread<'a>>,
-        placement: &mut Vec<&'a str>,
+        parent: usize,
+        placements: &mut Placements<'a>,
         out: &mut BTreeMap<String, Part<'a>>,
     ) {
-        placement.push(node.loc.map_or("null", |loc| loc.get()));
+        let placement = placements.below(parent, node.loc.map_or("null", |loc| loc.get()));
         if let Some(shape) = node.shape.as_deref() {
             let mesh = shape.0.get();
             // A reference stands for the shared mesh it names.
@@ -104,19 +126,18 @@ fn parts_of<'a>(skeleton: &'a Skeleton<'a, Unread<'a>>) -> BTreeMap<String, Part
                 node.id.as_deref().unwrap_or_default().to_string(),
                 Part {
                     mesh: shared.map_or(mesh, |shared| shared.0.get()),
-                    placement: placement.clone(),
+                    placement,
                     color: node.color.as_deref(),
                     alpha: node.alpha.map(f64::to_bits),
                 },
             );
         }
         for child in node.parts.iter().flatten() {
-            walk(skeleton, child, placement, out);
+            walk(skeleton, child, placement, placements, out);
         }
-        placement.pop();
     }
     let mut out = BTreeMap::new();
-    walk(skeleton, &skeleton.root, &mut Vec::new(), &mut out);
+    walk(skeleton, &skeleton.root, 0, placements, &mut out);
     out
 }
 
@@ -180,6 +201,24 @@ mod tests {
         assert_eq!(moved.moved, ["/A/p"]);
         let changed = compare(Some(&shared(MESH, HERE)), &shared(OTHER, HERE)).unwrap();
         assert_eq!(changed.changed, ["/A/p"]);
+    }
+
+    #[test]
+    fn a_nested_group_that_moves_moves_the_parts_below_it_alone() {
+        // /A/left/inner/p and /A/right/q: `inner`'s loc changes, or `left`'s and `inner`'s swap.
+        let nested = |left: &str, inner: &str| {
+            format!(
+                r#"{{"version":3,"id":"/A","name":"A","loc":null,"parts":[{{"id":"/A/left","name":"left","loc":{left},"parts":[{{"id":"/A/left/inner","name":"inner","loc":{inner},"parts":[{p}]}}]}},{{"id":"/A/right","name":"right","loc":{left},"parts":[{q}]}}]}}"#,
+                p = leaf("p", MESH, HERE, "#ff0000").replace("/A/p", "/A/left/inner/p"),
+                q = leaf("q", MESH, HERE, "#ff0000").replace("/A/q", "/A/right/q"),
+            )
+        };
+        let inner = compare(Some(&nested(HERE, HERE)), &nested(HERE, THERE)).unwrap();
+        assert_eq!(inner.moved, ["/A/left/inner/p"]);
+        assert_eq!(inner.unchanged, ["/A/right/q"]);
+        // The same locs in another order are another placement.
+        let swapped = compare(Some(&nested(HERE, THERE)), &nested(THERE, HERE)).unwrap();
+        assert_eq!(swapped.moved, ["/A/left/inner/p", "/A/right/q"]);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Room for work that costs a whole model's size again and needs no token: writing a scene file
-//! (gzip, base64, the page) and answering a measurement (the model read whole, its picked parts
-//! decoded). Whoever asks, at most [`MODEL_WORK_AT_ONCE`] such jobs run together.
+//! (gzip, base64, the page), answering a measurement (the model read whole, its picked parts
+//! decoded) and comparing two versions (both trees read). Whoever asks, at most
+//! [`MODEL_WORK_AT_ONCE`] such jobs run together.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,7 +44,7 @@ impl ModelWork {
             _ => Err(ApiError::new(
                 ErrorCode::Busy,
                 format!(
-                    "{MODEL_WORK_AT_ONCE} scene files or measurements are being made, the most \
+                    "{MODEL_WORK_AT_ONCE} scene files, measurements or diffs are being made, the most \
                      at once; try the {what} again"
                 ),
             )),

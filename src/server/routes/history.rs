@@ -141,15 +141,16 @@ pub async fn diff(
             })
             .transpose()
     };
-    let (from, to) = hub
-        .diff_trees(&id, model(&from, "from")?, model(&to, "to")?)
-        .await?;
+    let (from, to) = (model(&from, "from")?, model(&to, "to")?);
+    // The slot first: the trees are read within it, so requests waiting for one hold nothing.
+    let slot = work.take("diff").await?;
+    let (from, to) = hub.diff_trees(&id, from, to).await?;
     let (from_id, to_id) = (from.as_ref().map(|t| t.info.id.clone()), to.info.id.clone());
     let job = move || {
         let before = from.as_ref().map(tree_text).transpose()?;
         compare(before, tree_text(&to)?).map_err(|err| ApiError::internal(err.to_string()))
     };
-    let changes = work.run("diff", job).await??;
+    let changes = slot.run("diff", job).await??;
     Ok(Json(Diff {
         viewer_id: id,
         from: from_id,
