@@ -89,8 +89,11 @@ pub struct Settings {
     #[arg(long, env = "OCP_NOTEBOOK_MAX_PARTS", default_value_t = 200_000)]
     pub max_parts: usize,
 
-    /// Deepest nesting of groups one model may have.
-    #[arg(long, env = "OCP_NOTEBOOK_MAX_DEPTH", default_value_t = 48)]
+    /// Deepest nesting of groups one model may have (at most 1024, the nesting every stored
+    /// model is read with).
+    #[arg(long, env = "OCP_NOTEBOOK_MAX_DEPTH", default_value_t = 48,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new()
+              .range(1..=crate::model::DEEPEST as u64))]
     pub max_depth: usize,
 
     /// Where the state lives: `memory` (this process), or `redis://HOST:PORT[/DB]` to share it

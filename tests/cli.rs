@@ -240,6 +240,18 @@ fn bad_flags_are_explained() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("is not a size"), "{stderr}");
+
+    // Stored models are read again with a nesting of 1024 at most: no setting may allow more.
+    let output = Command::new(BIN)
+        .args(["--max-depth", "5000"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--max-depth") && stderr.contains("1..=1024"),
+        "{stderr}"
+    );
 }
 
 #[test]

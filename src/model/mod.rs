@@ -37,7 +37,7 @@ pub mod upload;
 pub mod validate;
 
 pub use error::{ModelError, ModelErrorKind};
-pub use skeleton::{Limits, Skeleton};
+pub use skeleton::{Limits, Skeleton, DEEPEST};
 #[cfg(feature = "server")]
 pub use stored::StoredJson;
 #[cfg(feature = "server")]

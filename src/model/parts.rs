@@ -11,9 +11,10 @@
 use std::ops::Range;
 
 use bytes::Bytes;
+use serde::de::IgnoredAny;
 
 use super::error::ModelError;
-use super::skeleton::{Limits, Skeleton, Unread};
+use super::skeleton::{Limits, Mesh, Skeleton, Unread};
 use crate::ids::PartHash;
 
 /// Meshes smaller than this stay in the tree: a part costs a hash and an entry in the store,
@@ -56,18 +57,32 @@ pub fn split(geometry: &str) -> Result<Split, ModelError> {
             meshes.push(start..start + text.len());
         }
     };
-    fn leaves<'a>(node: &super::skeleton::Node<'a, Unread<'a>>, found: &mut impl FnMut(&str)) {
-        if let Some(shape) = node.shape.as_deref() {
+    // In the instanced form a leaf's `{"ref": n}` stays in the tree whatever its size (extra
+    // keys can make it big): pages follow it to the shared mesh, which is the part.
+    let instanced = !skeleton.instances.is_empty();
+    let reference = |shape: &Unread| {
+        instanced
+            && shape.0.get().len() >= MIN_PART
+            && shape
+                .decode::<Mesh<IgnoredAny>>()
+                .is_ok_and(|mesh| mesh.reference.is_some())
+    };
+    fn leaves<'a>(
+        node: &super::skeleton::Node<'a, Unread<'a>>,
+        reference: &impl Fn(&Unread) -> bool,
+        found: &mut impl FnMut(&str),
+    ) {
+        if let Some(shape) = node.shape.as_deref().filter(|shape| !reference(shape)) {
             found(shape.0.get());
         }
         for child in node.parts.iter().flatten() {
-            leaves(child, found);
+            leaves(child, reference, found);
         }
     }
     for instance in &skeleton.instances {
         found(instance.0.get());
     }
-    leaves(&skeleton.root, &mut found);
+    leaves(&skeleton.root, &reference, &mut found);
     meshes.sort_by_key(|range| range.start);
 
     let mut text = Vec::with_capacity(
@@ -194,6 +209,21 @@ mod tests {
         assert_eq!(split.tree.holes.len(), 1);
         let tree: serde_json::Value = serde_json::from_slice(&split.tree.text).unwrap();
         assert!(tree["instances"][0]["part"].is_string());
+        assert_eq!(tree["shapes"]["parts"][0]["shape"]["ref"], 0);
+        assert_eq!(whole(&split, &geometry), geometry);
+    }
+
+    #[test]
+    fn a_big_reference_stays_a_reference() {
+        // Pages follow a `ref` to its shared mesh; as a part it would be drawn as a mesh.
+        let padded = format!(r#"{{"ref":0,"note":"{}"}}"#, "x".repeat(2 * MIN_PART));
+        let geometry = format!(
+            r#"{{"instances":[{}],"shapes":{{"version":3,"id":"/G","name":"G","parts":[{{"id":"/G/a","name":"a","state":[1,1],"shape":{padded}}}]}}}}"#,
+            mesh(7)
+        );
+        let split = split(&geometry).unwrap();
+        assert_eq!(split.tree.holes.len(), 1, "the shared mesh alone is a part");
+        let tree: serde_json::Value = serde_json::from_slice(&split.tree.text).unwrap();
         assert_eq!(tree["shapes"]["parts"][0]["shape"]["ref"], 0);
         assert_eq!(whole(&split, &geometry), geometry);
     }

@@ -22,6 +22,10 @@ use serde_json::{Map, Value};
 use super::error::ModelError;
 use super::types::Location;
 
+/// The deepest nesting any model is read with: stored models are read again under it, so no
+/// setting may allow more (`--max-depth`).
+pub const DEEPEST: usize = 1024;
+
 /// Bounds on what one model may hold, so a hostile upload cannot exhaust memory or stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -49,7 +53,7 @@ impl Limits {
     /// the stack safe whatever the text.
     pub fn stored() -> Self {
         Limits {
-            max_depth: 1024,
+            max_depth: DEEPEST,
             max_nodes: usize::MAX,
             max_array_len: usize::MAX,
         }

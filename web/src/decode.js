@@ -46,7 +46,9 @@ const noParts = (hash) => {
  * form, `partOf(hash)` gives each part, decoded. */
 export function toShapes(message, partOf = noParts) {
   const data = message.data ?? message.shapes ?? message;
-  const meshOf = (shape) => (typeof shape.part === "string" ? partOf(shape.part) : decodeShape(shape));
+  // The server's placeholder is `{"part": hash}` alone; a mesh may carry a `part` key of its own.
+  const placeholder = (shape) => typeof shape.part === "string" && Object.keys(shape).length === 1;
+  const meshOf = (shape) => (placeholder(shape) ? partOf(shape.part) : decodeShape(shape));
   if (data.instances) {
     return resolve(data.shapes, data.instances.map(meshOf), meshOf);
   }

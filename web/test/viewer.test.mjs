@@ -14,6 +14,19 @@ test("the box renders in its colour, with its name in the tree", async () => {
   await page.close();
 });
 
+test("a mesh with a `part` key of its own is drawn as the mesh it is", async () => {
+  // A stored model's tree form stands `{"part": hash}` alone for each big mesh; a posted mesh
+  // may carry a `part` key too (the format skips keys it does not name).
+  const message = JSON.parse(fixture("box.json"));
+  message.data.instances[0].part = "a name of the user's";
+  await post(setup.server.base, "/api/model?viewer=own-part", JSON.stringify(message));
+  const page = await openPage(setup.browser, `${setup.server.base}/viewer/own-part`);
+  await waitForModel(page, "box");
+  assert.ok((await colorShare(page, "#e8b024")) > 0.02, "the box is drawn");
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 test("a page open before the push updates without reload", async () => {
   const page = await openPage(setup.browser, `${setup.server.base}/viewer/live`);
   await page.waitForSelector("#connection[data-state=connected]");
