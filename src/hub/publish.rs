@@ -59,6 +59,9 @@ impl Hub {
         // victims go, so that parts it shares with them stay (for that moment the store holds
         // up to one model over the budget, under the room lock).
         let mut model = model;
+        // Stamped in the viewer's order: both stores list its versions by when they were
+        // published, which is the order pages saw them in.
+        model.created = std::time::SystemTime::now();
         if animated && !model.config.contains_key(ANIMATION) {
             model.config.insert(ANIMATION.into(), Value::Null);
         }

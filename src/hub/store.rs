@@ -153,7 +153,7 @@ pub trait Store: Send + Sync + 'static {
     async fn viewer_models(&self, viewer: &ViewerId) -> Result<Vec<ModelInfo>>;
     /// How many stored models hold each of `parts` (0: the store does not have it).
     async fn part_holders(&self, parts: &[PartHash]) -> Result<Vec<usize>>;
-    /// The bytes of each of `parts` the store holds.
+    /// The bytes of each of `parts` while a stored model holds it.
     async fn parts(&self, parts: &[PartHash]) -> Result<Vec<Option<Bytes>>>;
     /// Drops a model, remembering its id so a fetch says 410.
     async fn evict_model(&self, id: &ModelId) -> Result<()>;

@@ -386,14 +386,22 @@ impl Inner {
             return Ok(Vec::new());
         }
         let keys: Vec<String> = parts.iter().map(|hash| self.keys.part(hash)).collect();
-        let found: Vec<Option<Vec<u8>>> = redis::cmd("MGET")
+        // A part no model holds (written for a push that then failed, kept a while for its
+        // retry) is not served: as in memory, a part lives while a model holds it.
+        let (found, holders): (Vec<Option<Vec<u8>>>, Vec<Option<i64>>) = redis::pipe()
+            .atomic()
+            .cmd("MGET")
             .arg(keys)
+            .cmd("HMGET")
+            .arg(self.keys.part_refs())
+            .arg(parts.iter().map(PartHash::to_string).collect::<Vec<_>>())
             .query_async(&mut self.conn())
             .await
             .map_err(unavailable)?;
         Ok(found
             .into_iter()
-            .map(|bytes| bytes.map(Bytes::from))
+            .zip(holders)
+            .map(|(bytes, holders)| bytes.filter(|_| holders.unwrap_or(0) > 0).map(Bytes::from))
             .collect())
     }
 
