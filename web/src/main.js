@@ -11,6 +11,8 @@ import { Versions } from "./versions.js";
 const body = document.body;
 const viewerId = body.dataset.viewerId;
 const root = body.dataset.root;
+/** The renderer's notification of what is picked. */
+const PICKS = "selectedShapeIDs";
 const pageOptions = JSON.parse(body.dataset.options || "{}");
 const api = (path) => new URL(root + path, document.baseURI).href;
 
@@ -19,8 +21,14 @@ const reporter = new Reporter(api, viewerId);
 const tools = new MeasureTools(api, viewerId, () => ({ viewer: host.viewer, modelId: host.message?.model_id }));
 const notify = {
   notify(change) {
-    reporter.notify(change);
     tools.observe(change);
+    // Picks on a version the user stepped back to stay in the page: the notebook's
+    // `selection()` names parts of the model it shows.
+    if (!versions.live && PICKS in change) {
+      const { [PICKS]: _, ...rest } = change;
+      change = rest;
+    }
+    reporter.notify(change);
   },
 };
 const host = new ViewerHost(document.getElementById("viewer"), pageOptions, notify, { measure: true });
@@ -53,7 +61,13 @@ const versions = new Versions({
   load: (modelId) => load(modelId),
   draw,
   goLive: async () => {
-    const model = latest && (await showEvent(latest));
+    if (!latest) {
+      // The viewer was cleared while the user looked back.
+      host.clear();
+      versions.cleared();
+      return;
+    }
+    const model = await showEvent(latest);
     if (model) await versions.drawn(model);
   },
 });
@@ -114,6 +128,7 @@ const handlers = {
       await listed;
       return;
     }
+    versions.follow();
     const model = await showEvent(event);
     await listed;
     if (model) await versions.drawn(model);
@@ -153,6 +168,8 @@ let thumbnailTimer = null;
 addEventListener("ocp-notebook:rendered", () => {
   clearTimeout(thumbnailTimer);
   thumbnailTimer = setTimeout(() => {
+    // The /viewers page shows what the notebook shows, not a version looked back at.
+    if (!versions.live) return;
     const image = thumbnailOf(host.lastFrame);
     if (image) reporter.thumbnail(image);
   }, 800);

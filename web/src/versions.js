@@ -88,8 +88,15 @@ export class Versions {
 
   cleared() {
     this.shown = null;
+    // The server shows nothing now: stepping to its newest version is looking back.
+    this.onServer = null;
     this.live = true;
     this.render();
+  }
+
+  /** A push is being drawn: a step still loading draws nothing when it ends. */
+  follow() {
+    this.steps++;
   }
 
   index() {
@@ -114,11 +121,26 @@ export class Versions {
     const target = this.versions[at + by];
     if (!target) return;
     const step = ++this.steps;
+    const wasLive = this.live;
     this.live = target.model_id === this.onServer && at + by === this.versions.length - 1;
-    const model = await this.load(target.model_id);
+    let model;
+    try {
+      model = await this.load(target.model_id);
+    } catch (error) {
+      // The list was stale (the version was dropped since): the page goes on as it was, with
+      // the list read again, and draws a push it held back meanwhile.
+      if (step === this.steps) await this.resume(wasLive);
+      throw error;
+    }
     if (step !== this.steps) return;
     this.draw(model);
     await this.drawn(model);
+  }
+
+  async resume(wasLive) {
+    this.live = wasLive;
+    await this.refresh();
+    if (wasLive && this.onServer && this.onServer !== this.shown?.model_id) await this.goLive();
   }
 
   async goLive() {

@@ -170,7 +170,34 @@ test("a page opened late sees the whole history", async () => {
   await page.click("#history button[title='The version before']");
   await drawn(page, ids[2]);
   assert.match(await label(page), /^version 3 of 3 · /);
+  // That is looking back (the notebook shows nothing): "live" clears the page again.
+  assert.equal(await page.isDisabled("#history .ocp-live"), false, "live takes the page back to the cleared viewer");
+  await page.click("#history .ocp-live");
+  await page.waitForSelector("#splash", { state: "visible" });
+  assert.equal(await label(page), "3 versions kept");
   assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test("a version that cannot be loaded leaves the page following the notebook", async () => {
+  const first = await push("stale", assembly());
+  const second = await push("stale", withGearEdited());
+  const page = await watchedPage("stale");
+  await drawn(page, second.model_id);
+  await page.waitForFunction(() => /^version 2 of 2 · /.test(document.querySelector("#history .ocp-history-label")?.textContent));
+  // The first version cannot be read, as when it was dropped after the page read the list.
+  await page.route(`**/api/model/${first.model_id}/tree`, (route) => route.fulfill({
+    status: 410,
+    contentType: "application/json",
+    body: JSON.stringify({ error: { code: "model_evicted", message: `model ${first.model_id} was evicted` } }),
+  }));
+  await page.click("#history button[title='The version before']");
+  await page.waitForFunction(() => /^cannot show it: .*was evicted/.test(document.querySelector("#history .ocp-history-label").textContent));
+  assert.equal(await page.isDisabled("#history .ocp-live"), true, "the page still follows the notebook");
+  const third = await push("stale", withoutTop());
+  await drawn(page, third.model_id);
+  await page.waitForFunction(() => /^version 3 of 3 · /.test(document.querySelector("#history .ocp-history-label").textContent));
+  assert.ok((await colorShare(page, GREEN_TOP)) < 0.0005, "the push after the failed step is drawn");
   await page.close();
 });
 
