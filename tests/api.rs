@@ -1103,6 +1103,25 @@ async fn animations_are_checked_kept_sent_and_ended_by_a_new_model(store: Store)
         read["config"]["animation"].is_null(),
         "a new model ends the animation: {read}"
     );
+    // The stored model says so too, and is the body the push answered for.
+    let stored = client()
+        .get(server.url(&format!(
+            "/api/model/{}",
+            second["model_id"].as_str().unwrap()
+        )))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let message: Value = serde_json::from_slice(&stored).unwrap();
+    assert!(
+        message["config"]["animation"].is_null(),
+        "{}",
+        message["config"]
+    );
+    assert_eq!(second["bytes"].as_u64(), Some(stored.len() as u64));
     // Tracks made for the old model are refused, naming both.
     let stale =
         json!({"model_id": first["model_id"], "tracks": [["/Group/box", "rz", [0, 1], [0, 1]]]});

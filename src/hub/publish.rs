@@ -34,15 +34,22 @@ impl Hub {
 
     /// [`Hub::publish_model`], holding the viewer's lock.
     async fn publish_in_order(&self, model: StoredModel) -> Result<Arc<StoredModel>, HubError> {
-        let viewer = &model.viewer_id;
+        let viewer = model.viewer_id.clone();
+        let viewer = &viewer;
         let record = self.store.viewer(viewer).await?;
         let mut merged = self.store.viewer_config(viewer).await?;
-        // An animation moves the nodes of the model it was made for: a new model ends it.
+        // An animation moves the nodes of the model it was made for: a new model ends it (its
+        // config says so, and so does the body pages and clients read).
         let animated = merged.get(ANIMATION).is_some_and(|a| !a.is_null());
+        let model = match animated && !model.config.contains_key(ANIMATION) {
+            true => {
+                let mut config = model.config.clone();
+                config.insert(ANIMATION.into(), Value::Null);
+                model.with_config(config)
+            }
+            false => model,
+        };
         merged.extend(model.config.iter().map(|(k, v)| (k.clone(), v.clone())));
-        if animated && !model.config.contains_key(ANIMATION) {
-            merged.insert(ANIMATION.into(), Value::Null);
-        }
         self.limit(VIEWER_CONFIG).check(json_size(&merged))?;
         let room = self.store.lock(LockName::Room).await?;
         let own = record.as_ref().and_then(|record| record.model.clone());
@@ -62,9 +69,6 @@ impl Hub {
         // Stamped in the viewer's order: both stores list its versions by when they were
         // published, which is the order pages saw them in.
         model.created = std::time::SystemTime::now();
-        if animated && !model.config.contains_key(ANIMATION) {
-            model.config.insert(ANIMATION.into(), Value::Null);
-        }
         let model = self.store.put_model(model).await?;
         let viewer = &model.viewer_id;
         self.store

@@ -122,6 +122,13 @@ impl StoredModel {
         self
     }
 
+    /// The same model with another config (its body says it too).
+    pub fn with_config(mut self, config: JsonObject) -> Self {
+        self.body = assembled(&self.id, &self.viewer_id, &config, &self.tree, &self.parts);
+        self.config = config;
+        self
+    }
+
     /// Its parts' hashes, each once.
     pub fn hashes(&self) -> Vec<PartHash> {
         self.parts.iter().map(|(hash, _)| *hash).collect()
