@@ -15,6 +15,7 @@ crate::contract!(
     the_history_keeps_the_newest_versions_and_shows_one_again,
     the_diff_names_each_part_by_what_changed,
     parts_shared_with_a_deleted_viewer_stay_for_the_others,
+    a_viewer_at_its_history_makes_room_from_its_own_versions_first,
 );
 
 /// The assembly fixture (four shared meshes, nine parts) as ocp_vscode sends it.
@@ -389,6 +390,46 @@ async fn history_ids(server: &TestServer) -> Vec<String> {
         .iter()
         .map(|version| version["model_id"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// A viewer at its `--history` drops its own oldest version with each push: that room counts
+/// before any other viewer's kept versions go for `--model-memory`.
+async fn a_viewer_at_its_history_makes_room_from_its_own_versions_first(store: Store) {
+    let edit = |step| with_gear_edited(assembly(), step as f64);
+    // What the four versions below keep, and what a fifth adds (each edit adds its gear mesh).
+    let measure = store.with(Settings::default());
+    for (viewer, step) in [("b", 1), ("b", 2), ("a", 3), ("a", 4)] {
+        push(&measure, viewer, &edit(step)).await;
+    }
+    let four = model_bytes(&measure).await;
+    push(&measure, "a", &edit(5)).await;
+    let fifth = model_bytes(&measure).await - four;
+
+    // Room for the fifth only once one of the four goes.
+    let server = store.with(Settings {
+        history: 2,
+        model_memory: rocket::data::ByteUnit::Byte(four + fifth / 2),
+        ..Settings::default()
+    });
+    let mut ids = Vec::new();
+    for (viewer, step) in [("b", 1), ("b", 2), ("a", 3), ("a", 4), ("a", 5)] {
+        ids.push(push(&server, viewer, &edit(step)).await["model_id"].clone());
+    }
+    let kept = |history: Value| -> Vec<Value> {
+        let versions = history["versions"].as_array().unwrap();
+        versions.iter().map(|v| v["model_id"].clone()).collect()
+    };
+    assert_eq!(
+        kept(history(&server, "a").await),
+        &ids[3..5],
+        "a dropped its oldest"
+    );
+    assert_eq!(
+        kept(history(&server, "b").await),
+        &ids[0..2],
+        "b keeps both its versions: a's own drop made the room"
+    );
+    assert!(model_bytes(&server).await <= four + fifth / 2);
 }
 
 async fn the_diff_names_each_part_by_what_changed(store: Store) {

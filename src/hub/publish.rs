@@ -78,7 +78,6 @@ impl Hub {
             tracing::debug!(model = %victim, "model evicted");
             self.store.evict_model(victim).await?;
         }
-        self.trim_history(viewer).await?;
         room.release().await;
         self.forget_picks(viewer).await?;
         self.store
@@ -95,8 +94,9 @@ impl Hub {
         Ok(model)
     }
 
-    /// The models to evict so that `model` fits the budget: the oldest that no viewer shows,
-    /// then `own` (the model the publishing viewer shows, which the new one replaces).
+    /// The models to evict: the publishing viewer's versions beyond `--history`, then, until
+    /// `model` fits the budget, the oldest that no viewer shows, then `own` (the model the
+    /// publishing viewer shows, which the new one replaces).
     /// `ModelMemoryFull` when they are not enough; nothing is evicted here. Called under the
     /// room lock, so no other push counts the same bytes, and a model off screen never returns
     /// to it, so the plan stays true until it is carried out.
@@ -120,6 +120,14 @@ impl Hub {
             holders: HashMap::new(),
             victims: Vec::new(),
         };
+        // First the viewer's versions beyond `--history` once this one is in (the one on screen
+        // now goes off it, so it may be among them): they go anyway, and what they free counts
+        // before any other viewer's versions are touched.
+        let versions = self.store.viewer_models(&model.viewer_id).await?;
+        let over = (versions.len() + 1).saturating_sub(self.limits.history);
+        for info in versions.into_iter().take(over) {
+            bytes = bytes.saturating_sub(self.plan_eviction(&mut plan, info.id).await?);
+        }
         let mut seen = 0;
         while bytes + size > budget {
             let oldest = self.store.oldest_models(seen, EVICTION_WINDOW).await?;
@@ -127,14 +135,19 @@ impl Hub {
                 break;
             }
             seen += oldest.len();
-            for (id, _) in oldest.into_iter().filter(|(_, current)| !current) {
+            let unplanned: Vec<ModelId> = oldest
+                .into_iter()
+                .filter(|(id, current)| !current && !plan.victims.contains(id))
+                .map(|(id, _)| id)
+                .collect();
+            for id in unplanned {
                 bytes = bytes.saturating_sub(self.plan_eviction(&mut plan, id).await?);
                 if bytes + size <= budget {
                     break;
                 }
             }
         }
-        if let Some(own) = own.filter(|_| bytes + size > budget) {
+        if let Some(own) = own.filter(|own| bytes + size > budget && !plan.victims.contains(own)) {
             bytes = bytes.saturating_sub(self.plan_eviction(&mut plan, own.clone()).await?);
         }
         match bytes + size <= budget {
@@ -174,28 +187,6 @@ impl Hub {
         }
         plan.victims.push(id);
         Ok(freed)
-    }
-
-    /// Drops the viewer's oldest versions beyond `--history`, never the one on screen.
-    async fn trim_history(&self, viewer: &ViewerId) -> Result<(), HubError> {
-        let versions = self.store.viewer_models(viewer).await?;
-        let over = versions.len().saturating_sub(self.limits.history);
-        if over == 0 {
-            return Ok(());
-        }
-        let shown = self
-            .store
-            .viewer(viewer)
-            .await?
-            .and_then(|record| record.model);
-        let old = versions
-            .iter()
-            .filter(|info| Some(&info.id) != shown.as_ref());
-        for info in old.take(over) {
-            tracing::debug!(model = %info.id, "version dropped (--history)");
-            self.store.evict_model(&info.id).await?;
-        }
-        Ok(())
     }
 
     /// Picks name faces of the model they were made on: another model (or none) drops them, so
