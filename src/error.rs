@@ -10,7 +10,7 @@ use rocket::response::{self, Responder, Response};
 use serde::Serialize;
 
 use crate::hub::HubError;
-use crate::ids::InvalidId;
+use crate::ids::{InvalidId, InvalidPartHash};
 use crate::model::config::BadSetting;
 use crate::model::error::{ModelError, ModelErrorKind};
 use crate::wire::ErrorCode;
@@ -106,6 +106,12 @@ impl From<BadSetting> for ApiError {
 
 impl From<InvalidId> for ApiError {
     fn from(err: InvalidId) -> Self {
+        ApiError::new(ErrorCode::InvalidId, err.to_string())
+    }
+}
+
+impl From<InvalidPartHash> for ApiError {
+    fn from(err: InvalidPartHash) -> Self {
         ApiError::new(ErrorCode::InvalidId, err.to_string())
     }
 }

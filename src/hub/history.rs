@@ -17,10 +17,7 @@ impl Hub {
     /// viewer.
     pub async fn history(&self, viewer: &ViewerId) -> Result<History, HubError> {
         let Some(record) = self.store.viewer(viewer).await? else {
-            return Err(match self.store.was_deleted(viewer).await? {
-                true => HubError::ViewerDeleted(viewer.clone()),
-                false => HubError::ViewerNotFound(viewer.clone()),
-            });
+            return Err(self.missing(viewer).await?);
         };
         Ok(History {
             versions: self.store.viewer_models(viewer).await?,

@@ -4,7 +4,6 @@
 use rocket::serde::json::Json;
 use rocket::State;
 use serde::Serialize;
-use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, ApiResult};
@@ -133,15 +132,10 @@ pub async fn diff(
     work: &State<ModelWork>,
 ) -> ApiResult<Json<Diff>> {
     let id = id?;
-    let model = |values: &[&str], name: &str| -> ApiResult<Option<ModelId>> {
-        super::single(values, name)?
-            .map(|value| {
-                ModelId::new(value)
-                    .map_err(|err| ApiError::invalid(err.to_string(), format!("?{name}")))
-            })
-            .transpose()
-    };
-    let (from, to) = (model(&from, "from")?, model(&to, "to")?);
+    let (from, to) = (
+        super::query_model(&from, "from")?,
+        super::query_model(&to, "to")?,
+    );
     // The slot first: the trees are read within it, so requests waiting for one hold nothing.
     let slot = work.take("diff").await?;
     let (from, to) = hub.diff_trees(&id, from, to).await?;
@@ -187,18 +181,8 @@ pub async fn show(
     hub: &State<Hub>,
 ) -> ApiResult<Json<Shown>> {
     let id = id?;
-    let model = match body.0.get("model_id") {
-        Some(Value::String(model)) => {
-            ModelId::new(model).map_err(|err| ApiError::invalid(err.to_string(), "$.model_id"))?
-        }
-        Some(_) => return Err(ApiError::invalid("a model id is a string", "$.model_id")),
-        None => {
-            return Err(ApiError::invalid(
-                "which version? `model_id` is missing",
-                "$.model_id",
-            ))
-        }
-    };
+    let model = super::named_model(body.0.get("model_id").cloned())?
+        .ok_or_else(|| ApiError::invalid("which version? `model_id` is missing", "$.model_id"))?;
     hub.show_version(&id, &model).await?;
     Ok(Json(Shown {
         viewer_id: id,

@@ -257,17 +257,9 @@ pub async fn tool_requests(
 ) -> ApiResult<Json<ToolRequests>> {
     let wait =
         super::query_seconds(super::single(&poll.wait, "wait")?, "wait", 25.0)?.unwrap_or(20.0);
-    let shown = super::single(&poll.model, "model")?
-        .map(ModelId::new)
-        .transpose()
-        .map_err(|err| ApiError::invalid(err.to_string(), "?model"))?;
+    let shown = super::query_model(&poll.model, "model")?;
     let after = super::single(&poll.after, "after")?;
-    let renew = match super::single(&poll.renew, "renew")? {
-        None => false,
-        Some(raw) => super::flag(raw).ok_or_else(|| {
-            ApiError::invalid(format!("`renew={raw}` is not yes or no"), "?renew")
-        })?,
-    };
+    let renew = super::query_flag(&poll.renew, "renew")?.unwrap_or(false);
     let kernel = super::single(&poll.kernel, "kernel")?
         .map(KernelName::new)
         .transpose()

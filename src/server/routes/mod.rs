@@ -78,11 +78,8 @@ async fn model_on_screen(
     named: Option<Value>,
     verb: &str,
 ) -> ApiResult<ModelId> {
-    match named {
-        Some(Value::String(model)) => {
-            ModelId::new(model).map_err(|err| ApiError::invalid(err.to_string(), "$.model_id"))
-        }
-        Some(_) => Err(ApiError::invalid("a model id is a string", "$.model_id")),
+    match named_model(named)? {
+        Some(model) => Ok(model),
         None => hub.status(id).await?.model_id.ok_or_else(|| {
             ApiError::new(
                 ErrorCode::NoModel,
@@ -102,6 +99,41 @@ fn query_seconds(raw: Option<&str>, name: &str, max: f64) -> ApiResult<Option<f6
             format!("`{name}={raw}` is not a number of seconds from 0 to {max}"),
             format!("?{name}"),
         )),
+    }
+}
+
+/// A model id given as the query parameter `name`, if given (once); else 422 at `?name`.
+fn query_model(values: &[&str], name: &str) -> ApiResult<Option<ModelId>> {
+    single(values, name)?
+        .map(|value| {
+            ModelId::new(value)
+                .map_err(|err| ApiError::invalid(err.to_string(), format!("?{name}")))
+        })
+        .transpose()
+}
+
+/// A yes/no query parameter `name` (once), if given; else 422 at `?name`.
+fn query_flag(values: &[&str], name: &str) -> ApiResult<Option<bool>> {
+    single(values, name)?
+        .map(|raw| {
+            flag(raw).ok_or_else(|| {
+                ApiError::invalid(
+                    format!("`{name}={raw}` is not a yes or no (true/false, 1/0, yes/no, on/off)"),
+                    format!("?{name}"),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// A model id given in a body as `$.model_id`, if any; else 422 there.
+fn named_model(named: Option<Value>) -> ApiResult<Option<ModelId>> {
+    match named {
+        Some(Value::String(model)) => ModelId::new(model)
+            .map(Some)
+            .map_err(|err| ApiError::invalid(err.to_string(), "$.model_id")),
+        Some(_) => Err(ApiError::invalid("a model id is a string", "$.model_id")),
+        None => Ok(None),
     }
 }
 

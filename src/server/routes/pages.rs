@@ -227,21 +227,12 @@ pub async fn viewers(
 pub async fn scene(
     _caller: Caller,
     id: Result<ViewerId, InvalidId>,
-    history: Option<&str>,
+    history: Vec<&str>,
     hub: &State<Hub>,
     work: &State<ModelWork>,
 ) -> ApiResult<SceneFile> {
     let id = id?;
-    let history = match history.map(super::flag) {
-        None => false,
-        Some(Some(history)) => history,
-        Some(None) => {
-            return Err(ApiError::invalid(
-                "`history` is a yes or no (true/false, 1/0, yes/no, on/off)",
-                "?history",
-            ))
-        }
-    };
+    let history = super::query_flag(&history, "history")?.unwrap_or(false);
     let html = scene_html(&id, hub, work, history).await?;
     Ok(SceneFile {
         html,

@@ -90,11 +90,7 @@ pub async fn parts(
     conditional: Conditional,
 ) -> ApiResult<ModelResponse> {
     let id = id?;
-    let since = super::single(&since, "since")?
-        .map(|since| {
-            ModelId::new(since).map_err(|err| ApiError::invalid(err.to_string(), "?since"))
-        })
-        .transpose()?;
+    let since = super::query_model(&since, "since")?;
     let wanted = hub.model_tree(&id).await?;
     let had: HashSet<PartHash> = match &since {
         Some(since) => match hub.model_tree(since).await {
@@ -155,7 +151,7 @@ pub async fn part(
     hub: &State<Hub>,
     conditional: Conditional,
 ) -> ApiResult<ModelResponse> {
-    let hash = hash.map_err(|err| ApiError::new(ErrorCode::InvalidId, err.to_string()))?;
+    let hash = hash?;
     let bytes = hub.parts(&[hash]).await?.pop().flatten().ok_or_else(|| {
         ApiError::new(
             ErrorCode::PartNotFound,
