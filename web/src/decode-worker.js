@@ -5,6 +5,7 @@
 // arrive, `{progress: "decode"}`, then `{modelId, message, decoded}` (the tree form, and the new
 // parts by hash with every typed array transferred, not copied), or `{error}`.
 import { buffersOfShape, decodeShape } from "./decode.js";
+import { fetchJson, fetchOk } from "./http.js";
 
 /** The body as text, decoded chunk by chunk while the next one is on its way (a Blob of the
  * chunks would pass every byte through the browser process before it could be read). */
@@ -27,19 +28,10 @@ async function receive(reader, bytes) {
   return { text: parts.join(""), received };
 }
 
-async function fetchOk(url) {
-  const response = await fetch(url);
-  if (!response.ok) {
-    const detail = await response.json().catch(() => ({}));
-    throw new Error(detail.error?.message ?? `the model could not be fetched (${response.status})`);
-  }
-  return response;
-}
-
 /** `tree`, `parts` and `part` are URLs (`part` takes a hash on its end); `have`: the hashes the
  * page has decoded already. */
 async function load({ tree, parts, part, have }) {
-  const message = await (await fetchOk(tree)).json();
+  const message = await fetchJson(tree);
   const had = new Set(have);
   const lacking = Object.keys(message.parts ?? {}).filter((hash) => !had.has(hash));
   const bytes = lacking.reduce((sum, hash) => sum + message.parts[hash], 0);
@@ -54,7 +46,7 @@ async function load({ tree, parts, part, have }) {
   const decoded = {};
   for (const hash of lacking) {
     // The page may lack some parts of the model it named: those come one by one.
-    const mesh = sent[hash] ?? (await (await fetchOk(part + hash)).json());
+    const mesh = sent[hash] ?? (await fetchJson(part + hash));
     decoded[hash] = decodeShape(mesh);
   }
   const buffers = new Set();

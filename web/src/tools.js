@@ -2,6 +2,7 @@
 // active tool (`activeTool`) and the picks (`selectedShapeIDs`) through its notify callback, then
 // waits for a `tool_response`. This asks the server, which answers from the stored mesh, and hands
 // the answer to the renderer; a failure is said in the renderer's info box.
+import { fetchJson } from "./http.js";
 
 /** Picks each tool measures. */
 const PICKS = { DistanceMeasurement: 2, PropertiesMeasurement: 1, AngleMeasurement: 2 };
@@ -38,13 +39,11 @@ export class MeasureTools {
     if (!viewer) return;
     let answer;
     try {
-      const response = await fetch(this.api(`api/viewer/${this.viewerId}/measure`), {
+      answer = await fetchJson(this.api(`api/viewer/${this.viewerId}/measure`), {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ tool, ids, model_id: modelId }),
       });
-      answer = await response.json();
-      if (!response.ok) throw new Error(answer?.error?.message ?? `HTTP ${response.status}`);
     } catch (error) {
       if (ticket !== this.asked) return;
       this.say(viewer, `Cannot measure: ${error.message ?? error}`);
