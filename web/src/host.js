@@ -2,7 +2,6 @@
 // camera when the config says "keep" or "center"), applies live settings, clears, and shows
 // messages.
 import { Viewer } from "./three-cad-viewer.js";
-import { toShapes } from "./decode.js";
 import { splitOptions } from "./options.js";
 import { finished, renderOnce } from "./frames.js";
 import { copyFrame } from "./thumbnail.js";
@@ -28,7 +27,8 @@ export class ViewerHost {
     this.measure = measure;
     this.viewer = null;
     this.config = {};
-    this.message = null;
+    /** The model on screen (`{model_id, decoded}`). */
+    this.model = null;
     window.addEventListener("resize", () => this.resize());
   }
 
@@ -77,15 +77,15 @@ export class ViewerHost {
     return carried;
   }
 
-  show(message, config) {
+  /** Draws `model` (`{model_id, decoded}`: the renderable tree, see decode.js) with `config`. */
+  show(model, config) {
     this.hideMessage();
     this.config = { ...config };
-    // The viewer page hands models decoded; a scene's comes whole and is decoded here.
-    const shapes = message.decoded ?? toShapes(message);
+    const shapes = model.decoded;
     const camera = this.carriedCamera(this.config.resetCamera);
     const viewer = this.ensureViewer();
     const { render, viewer: viewerOptions } = splitOptions(this.config);
-    const modelId = message.model_id;
+    const modelId = model.model_id;
     let draw;
     try {
       viewer.clear();
@@ -99,13 +99,13 @@ export class ViewerHost {
     } catch (error) {
       // A renderer that failed half way is not trusted again: the next model gets a new one.
       this.discardViewer();
-      this.message = null;
+      this.model = null;
       throw error;
     }
     performance.mark("ocp:built");
     if (document.getElementById("progress")?.hidden === false) this.progress("Drawing");
     document.getElementById("splash").hidden = true;
-    this.message = message;
+    this.model = model;
     const animation = this.config.animation;
     if (madeFor(animation, modelId)) {
       try {
@@ -171,13 +171,13 @@ export class ViewerHost {
   /** Plays `animation` (the server's `animation` event; `null` stops it) if it was made for the
    * model on screen. */
   setAnimation(animation) {
-    if (animation && !madeFor(animation, this.message?.model_id)) return;
+    if (animation && !madeFor(animation, this.model?.model_id)) return;
     this.configure({ animation });
   }
 
   configure(config) {
     this.config = { ...this.config, ...config };
-    if (this.message) this.show(this.message, { ...this.config, resetCamera: "keep" });
+    if (this.model) this.show(this.model, { ...this.config, resetCamera: "keep" });
   }
 
   discardViewer() {
@@ -193,7 +193,7 @@ export class ViewerHost {
 
   /** Back to the splash. The renderer goes too: 3.1.6 cannot draw or photograph a cleared one. */
   clear() {
-    this.message = null;
+    this.model = null;
     this.lastFrame?.close?.();
     this.lastFrame = null;
     this.progress(null);

@@ -7,6 +7,7 @@ import { thumbnailOf } from "./thumbnail.js";
 import { ModelLoader, PartCache } from "./load.js";
 import { MeasureTools } from "./tools.js";
 import { Versions } from "./versions.js";
+import { fetchJson } from "./http.js";
 
 const body = document.body;
 const viewerId = body.dataset.viewerId;
@@ -18,7 +19,7 @@ const api = (path) => new URL(root + path, document.baseURI).href;
 
 const reporter = new Reporter(api, viewerId);
 // The server answers the measurement tools for the model on screen.
-const tools = new MeasureTools(api, viewerId, () => ({ viewer: host.viewer, modelId: host.message?.model_id }));
+const tools = new MeasureTools(api, viewerId, () => ({ viewer: host.viewer, modelId: host.model?.model_id }));
 const notify = {
   notify(change) {
     tools.observe(change);
@@ -45,15 +46,10 @@ const load = (modelId, onProgress) => {
   }, cache, onProgress);
 };
 
-/** Draws a version the user stepped to, keeping the camera. */
-const draw = (model) => host.show(model, { ...host.config, resetCamera: "keep" });
+/** Draws a version: with a push's config, else (a step) the page's, keeping the camera. */
+const draw = (model, config = { ...host.config, resetCamera: "keep" }) => host.show(model, config);
 /** A JSON answer of the server, or its error. */
-async function answer(path) {
-  const response = await fetch(api(path));
-  const body = await response.json();
-  if (!response.ok) throw new Error(body.error?.message ?? `${path}: ${response.status}`);
-  return body;
-}
+const answer = (path) => fetchJson(api(path));
 
 const versions = new Versions({
   history: () => answer(`api/viewer/${viewerId}/history`).catch(() => null),
@@ -67,8 +63,7 @@ const versions = new Versions({
       versions.cleared();
       return;
     }
-    const model = await showEvent(latest);
-    if (model) await versions.drawn(model);
+    await showEvent(latest);
   },
 });
 
@@ -87,13 +82,13 @@ const painted = () => Promise.race([
 let latest = null;
 
 /** Draws the model a `model_update` or `resync` event announces, inline or loaded by content;
- * `null`, drawing nothing, when the user stepped to another version while it loaded. */
+ * nothing when the user stepped to another version while it loaded. */
 async function showEvent(event) {
   const step = versions.steps;
   if (event.model) {
     const model = { ...event.model, decoded: toShapes(event.model) };
-    host.show(model, event.config);
-    return model;
+    await versions.show(model, event.config);
+    return;
   }
   const big = event.bytes >= PROGRESS_FROM;
   const progress = ({ stage, received, total, at }) => {
@@ -108,14 +103,13 @@ async function showEvent(event) {
   performance.mark("ocp:decoded");
   if (versions.steps !== step || !versions.live) {
     host.progress(null);
-    return null;
+    return;
   }
   if (big) {
     host.progress("Building the scene");
     await painted();
   }
-  host.show(model, event.config);
-  return model;
+  await versions.show(model, event.config);
 }
 
 const handlers = {
@@ -129,9 +123,8 @@ const handlers = {
       return;
     }
     versions.follow();
-    const model = await showEvent(event);
+    await showEvent(event);
     await listed;
-    if (model) await versions.drawn(model);
   },
   async resync(event) {
     if (event.model_id) {

@@ -32,7 +32,7 @@ function stepsThrough(host, history, shown) {
     if (!found) throw new Error(`this scene has no version ${modelId}`);
     return found;
   };
-  const draw = (model) => host.show(model, { ...host.config, resetCamera: "keep" });
+  const draw = (model, config = { ...host.config, resetCamera: "keep" }) => host.show(model, config);
   const versions = new Versions({
     history: async () => ({ versions: history.versions, model_id: history.shown }),
     diff: async (to) => {
@@ -43,9 +43,7 @@ function stepsThrough(host, history, shown) {
     draw,
     liveTitle: "Back to the version this file opens on",
     goLive: async () => {
-      const model = { model_id: history.shown, decoded: toShapes(version(history.shown), partOf) };
-      draw(model);
-      await versions.drawn(model);
+      await versions.show({ model_id: history.shown, decoded: toShapes(version(history.shown), partOf) });
     },
   });
   versions.refresh().then(() => versions.drawn(shown));

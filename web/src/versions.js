@@ -9,7 +9,8 @@ const time = (iso) => new Date(iso).toLocaleTimeString();
 export class Versions {
   /** `history()` answers `{versions, model_id}` (the server's `/history`: the model on screen);
    * `diff(to)` what changed from the version before `to` (the server's `/diff`); `load(modelId)`
-   * a version decoded (`{model_id, decoded}`); `draw(model)` draws one keeping the camera;
+   * a version decoded (`{model_id, decoded}`); `draw(model, config)` draws one (without
+   * `config`, keeping the camera);
    * `goLive()` draws the newest push the page held back. */
   constructor({ history, diff, load, draw, goLive, liveTitle = "Back to what the notebook shows now" }) {
     this.liveTitle = liveTitle;
@@ -80,10 +81,22 @@ export class Versions {
   }
 
   /** The page drew `model` (a decoded version): what the bar says follows it. */
-  async drawn(model) {
+  drawn(model) {
     this.shown = model;
     this.render();
-    if (this.comparing) await this.drawCompare();
+  }
+
+  /** Draws `model` (a decoded version), once: as it is, or in the compare view while that is
+   * on; with `config` (a push's), else the page's keeping the camera. */
+  async show(model, config) {
+    this.drawn(model);
+    if (!this.comparing) return this.draw(model, config);
+    try {
+      await this.drawCompare(config);
+    } catch (error) {
+      this.draw(model, config);
+      throw error;
+    }
   }
 
   cleared() {
@@ -133,8 +146,7 @@ export class Versions {
       throw error;
     }
     if (step !== this.steps) return;
-    this.draw(model);
-    await this.drawn(model);
+    await this.show(model);
   }
 
   async resume(wasLive) {
@@ -160,12 +172,12 @@ export class Versions {
   }
 
   /** The version on screen painted by what changed since the one before it. */
-  async drawCompare() {
+  async drawCompare(config) {
     const shown = this.shown;
     const diff = await this.diff(shown.model_id);
     const before = diff.from ? (await this.load(diff.from)).decoded : null;
     if (this.shown !== shown || !this.comparing) return;
     legend(this.legend, diff);
-    this.draw({ model_id: shown.model_id, decoded: compareTree(shown.decoded, before, diff) });
+    this.draw({ model_id: shown.model_id, decoded: compareTree(shown.decoded, before, diff) }, config);
   }
 }

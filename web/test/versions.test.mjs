@@ -143,6 +143,15 @@ test("the compare view colours a changed part and ghosts a removed one", async (
   assert.ok(faces.length > 0, `the removed top plate is in the scene, in the removed colour: ${JSON.stringify(ghost)}`);
   assert.ok(faces.every((m) => m.transparent && m.opacity <= 0.35), `a faint ghost: ${JSON.stringify(faces)}`);
 
+  // A push while comparing is drawn once, compared with the version before it.
+  const third = await push("compare", assembly());
+  await page.waitForFunction(() => document.querySelector(".ocp-legend")?.textContent.includes("added 1"));
+  await drawn(page, third.model_id);
+  await page.waitForTimeout(1000);
+  const draws = await page.evaluate((id) => window.__rendered.filter((drawnId) => drawnId === id).length, third.model_id);
+  assert.equal(draws, 1, "the push is drawn once, in the compare view");
+  assert.ok((await colorShare(page, GREEN_TOP)) < 0.0005, "the added top plate is painted as added, not in its own green");
+
   await page.uncheck("#history input[type=checkbox]");
   await page.waitForFunction(() => !window.viewer?.nestedGroup?.groups?.["/assembly/removed_parts/top_plate"]);
   assert.equal(await page.isVisible(".ocp-legend"), false);
