@@ -47,31 +47,39 @@ const CELL_TEMPLATE: &str = include_str!("../../templates/scene-cell.js.j2");
 pub struct Scene<'a> {
     /// The file's title, e.g. the viewer's id.
     pub title: &'a str,
-    /// The model as the server stores it (any accepted form, checked).
-    pub model: &'a StoredJson,
+    pub shows: Shows<'a>,
     /// The viewer's settings (ocp_vscode's config keys).
     pub config: &'a serde_json::Map<String, Value>,
-    /// Versions to step through offline, if the scene carries them.
-    pub history: Option<&'a SceneHistory>,
+}
+
+/// The geometry a scene carries.
+pub enum Shows<'a> {
+    /// One model as the server stores it (any accepted form, checked).
+    Model(&'a StoredJson),
+    /// Versions to step through offline, every part once; the scene opens on the one the
+    /// history names as shown (it carries no second copy of it).
+    Versions(&'a SceneHistory),
 }
 
 impl Scene<'_> {
     /// The HTML file.
     pub fn render(&self) -> Result<String, SceneError> {
-        let model = assets::gzip(
-            self.model.parts().iter().map(|part| &part[..]),
-            Compression::default(),
-        );
-        let model = base64::engine::general_purpose::STANDARD.encode(model);
-        let config = script_json(&Value::Object(self.config.clone()));
-        let history = match self.history {
-            Some(history) => {
+        let packed = |gzipped: Vec<u8>| base64::engine::general_purpose::STANDARD.encode(gzipped);
+        let (model, history) = match self.shows {
+            Shows::Model(model) => {
+                let segments = model.parts().iter().map(|part| &part[..]);
+                (
+                    Some(packed(assets::gzip(segments, Compression::default()))),
+                    None,
+                )
+            }
+            Shows::Versions(history) => {
                 let document = history.document()?;
                 let gzipped = assets::gzip([&document[..]], Compression::default());
-                Some(base64::engine::general_purpose::STANDARD.encode(gzipped))
+                (None, Some(packed(gzipped)))
             }
-            None => None,
         };
+        let config = script_json(&Value::Object(self.config.clone()));
         let mut environment = minijinja::Environment::new();
         environment.add_template("scene.html", TEMPLATE)?;
         let html = environment
@@ -84,7 +92,7 @@ impl Scene<'_> {
                 renderer_css => trusted(asset_text("three-cad-viewer.css")),
                 page_css => trusted(asset_text("page.css")),
                 code => trusted(code_bundle()),
-                model => trusted(&model),
+                model => model.as_deref().map(trusted),
                 history => history.as_deref().map(trusted),
                 config => trusted(&config),
                 loader => trusted(asset_text("scene-loader.js")),
@@ -139,9 +147,8 @@ pub fn export(body: Vec<u8>, limits: &Limits, title: &str) -> Result<String, Sce
     config.extend(upload.config);
     Scene {
         title,
-        model: &model,
+        shows: Shows::Model(&model),
         config: &config,
-        history: None,
     }
     .render()
 }
@@ -175,22 +182,17 @@ pub fn export_versions(
     let Some(last) = last else {
         return Err(ModelError::invalid("no model to export", "$").into());
     };
-    let shown = versions.last().map(|version| version.model_id.clone());
-    let shown_id = ModelId::new(shown.clone().unwrap_or_default())
-        .map_err(|err| ModelError::invalid(err.to_string(), "$"))?;
-    let model = last.stored_body(&shown_id, &ViewerId::default_viewer());
     let mut config = initial_defaults();
-    config.extend(last.config.clone());
+    config.extend(last.config);
     let history = SceneHistory {
+        shown: versions.last().map(|version| version.model_id.clone()),
         versions,
         parts,
-        shown,
     };
     Scene {
         title,
-        model: &model,
+        shows: Shows::Versions(&history),
         config: &config,
-        history: Some(&history),
     }
     .render()
 }
@@ -312,6 +314,22 @@ mod tests {
             comment.contains("==== three-cad-viewer ====") && comment.contains("==== three.js")
         );
         assert_eq!(comment.matches("Permission is hereby granted").count(), 2);
+    }
+
+    #[test]
+    fn versions_carry_each_part_once_and_no_second_copy_of_the_one_shown() {
+        // A sphere big enough that its mesh outweighs the page's code, three times as versions.
+        let body = crate::model::synthetic::sphere_message(20_000);
+        let one = export(body.clone(), &Limits::default(), "ball").unwrap();
+        let files = (0..3).map(|n| (format!("ball{n}.json"), body.clone())).collect();
+        let three = export_versions(files, &Limits::default(), "balls").unwrap();
+        assert!(!three.contains("id=\"ocp-model\""), "the versions carry the model shown");
+        assert!(
+            three.len() < one.len() + one.len() / 20,
+            "three versions of one model: {} bytes, the model alone {}",
+            three.len(),
+            one.len()
+        );
     }
 
     #[test]

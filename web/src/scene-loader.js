@@ -1,7 +1,7 @@
 // Unpacks a one-file scene (see templates/scene.html.j2): the renderer and the page's modules,
 // gzipped in one JSON array of [name, source] (each importing only modules before it), become
-// blob: modules whose relative imports point at each other; then the gzipped model is unpacked
-// and drawn. Nothing is fetched from a network: the file's Content-Security-Policy allows only
+// blob: modules whose relative imports point at each other; then the gzipped model (or versions)
+// is unpacked and drawn. Nothing is fetched from a network: the file's Content-Security-Policy allows only
 // what is inside it.
 
 function bytesOf(id) {
@@ -40,7 +40,8 @@ try {
   }
   const { showScene } = await import(urls["scene.js"]);
   document.getElementById("splash").textContent = "Unpacking the model…";
-  const message = JSON.parse(await gunzip("ocp-model"));
+  // One model, or versions (which then carry the one the scene opens on).
+  const message = document.getElementById("ocp-model") ? JSON.parse(await gunzip("ocp-model")) : null;
   const config = JSON.parse(document.getElementById("ocp-config").textContent);
   const history = document.getElementById("ocp-history") ? JSON.parse(await gunzip("ocp-history")) : null;
   showScene(message, config, JSON.parse(document.body.dataset.options || "{}"), history);

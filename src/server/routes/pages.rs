@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::hub::{Hub, HubError};
 use crate::ids::{InvalidId, ModelId, ViewerId};
 use crate::model::config;
-use crate::scene::{Scene, SceneHistory, SceneVersion};
+use crate::scene::{Scene, SceneHistory, SceneVersion, Shows};
 use crate::server::guards::{Authorized, Caller};
 use crate::server::openapi::{ErrorBody, ThemeName};
 use crate::server::work::ModelWork;
@@ -340,36 +340,52 @@ async fn scene_html(
         true => Some(scene_history(id, hub).await?),
         false => None,
     };
-    // A cleared viewer's scene of versions opens on the newest.
-    let newest = history.as_ref().and_then(|h| h.versions.last());
-    let shown = status
-        .model_id
-        .clone()
-        .or_else(|| newest.and_then(|v| ModelId::new(&v.model_id).ok()));
-    let Some(model_id) = shown else {
-        return Err(ApiError::new(
+    let no_model = || {
+        ApiError::new(
             ErrorCode::NoModel,
             format!("viewer {id} shows no model yet: push one first"),
-        ));
+        )
     };
-    let model = hub.model(&model_id).await?;
-    let history = history.map(|history| SceneHistory {
-        shown: Some(model_id.to_string()),
-        ..history
-    });
+    // Versions open on the one on screen; after a clear (or if it went meanwhile), the newest.
+    // One model comes whole.
+    let shows = match history {
+        Some(mut history) => {
+            let kept = |model: &str| history.versions.iter().any(|v| v.model_id == model);
+            let on_screen = status.model_id.as_ref().map(ModelId::to_string);
+            history.shown = on_screen
+                .filter(|model| kept(model))
+                .or_else(|| history.versions.last().map(|v| v.model_id.clone()));
+            if history.shown.is_none() {
+                return Err(no_model());
+            }
+            Content::Versions(history)
+        }
+        None => {
+            let model = status.model_id.as_ref().ok_or_else(no_model)?;
+            Content::Model(hub.model(model).await?)
+        }
+    };
     let title = id.to_string();
     let job = move || {
         Scene {
             title: &title,
-            model: &model.body,
+            shows: match &shows {
+                Content::Model(model) => Shows::Model(&model.body),
+                Content::Versions(history) => Shows::Versions(history),
+            },
             config: &status.config,
-            history: history.as_ref(),
         }
         .render()
     };
     slot.run("scene", job)
         .await?
         .map_err(|err| ApiError::internal(err.to_string()))
+}
+
+/// What a scene file is made of, owned until it is written.
+enum Content {
+    Model(std::sync::Arc<crate::hub::StoredModel>),
+    Versions(SceneHistory),
 }
 
 /// A scene file: downloaded (not shown in the server's origin), with the same policy the file
