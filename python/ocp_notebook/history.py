@@ -8,6 +8,11 @@ import urllib.parse
 KINDS = ("added", "removed", "changed", "moved", "restyled", "unchanged")
 
 
+def count(n, thing):
+    """`1 part`, `2 parts`: what the summaries print (the rule in tests/fixtures/rules.json)."""
+    return f"{n} {thing}{'' if n == 1 else 's'}"
+
+
 class History(list):
     """The kept versions, oldest first: dicts with `model_id`, `created`, `parts`, `triangles`,
     `bytes` and `new_bytes` (what the version added to the server's memory). `shown` is the
@@ -20,12 +25,13 @@ class History(list):
         self.limit = answer.get("limit")
 
     def __repr__(self):
-        lines = [f"viewer {self.viewer_id}: {len(self)} version{'' if len(self) == 1 else 's'} kept (of at most {self.limit})"]
+        lines = [f"viewer {self.viewer_id}: {count(len(self), 'version')} kept (of at most {self.limit})"]
         for n, version in enumerate(self, 1):
             mark = "▶" if version["model_id"] == self.shown else " "
             lines.append(
-                f"{mark} {n:>3}. {version['created']} {version['model_id']}: {version['parts']} parts, "
-                f"{version['triangles']} triangles, {version['new_bytes'] / 1000:.1f} KB new"
+                f"{mark} {n:>3}. {version['created']} {version['model_id']}: "
+                f"{count(version['parts'], 'part')}, {count(version['triangles'], 'triangle')}, "
+                f"{version['new_bytes'] / 1000:.1f} KB new"
             )
         return "\n".join(lines)
 
@@ -45,8 +51,7 @@ class Diff(dict):
         lines += [f"  {kind}: {', '.join(self[kind])}" for kind in KINDS[:-1] if self[kind]]
         if len(lines) == 1:
             lines.append("  nothing changed")
-        same = len(self["unchanged"])
-        lines.append(f"  unchanged: {same} part{'' if same == 1 else 's'}")
+        lines.append(f"  unchanged: {count(len(self['unchanged']), 'part')}")
         return "\n".join(lines)
 
 

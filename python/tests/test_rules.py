@@ -10,6 +10,7 @@ import pytest
 from ocp_notebook import errors
 from ocp_notebook.convert import _unique
 from ocp_notebook.frame import frame_url, page_path
+from ocp_notebook.history import Diff, History
 from ocp_notebook.viewer import valid_id
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
@@ -59,3 +60,13 @@ def test_frame_urls(case):
 def test_unique_names(case):
     taken = set()
     assert [_unique(name, taken) for name in case["names"]] == case["unique"]
+
+
+@pytest.mark.parametrize("case", RULES["summaries"]["history"])
+def test_a_history_prints_what_the_bridges_agree_on(case):
+    assert repr(History(case["answer"])) == case["text"]
+
+
+@pytest.mark.parametrize("case", RULES["summaries"]["diff"])
+def test_a_diff_prints_what_the_bridges_agree_on(case):
+    assert repr(Diff(case["answer"])) == case["text"]

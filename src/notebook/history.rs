@@ -76,27 +76,31 @@ impl Viewer {
     }
 }
 
+/// `1 part`, `2 parts`: what the summaries print (the rule in `tests/fixtures/rules.json`).
+fn count(n: usize, thing: &str) -> String {
+    format!("{n} {thing}{}", if n == 1 { "" } else { "s" })
+}
+
 impl fmt::Display for History {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
+        write!(
             f,
-            "viewer {}: {} version{} kept (of at most {})",
+            "viewer {}: {} kept (of at most {})",
             self.viewer_id,
-            self.versions.len(),
-            if self.versions.len() == 1 { "" } else { "s" },
+            count(self.versions.len(), "version"),
             self.limit
         )?;
         for (n, version) in self.versions.iter().enumerate() {
             let shown = self.model_id.as_deref() == Some(version.model_id.as_str());
-            writeln!(
+            write!(
                 f,
-                "{} {:>3}. {} {}: {} parts, {} triangles, {:.1} KB new",
+                "\n{} {:>3}. {} {}: {}, {}, {:.1} KB new",
                 if shown { "▶" } else { " " },
                 n + 1,
                 version.created,
                 version.model_id,
-                version.parts,
-                version.triangles,
+                count(version.parts, "part"),
+                count(version.triangles, "triangle"),
                 version.new_bytes as f64 / 1000.0
             )?;
         }
@@ -127,11 +131,10 @@ impl fmt::Display for Diff {
         if self.changes.is_empty() {
             writeln!(f, "  nothing changed")?;
         }
-        let same = self.changes.unchanged.len();
         write!(
             f,
-            "  unchanged: {same} part{}",
-            if same == 1 { "" } else { "s" }
+            "  unchanged: {}",
+            count(self.changes.unchanged.len(), "part")
         )
     }
 }
@@ -139,5 +142,33 @@ impl fmt::Display for Diff {
 impl Diff {
     pub fn evcxr_display(&self) {
         evcxr_runtime::mime_type("text/plain").text(self.to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cases both notebook bridges' tests read (`tests/fixtures/rules.json`).
+    fn summaries() -> serde_json::Value {
+        let rules: serde_json::Value = serde_json::from_str(include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/rules.json"
+        )))
+        .unwrap();
+        rules["summaries"].clone()
+    }
+
+    #[test]
+    fn summaries_print_what_the_bridges_agree_on() {
+        let summaries = summaries();
+        for case in summaries["history"].as_array().unwrap() {
+            let history: History = serde_json::from_value(case["answer"].clone()).unwrap();
+            assert_eq!(history.to_string(), case["text"].as_str().unwrap());
+        }
+        for case in summaries["diff"].as_array().unwrap() {
+            let diff: Diff = serde_json::from_value(case["answer"].clone()).unwrap();
+            assert_eq!(diff.to_string(), case["text"].as_str().unwrap());
+        }
     }
 }
