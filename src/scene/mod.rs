@@ -321,9 +321,14 @@ mod tests {
         // A sphere big enough that its mesh outweighs the page's code, three times as versions.
         let body = crate::model::synthetic::sphere_message(20_000);
         let one = export(body.clone(), &Limits::default(), "ball").unwrap();
-        let files = (0..3).map(|n| (format!("ball{n}.json"), body.clone())).collect();
+        let files = (0..3)
+            .map(|n| (format!("ball{n}.json"), body.clone()))
+            .collect();
         let three = export_versions(files, &Limits::default(), "balls").unwrap();
-        assert!(!three.contains("id=\"ocp-model\""), "the versions carry the model shown");
+        assert!(
+            !three.contains("id=\"ocp-model\""),
+            "the versions carry the model shown"
+        );
         assert!(
             three.len() < one.len() + one.len() / 20,
             "three versions of one model: {} bytes, the model alone {}",
