@@ -18,19 +18,9 @@
 // model is also recorded as a Chromium trace (folder/MODEL.json, for chrome://tracing or
 // Perfetto): fetch, parse, decode, the renderer's build, shader compilation and GPU work.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { startServer, post, launch, openPage, fixture } from "../test/harness.mjs";
-
-/** A build123d model of web/bench/cad_models.py, made on first use. */
-function cadModel(kind) {
-  const path = `target/bench/${kind}.json`;
-  if (!existsSync(path)) {
-    mkdirSync("target/bench", { recursive: true });
-    console.log(`making ${path} with build123d (a minute or two)`);
-    execFileSync(process.env.OCP_BENCH_PYTHON ?? "target/venv/bin/python", ["web/bench/cad_models.py", kind, path], { stdio: "inherit" });
-  }
-  return readFileSync(path);
-}
+import { cadModel } from "./cad-models.mjs";
 
 const args = process.argv.slice(2);
 const models = (args.length ? args : ["tests/fixtures/bracket.json", "1250000", "pins", "plate"]).map((arg) => {

@@ -15,23 +15,14 @@
 //    no two alike), so that the page has to fetch and decode all of it. Median of RUNS (default 5) alternating
 //    runs; the ratio of the medians.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { startServer, post, launch, openPage } from "../test/harness.mjs";
+import { cadModel } from "./cad-models.mjs";
 
 const runs = Number(process.argv[2] ?? 5);
 const bin = process.env.OCP_NOTEBOOK_BIN;
 const mb = (bytes) => `${(bytes / 1e6).toFixed(2)} MB`;
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
-function pins() {
-  const path = "target/bench/pins.json";
-  if (!existsSync(path)) {
-    mkdirSync("target/bench", { recursive: true });
-    console.log(`making ${path} with build123d (a minute or two)`);
-    execFileSync(process.env.OCP_BENCH_PYTHON ?? "target/venv/bin/python", ["web/bench/cad_models.py", "pins", path], { stdio: "inherit" });
-  }
-  return JSON.parse(readFileSync(path, "utf8"));
-}
 
 /** The server's resident memory, from /proc. */
 function rss(pid) {
@@ -72,7 +63,7 @@ function edited(model, which, by) {
 }
 
 // 2 and 3. A one-part edit of the assembly.
-const model = pins();
+const model = JSON.parse(cadModel("pins"));
 const whole = Buffer.byteLength(JSON.stringify(model));
 const unique = new Set(model.data.instances.map((mesh) => JSON.stringify(mesh))).size;
 const server = await startServer();

@@ -49,12 +49,12 @@ export async function launch() {
   });
 }
 
-/** A server and a browser for the tests of one file, started before them and stopped after:
- * read `setup.server` and `setup.browser` inside the tests. */
-export function serverAndBrowser() {
+/** A server (with the flags `args`) and a browser for the tests of one file, started before
+ * them and stopped after: read `setup.server` and `setup.browser` inside the tests. */
+export function serverAndBrowser(args = []) {
   const setup = {};
   before(async () => {
-    setup.server = await startServer();
+    setup.server = await startServer(0, args);
     setup.browser = await launch();
   });
   after(async () => {

@@ -6,20 +6,11 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before } from "node:test";
 import { pathToFileURL } from "node:url";
-import { test, startServer, launch, post, openPage, openOffline, waitForModel, colorShare, fixture } from "./harness.mjs";
+import { test, serverAndBrowser, post, openPage, openOffline, waitForModel, colorShare, fixture } from "./harness.mjs";
 
-const setup = {};
-before(async () => {
-  // Models travel by URL (over the inline limit), as big ones do, so the page fetches by content.
-  setup.server = await startServer(0, ["--inline-limit", "1KiB"]);
-  setup.browser = await launch();
-});
-after(async () => {
-  await setup.browser?.close();
-  await setup.server?.stop();
-});
+// Models travel by URL (over the inline limit), as big ones do, so the page fetches by content.
+const setup = serverAndBrowser(["--inline-limit", "1KiB"]);
 
 const GREEN_TOP = "#33cc33";
 const BLUE_BASE = "#4682b4";
