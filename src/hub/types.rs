@@ -1,7 +1,6 @@
 //! What the hub hands out and takes in: stored models, subscriptions, screenshots, summaries,
 //! and its errors.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
@@ -147,18 +146,16 @@ impl StoredModel {
         frame + self.tree.text.len() + PART_OVERHEAD * self.tree.holes.len()
     }
 
-    /// Its geometry as posted, for reading (measurement): the body's segments between its head
-    /// and its end, borrowed when they are one, else put together (a copy).
-    pub fn geometry(&self) -> Cow<'_, str> {
-        let segments = self.body.parts();
-        let geometry = &segments[1.min(segments.len())..segments.len().saturating_sub(1)];
-        match geometry {
-            [one] => String::from_utf8_lossy(one),
-            many => match String::from_utf8(many.concat()) {
-                Ok(text) => Cow::Owned(text),
-                Err(err) => Cow::Owned(String::from_utf8_lossy(err.as_bytes()).into_owned()),
-            },
-        }
+    /// Its tree form's text, for reading it with its parts ([`StoredModel::part_text`]) rather
+    /// than the whole geometry (a measurement reads the parts it picks).
+    pub fn tree_text(&self) -> &str {
+        std::str::from_utf8(&self.tree.text).unwrap_or_default()
+    }
+
+    /// The text of one of its parts.
+    pub fn part_text(&self, hash: &PartHash) -> Option<&str> {
+        let (_, bytes) = self.parts.iter().find(|(held, _)| held == hash)?;
+        std::str::from_utf8(bytes).ok()
     }
 
     pub fn info(&self) -> ModelInfo {

@@ -12,12 +12,17 @@ use serde::de::DeserializeOwned;
 use super::geometry::{Simplex, P3};
 use super::pick::{Pick, Topology};
 use super::MeasureError;
+use crate::ids::PartHash;
 use crate::model::skeleton::{Limits, Mesh, Skeleton, Unread};
 use crate::model::types::{Location, Shape};
 
 /// The part at `path` with its mesh decoded and its placement in the world; `Err` says why
 /// there is none.
-pub(super) fn part(skeleton: &Skeleton<Unread>, path: &str) -> Result<Part, PartError> {
+pub(super) fn part<'a>(
+    skeleton: &Skeleton<'a, Unread<'a>>,
+    parts: &dyn Fn(&PartHash) -> Option<&'a str>,
+    path: &str,
+) -> Result<Part, PartError> {
     let (node, place) = skeleton
         .find(path)
         .ok_or_else(|| PartError::Missing(format!("the model has no part {path}")))?;
@@ -25,7 +30,7 @@ pub(super) fn part(skeleton: &Skeleton<Unread>, path: &str) -> Result<Part, Part
         return Err(PartError::Missing(format!("{path} is a group, not a part")));
     }
     let broken = |err: serde_json::Error| PartError::Broken(format!("{path}: {err}"));
-    let mesh = skeleton.mesh_of(node).map_err(PartError::Broken)?;
+    let mesh = skeleton.mesh_of(node, parts).map_err(PartError::Broken)?;
     let shape = decode_arrays(&mesh).map_err(broken)?;
     Ok(Part {
         path: path.to_string(),
@@ -308,22 +313,32 @@ fn plural(kind: Topology) -> &'static str {
     }
 }
 
-/// Reads the entities for `picks` from a model's geometry (a tree or the instanced form),
-/// decoding each part once (`detail`: see [`Part::entity`]).
-pub fn entities(geometry: &str, picks: &[Pick], detail: bool) -> Result<Vec<Entity>, MeasureError> {
+/// Reads the entities for `picks` from a model's geometry (a tree or the instanced form, or a
+/// stored tree form whose parts `parts` gives by hash), decoding each part once (`detail`: see
+/// [`Part::entity`]).
+pub fn entities<'a>(
+    geometry: &'a str,
+    parts: &dyn Fn(&PartHash) -> Option<&'a str>,
+    picks: &[Pick],
+    detail: bool,
+) -> Result<Vec<Entity>, MeasureError> {
     let skeleton = Skeleton::read(geometry, "$", &Limits::stored())
         .map_err(|err| MeasureError::Model(err.to_string()))?;
-    let mut parts: HashMap<&str, Part> = HashMap::new();
+    let mut decoded: HashMap<&str, Part> = HashMap::new();
     let mut out = Vec::with_capacity(picks.len());
     for (index, pick) in picks.iter().enumerate() {
         let at = |err: PartError| match err {
             PartError::Missing(message) => MeasureError::Pick { index, message },
             PartError::Broken(message) => MeasureError::Model(message),
         };
-        if !parts.contains_key(pick.path.as_str()) {
-            parts.insert(&pick.path, part(&skeleton, &pick.path).map_err(at)?);
+        if !decoded.contains_key(pick.path.as_str()) {
+            decoded.insert(&pick.path, part(&skeleton, parts, &pick.path).map_err(at)?);
         }
-        out.push(parts[pick.path.as_str()].entity(pick, detail).map_err(at)?);
+        out.push(
+            decoded[pick.path.as_str()]
+                .entity(pick, detail)
+                .map_err(at)?,
+        );
     }
     Ok(out)
 }

@@ -28,6 +28,7 @@ pub mod pick;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+use crate::ids::PartHash;
 use crate::model::types::{CURVE_TYPES, SURFACE_TYPES};
 
 use geometry::{add, cross, distance, dot, norm, scale, sub, unit, Simplex, P3};
@@ -98,7 +99,9 @@ pub enum MeasureError {
 }
 
 /// Answers `tool` for `picks` on a model's `geometry` (a tree or the instanced form, as
-/// [`Body`](crate::model::skeleton::Body) finds it in any body) with the `tool_response` the renderer draws: always `distance`, `point1`, `point2`
+/// [`Body`](crate::model::skeleton::Body) finds it in any body; or a stored tree form, whose
+/// parts `parts` gives by hash: only the picked ones are read) with the `tool_response` the
+/// renderer draws: always `distance`, `point1`, `point2`
 /// / `center` and the values the tool's panel shows, plus `info` (text) and `center_info` (the
 /// same as HTML for the renderer's info box).
 ///
@@ -109,10 +112,15 @@ pub enum MeasureError {
 /// let json = Mesh::cuboid(10.0, 20.0, 30.0).into_message("brick").to_json();
 /// let geometry = Body::read(json.as_bytes()).unwrap().geometry;
 /// let faces = ["/brick/brick/faces/faces_0", "/brick/brick/faces/faces_1"].map(|id| Pick::parse(id).unwrap());
-/// let answer = measure(geometry, Tool::Distance, &faces).unwrap();
+/// let answer = measure(geometry, &|_| None, Tool::Distance, &faces).unwrap();
 /// assert_eq!(answer["distance"], 10.0); // the two faces normal to x
 /// ```
-pub fn measure(geometry: &str, tool: Tool, picks: &[Pick]) -> Result<Value, MeasureError> {
+pub fn measure<'a>(
+    geometry: &'a str,
+    parts: &dyn Fn(&PartHash) -> Option<&'a str>,
+    tool: Tool,
+    picks: &[Pick],
+) -> Result<Value, MeasureError> {
     if picks.len() != tool.picks() {
         let picked = match picks.len() {
             1 => "1 pick".to_string(),
@@ -128,7 +136,7 @@ pub fn measure(geometry: &str, tool: Tool, picks: &[Pick]) -> Result<Value, Meas
             },
         )));
     }
-    let entities = mesh::entities(geometry, picks, tool != Tool::Distance)?;
+    let entities = mesh::entities(geometry, parts, picks, tool != Tool::Distance)?;
     let answer = match tool {
         Tool::Distance => distance_between(&entities[0], &entities[1])?,
         Tool::Properties => properties(&entities[0])?,

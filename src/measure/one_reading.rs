@@ -30,7 +30,7 @@ fn census(body: Vec<u8>) -> Option<Census> {
         .map(|path| {
             let counts = match skeleton.find(path) {
                 Some((node, _)) if node.shape.is_some() => {
-                    let part = mesh::part(&skeleton, path)
+                    let part = mesh::part(&skeleton, &|_| None, path)
                         .unwrap_or_else(|_| panic!("{path}: accepted but not readable"));
                     Some([Topology::Face, Topology::Edge, Topology::Vertex].map(|t| part.count(t)))
                 }

@@ -25,7 +25,7 @@ fn first_part(json: &str) -> String {
 
 fn ask(json: &str, tool: Tool, ids: &[&str]) -> Value {
     let picks: Vec<Pick> = ids.iter().map(|id| Pick::parse(id).unwrap()).collect();
-    measure(geometry(json), tool, &picks).unwrap_or_else(|err| panic!("{ids:?}: {err}"))
+    measure(geometry(json), &|_| None, tool, &picks).unwrap_or_else(|err| panic!("{ids:?}: {err}"))
 }
 
 fn number(answer: &Value, key: &str) -> f64 {
@@ -145,7 +145,7 @@ fn curved_faces_and_edges_give_their_radius_and_areas_within_the_chord_error() {
     // A curved face has no angle to measure.
     let picks =
         ["/pin/pin/faces/faces_0", "/pin/pin/faces/faces_1"].map(|id| Pick::parse(id).unwrap());
-    let err = measure(geometry(&json), Tool::Angle, &picks).unwrap_err();
+    let err = measure(geometry(&json), &|_| None, Tool::Angle, &picks).unwrap_err();
     assert!(err.to_string().contains("is not planar"), "{err}");
 }
 
@@ -212,7 +212,7 @@ fn bad_picks_say_what_is_wrong() {
     let json = brick();
     let err = |tool, ids: &[&str]| {
         let picks: Vec<Pick> = ids.iter().map(|id| Pick::parse(id).unwrap()).collect();
-        measure(geometry(&json), tool, &picks)
+        measure(geometry(&json), &|_| None, tool, &picks)
             .unwrap_err()
             .to_string()
     };
@@ -247,7 +247,7 @@ fn an_edge_without_segments_is_an_error_not_a_panic() {
     for tool in [Tool::Angle, Tool::Distance] {
         let picks = ["/odd/odd/faces/faces_0", "/odd/odd/edges/edges_12"]
             .map(|id| Pick::parse(id).unwrap());
-        match measure(geometry(&json), tool, &picks).unwrap_err() {
+        match measure(geometry(&json), &|_| None, tool, &picks).unwrap_err() {
             MeasureError::Pick { index: 1, message } => {
                 assert!(message.contains("no geometry"), "{message}")
             }

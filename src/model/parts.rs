@@ -14,7 +14,7 @@ use bytes::Bytes;
 use serde::de::IgnoredAny;
 
 use super::error::ModelError;
-use super::skeleton::{Limits, Mesh, Skeleton, Unread};
+use super::skeleton::{placeholder, Limits, Mesh, Skeleton, Unread};
 use crate::ids::PartHash;
 
 /// Meshes smaller than this stay in the tree: a part costs a hash and an entry in the store,
@@ -94,7 +94,7 @@ pub fn split(geometry: &str) -> Result<Split, ModelError> {
         text.extend_from_slice(&geometry.as_bytes()[at..mesh.start]);
         let part = PartHash::of(&geometry.as_bytes()[mesh.clone()]);
         let start = text.len();
-        text.extend_from_slice(format!("{{\"part\":\"{part}\"}}").as_bytes());
+        text.extend_from_slice(placeholder(&part).as_bytes());
         holes.push(Hole {
             range: start..text.len(),
             part,
@@ -188,6 +188,15 @@ mod tests {
             serde_json::json!([0, 0, 0])
         );
         assert_eq!(whole(&split, &geometry), geometry);
+    }
+
+    #[test]
+    fn a_placeholder_names_its_part_and_nothing_else_does() {
+        use super::super::skeleton::placeholder_of;
+        let hash = PartHash::of(b"mesh");
+        assert_eq!(placeholder_of(&placeholder(&hash)), Some(hash));
+        assert_eq!(placeholder_of(&mesh(3)), None);
+        assert_eq!(placeholder_of(r#"{"part":"mine","vertices":[]}"#), None);
     }
 
     #[test]

@@ -21,6 +21,7 @@ use serde_json::{Map, Value};
 
 use super::error::ModelError;
 use super::types::Location;
+use crate::ids::PartHash;
 
 /// The deepest nesting any model is read with: stored models are read again under it, so no
 /// setting may allow more (`--max-depth`).
@@ -295,15 +296,27 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
 }
 
 impl<'a> Skeleton<'a, Unread<'a>> {
-    /// The mesh a leaf draws: its own, or the shared one its `{"ref": n}` names. `Err` says
-    /// why there is none (a group, a reference out of range).
-    pub fn mesh_of(&self, leaf: &Node<'a, Unread<'a>>) -> Result<Mesh<Unread<'a>>, String> {
+    /// The mesh a leaf draws: its own, or the shared one its `{"ref": n}` names; in a stored
+    /// tree form, a part's placeholder stands for the text `parts` gives for its hash. `Err`
+    /// says why there is none (a group, a reference out of range, a part not stored).
+    pub fn mesh_of(
+        &self,
+        leaf: &Node<'a, Unread<'a>>,
+        parts: &dyn Fn(&PartHash) -> Option<&'a str>,
+    ) -> Result<Mesh<Unread<'a>>, String> {
         let id = leaf.id.as_deref().unwrap_or("?");
         let shape = leaf
             .shape
             .as_deref()
             .ok_or_else(|| format!("{id} is a group, not a part"))?;
-        let read = |mesh: &Unread<'a>| mesh.decode().map_err(|err| format!("{id}: {err}"));
+        let read = |mesh: &Unread<'a>| match placeholder_of(mesh.0.get()) {
+            Some(hash) => {
+                let text =
+                    parts(&hash).ok_or_else(|| format!("{id}: part {hash} is not stored"))?;
+                serde_json::from_str(text).map_err(|err| format!("{id}: {err}"))
+            }
+            None => mesh.decode().map_err(|err| format!("{id}: {err}")),
+        };
         // Read once: its arrays stay unread text, and a reference is read from the same pass.
         let mesh: Mesh<Unread> = read(shape)?;
         match mesh.reference {
@@ -315,6 +328,18 @@ impl<'a> Skeleton<'a, Unread<'a>> {
                 .and_then(read),
         }
     }
+}
+
+/// What stands in a stored tree form for the mesh `part` (see `parts::split`).
+pub fn placeholder(part: &PartHash) -> String {
+    format!("{{\"part\":\"{part}\"}}")
+}
+
+/// The part a tree form's mesh text stands for, if it is a placeholder as [`placeholder`]
+/// writes it.
+pub fn placeholder_of(mesh: &str) -> Option<PartHash> {
+    let hash = mesh.strip_prefix("{\"part\":\"")?.strip_suffix("\"}")?;
+    PartHash::parse(hash).ok()
 }
 
 /// A value left as unread JSON text (a leaf's mesh, one of its arrays), decoded when asked for.

@@ -149,7 +149,15 @@ pub async fn post(
         }
     }
     let model = hub.model(&model_id).await?;
-    let job = move || answer_tool(&model.geometry(), tool, &picks);
+    // The tree form and the picked parts: a measurement reads no other mesh.
+    let job = move || {
+        answer_tool(
+            model.tree_text(),
+            &|hash| model.part_text(hash),
+            tool,
+            &picks,
+        )
+    };
     let answer = work.run("measurement", job).await?;
     let answer = answer.map(|mut answer| {
         if let Some(note) = note {
